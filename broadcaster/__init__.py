@@ -1,0 +1,1 @@
+"""Commune radio station software for administrative-reform broadcasts."""

@@ -1,0 +1,145 @@
+"""The ``broadcaster`` command. Thin: parses, calls the domain code, prints.
+
+Each room of the package (audio, playout, web, reports) adds its own sub-commands through a
+``register(subparsers)`` function in its ``cli.py``; handlers take ``(args, ctx)`` and give back an
+exit code. Help and errors are in Vietnamese, since officers read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from functools import cached_property
+
+from . import config as config_mod
+from .config import Config, ConfigError
+from .store import Store, StoreError, ensure_station, open_store
+
+_ARGPARSE_WORDS = {
+    "usage: ": "cách dùng: ",
+    "options": "tuỳ chọn",
+    "positional arguments": "tham số",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn không hợp lệ: %(value)r (chọn một trong %(choices)s)",
+    "expected one argument": "cần một giá trị",
+    "invalid %(type)s value: %(value)r": "giá trị %(type)s không hợp lệ: %(value)r",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "not allowed with argument %s": "không dùng chung với %s",
+}
+
+
+def _translate(message: str) -> str:
+    return _ARGPARSE_WORDS.get(message, message)
+
+
+# argparse looks its module-level ``_`` up at call time, so this localizes its own words.
+argparse._ = _translate  # type: ignore[attr-defined]
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line, exit 2, no usage dump
+        self.exit(2, f"broadcaster: lỗi: {message}\n")
+
+
+class Context:
+    """What a handler needs, opened on first use."""
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        self._environ = environ
+
+    @cached_property
+    def config(self) -> Config:
+        return config_mod.load(self._environ)
+
+    def store(self, *, upgrade: bool = False) -> Store:
+        store = open_store(self.config, upgrade=upgrade)
+        if upgrade:
+            ensure_station(store)
+        return store
+
+
+Handler = Callable[[argparse.Namespace, Context], int]
+
+
+def _cmd_init(args: argparse.Namespace, ctx: Context) -> int:
+    from .content import load_starter
+
+    store = ctx.store(upgrade=True)
+    if not args.no_starter:
+        with store.sessions.begin() as s:
+            added = load_starter(s, store.station(s))
+        if added:
+            print(f"Đã nạp nội dung mẫu: {added} mục.")
+    print(f"Dữ liệu đài sẵn sàng tại {ctx.config.data_dir.resolve()} (trạm {ctx.config.station_code}).")
+    return 0
+
+
+def _cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
+    from .content import ContentError, create_user
+
+    if not args.password_stdin:
+        raise ContentError("Hãy đưa mật khẩu qua đầu vào chuẩn với --password-stdin.")
+    password = sys.stdin.readline().rstrip("\r\n")
+    store = ctx.store()
+    with store.sessions.begin() as s:
+        user = create_user(s, store.station(s), args.name, password, args.role, full_name=args.full_name or "")
+        print(f"Đã tạo tài khoản {user.username} ({args.role}).")
+    return 0
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="broadcaster", description="Phần mềm đài truyền thanh xã: tuyên truyền cải cách hành chính.")
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=Parser)
+    sub.required = True
+
+    p = sub.add_parser("init", help="tạo hoặc nâng cấp dữ liệu đài (chạy lại nhiều lần không sao)")
+    p.add_argument("--no-starter", action="store_true", help="không nạp nội dung mẫu")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("user", help="quản lý tài khoản")
+    usub = p.add_subparsers(dest="user_command", metavar="VIỆC", parser_class=Parser)
+    usub.required = True
+    a = usub.add_parser("add", help="thêm tài khoản")
+    a.add_argument("name", help="tên đăng nhập")
+    a.add_argument("--role", required=True, choices=["admin", "editor", "approver", "operator"],
+                   help="vai trò: admin (quản trị), editor (biên tập viên), approver (lãnh đạo duyệt), operator (trực đài)")
+    a.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ đầu vào chuẩn")
+    a.add_argument("--full-name", help="họ và tên")
+    a.set_defaults(func=_cmd_user_add)
+
+    from .audio.cli import register as register_audio
+    from .demo import register as register_demo
+    from .playout.cli import register as register_playout
+    from .reports.cli import register as register_reports
+    from .web.cli import register as register_web
+
+    for register in (register_audio, register_playout, register_web, register_reports, register_demo):
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .content import ContentError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context()
+    try:
+        return int(args.func(args, ctx) or 0)
+    except ConfigError as exc:
+        print(f"broadcaster: cấu hình sai: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, ContentError) as exc:
+        print(f"broadcaster: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

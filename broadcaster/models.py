@@ -1,0 +1,529 @@
+"""The station's data: SQLAlchemy 2.x typed models.
+
+Every record that a district hub will later exchange carries a ``uid`` (UUID) besides its local
+integer id, and belongs to a ``Station``. Times are aware UTC (:class:`UTCDateTime`); local wall
+times (a schedule's 05:30) are stored as plain ``time`` and read in the station's timezone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    Column,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base, UTCDateTime, new_uid, utcnow
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the value strings (stable, readable in SQL) and keep a CHECK constraint.
+    return Enum(
+        cls,
+        name=cls.__name__.lower(),
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        validate_strings=True,
+    )
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    APPROVER = "approver"
+    OPERATOR = "operator"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Quản trị",
+    Role.EDITOR: "Biên tập viên",
+    Role.APPROVER: "Lãnh đạo duyệt",
+    Role.OPERATOR: "Trực đài",
+}
+
+
+class SegmentKind(str, enum.Enum):
+    CCHC_NEWS = "cchc_news"
+    GOOD_EXAMPLE = "good_example"
+    PROCEDURE = "procedure"
+    HOTLINE = "hotline"
+    RELAY = "relay"
+    JINGLE = "jingle"
+    EMERGENCY = "emergency"
+
+
+KIND_LABELS = {
+    SegmentKind.CCHC_NEWS: "Tin cải cách hành chính",
+    SegmentKind.GOOD_EXAMPLE: "Nêu gương người tốt, việc tốt",
+    SegmentKind.PROCEDURE: "Hướng dẫn thủ tục hành chính",
+    SegmentKind.HOTLINE: "Đường dây nóng",
+    SegmentKind.RELAY: "Tiếp phát sóng",
+    SegmentKind.JINGLE: "Nhạc hiệu, lời chào",
+    SegmentKind.EMERGENCY: "Thông báo khẩn cấp",
+}
+
+
+class CchcArea(str, enum.Enum):
+    INSTITUTION = "institution"
+    PROCEDURE = "procedure"
+    APPARATUS = "apparatus"
+    CIVIL_SERVICE = "civil_service"
+    PUBLIC_FINANCE = "public_finance"
+    DIGITAL_GOVERNMENT = "digital_government"
+
+
+AREA_LABELS = {
+    CchcArea.INSTITUTION: "Cải cách thể chế",
+    CchcArea.PROCEDURE: "Cải cách thủ tục hành chính",
+    CchcArea.APPARATUS: "Cải cách tổ chức bộ máy",
+    CchcArea.CIVIL_SERVICE: "Cải cách chế độ công vụ",
+    CchcArea.PUBLIC_FINANCE: "Cải cách tài chính công",
+    CchcArea.DIGITAL_GOVERNMENT: "Xây dựng chính quyền điện tử, chính quyền số",
+}
+
+
+class SegmentStatus(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+
+
+STATUS_LABELS = {
+    SegmentStatus.DRAFT: "Bản nháp",
+    SegmentStatus.SUBMITTED: "Chờ duyệt",
+    SegmentStatus.APPROVED: "Đã duyệt",
+    SegmentStatus.REJECTED: "Bị trả lại",
+    SegmentStatus.ARCHIVED: "Lưu trữ",
+}
+
+
+class Priority(str, enum.Enum):
+    """Bulletin levels of Circular 39/2020/TT-BTTTT."""
+
+    NORMAL = "normal"
+    PRIORITY = "priority"
+    EMERGENCY = "emergency"
+
+
+PRIORITY_LABELS = {
+    Priority.NORMAL: "Thông thường",
+    Priority.PRIORITY: "Ưu tiên",
+    Priority.EMERGENCY: "Khẩn cấp",
+}
+PRIORITY_RANK = {Priority.EMERGENCY: 0, Priority.PRIORITY: 1, Priority.NORMAL: 2}
+
+
+class Recurrence(str, enum.Enum):
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY_DAY = "monthly_day"
+    MONTHLY_NTH = "monthly_nth"
+
+
+class ItemType(str, enum.Enum):
+    SEGMENT = "segment"
+    CHIME = "chime"
+    PAUSE = "pause"
+
+
+class AirStatus(str, enum.Enum):
+    PENDING = "pending"
+    PLAYING = "playing"
+    PLAYED = "played"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+
+
+AIR_STATUS_LABELS = {
+    AirStatus.PENDING: "Chờ phát",
+    AirStatus.PLAYING: "Đang phát",
+    AirStatus.PLAYED: "Đã phát",
+    AirStatus.INTERRUPTED: "Bị ngắt",
+    AirStatus.FAILED: "Lỗi",
+    AirStatus.MISSED: "Bỏ lỡ",
+    AirStatus.SKIPPED: "Bỏ qua",
+}
+
+
+class Station(Base):
+    """A commune station: the identity every record is tied to."""
+
+    __tablename__ = "stations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    zones: Mapped[list[Zone]] = relationship(back_populates="station", order_by="Zone.id")
+
+
+class Zone(Base):
+    """A village loudspeaker cluster (or FM receiver group) fed by one sink."""
+
+    __tablename__ = "zones"
+    __table_args__ = (UniqueConstraint("station_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    sink: Mapped[str] = mapped_column(String(500), default="auto")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    station: Mapped[Station] = relationship(back_populates="zones")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    ics_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A token a machine (or the future hub) uses on /api/v1; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Failures counted per account or per address, for login throttling."""
+
+    __tablename__ = "login_attempts"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AudioAsset(Base):
+    """A sound file on disk: rendered speech, an upload or a chime, measured once."""
+
+    __tablename__ = "audio_assets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    path: Mapped[str] = mapped_column(String(500))  # relative to the data dir's media folder
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))  # tts | upload | chime
+    engine: Mapped[str | None] = mapped_column(String(32))
+    voice: Mapped[str | None] = mapped_column(String(100))
+    speed: Mapped[int | None] = mapped_column(Integer)
+    cache_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Segment(Base):
+    """One item of content: text to be spoken, or an uploaded recording."""
+
+    __tablename__ = "segments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[SegmentKind] = mapped_column(_enum(SegmentKind))
+    area: Mapped[CchcArea | None] = mapped_column(_enum(CchcArea))
+    procedure: Mapped[str | None] = mapped_column(String(100))  # e.g. "khai sinh", for reports
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[SegmentStatus] = mapped_column(_enum(SegmentStatus), default=SegmentStatus.DRAFT, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    upload_asset_id: Mapped[int | None] = mapped_column(ForeignKey("audio_assets.id"))
+    render_asset_id: Mapped[int | None] = mapped_column(ForeignKey("audio_assets.id"))
+    chime_before: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
+    upload_asset: Mapped[AudioAsset | None] = relationship(foreign_keys=[upload_asset_id])
+    render_asset: Mapped[AudioAsset | None] = relationship(foreign_keys=[render_asset_id])
+
+    @property
+    def audio(self) -> AudioAsset | None:
+        """The sound that airs: an upload wins over speech rendered from the text."""
+        return self.upload_asset or self.render_asset
+
+
+class Programme(Base):
+    """An ordered running order of segments, chimes and pauses."""
+
+    __tablename__ = "programmes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    month: Mapped[str | None] = mapped_column(String(7))  # "2026-11" for a monthly CCHC column
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[ProgrammeItem]] = relationship(
+        back_populates="programme", order_by="ProgrammeItem.position", cascade="all, delete-orphan"
+    )
+
+
+class ProgrammeItem(Base):
+    __tablename__ = "programme_items"
+    __table_args__ = (UniqueConstraint("programme_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    item_type: Mapped[ItemType] = mapped_column(_enum(ItemType))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    chime: Mapped[str | None] = mapped_column(String(64))  # name of a chime in audio/
+    pause_ms: Mapped[int | None] = mapped_column(Integer)
+
+    programme: Mapped[Programme] = relationship(back_populates="items")
+    segment: Mapped[Segment | None] = relationship()
+
+
+schedule_zones = Table(
+    "schedule_zones",
+    Base.metadata,
+    Column("schedule_id", ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone_id", ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Schedule(Base):
+    """When a programme airs: a recurrence in the station's local time, on some zones."""
+
+    __tablename__ = "schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    recurrence: Mapped[Recurrence] = mapped_column(_enum(Recurrence))
+    weekdays: Mapped[list[int] | None] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
+    month_day: Mapped[int | None] = mapped_column(Integer)  # 1..31 for monthly_day
+    nth: Mapped[int | None] = mapped_column(Integer)  # 1..5, or -1 for last, for monthly_nth
+    nth_weekday: Mapped[int | None] = mapped_column(Integer)  # 0..6 for monthly_nth
+    start_time: Mapped[time] = mapped_column(Time)  # local wall time
+    window_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    skip_dates: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    replay_count: Mapped[int] = mapped_column(Integer, default=1)
+    replay_gap_s: Mapped[int] = mapped_column(Integer, default=0)
+    misfire_grace_s: Mapped[int] = mapped_column(Integer, default=600)
+    overrun: Mapped[str] = mapped_column(String(16), default="stop")  # stop | fade | allow
+    on_interrupt: Mapped[str] = mapped_column(String(16), default="resume")  # resume | log
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    programme: Mapped[Programme] = relationship()
+    zones: Mapped[list[Zone]] = relationship(secondary=schedule_zones, order_by="Zone.id")
+
+
+class Occurrence(Base):
+    """One planned airing of a programme on one zone, and what became of it.
+
+    Its identity (schedule, zone, scheduled time) is unique: that is what makes a double play
+    impossible. Ad-hoc plays (``broadcaster play``, emergencies) have no schedule and a fresh uid.
+    """
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "zone_id", "scheduled_at", name="uq_occurrences_identity"),
+        Index("ix_occurrences_station_scheduled", "station_id", "scheduled_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"))
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replay_index: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[AirStatus] = mapped_column(_enum(AirStatus), default=AirStatus.PENDING, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    on_duty: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    schedule: Mapped[Schedule | None] = relationship()
+    programme: Mapped[Programme | None] = relationship()
+    zone: Mapped[Zone | None] = relationship()
+    entries: Mapped[list[AsRunEntry]] = relationship(back_populates="occurrence", order_by="AsRunEntry.position")
+
+
+class AsRunEntry(Base):
+    """One item as it really aired: written ``playing`` before the first sample, completed after.
+
+    Kind, area, procedure and title are copied at air time so the proof of broadcast does not
+    change when a segment is edited later.
+    """
+
+    __tablename__ = "as_run_entries"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "position", "attempt", name="uq_as_run_item"),
+        Index("ix_as_run_station_started", "station_id", "started_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    item_type: Mapped[ItemType] = mapped_column(_enum(ItemType))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[SegmentKind | None] = mapped_column(_enum(SegmentKind))
+    area: Mapped[CchcArea | None] = mapped_column(_enum(CchcArea))
+    procedure: Mapped[str | None] = mapped_column(String(100))
+    audio_sha256: Mapped[str | None] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[AirStatus] = mapped_column(_enum(AirStatus), default=AirStatus.PLAYING, index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    sink: Mapped[str | None] = mapped_column(String(500))
+
+    occurrence: Mapped[Occurrence] = relationship(back_populates="entries")
+    segment: Mapped[Segment | None] = relationship()
+
+
+class StationState(Base):
+    """What the station daemon is doing now, written by the daemon, read by the web and CLI."""
+
+    __tablename__ = "station_state"
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    daemon_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_air_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id"))
+    on_air_title: Mapped[str | None] = mapped_column(String(300))
+    on_air_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    plan_revision: Mapped[int] = mapped_column(Integer, default=0)  # bumped on any schedule change
+
+
+class ControlCommand(Base):
+    """A request to the daemon (stop, play now, emergency), queued in the database.
+
+    The database is the mailbox so that web and CLI never need the daemon to be reachable.
+    """
+
+    __tablename__ = "control_commands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # stop | play | emergency | replan
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str | None] = mapped_column(Text)
+
+
+class RenderJob(Base):
+    """Progress of a long render (a programme's segments), for the progress bar."""
+
+    __tablename__ = "render_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Setting(Base):
+    """Officer-adjustable preferences per station (engine order, voice, loudness, slots...)."""
+
+    __tablename__ = "settings"
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Pronunciation(Base):
+    """An entry of the pronunciation dictionary that overrides the shipped defaults."""
+
+    __tablename__ = "pronunciations"
+    __table_args__ = (UniqueConstraint("station_id", "term"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    term: Mapped[str] = mapped_column(String(100))
+    spoken: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditLog(Base):
+    """Who changed what, when, with the record before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

@@ -1,0 +1,9 @@
+"""Sub-commands of the reports room."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this room's sub-commands to the ``broadcaster`` command."""

@@ -1,0 +1,131 @@
+"""Create, upgrade and open the station's store (SQLite under the data dir by default)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Config
+from .db import make_engine, make_sessionmaker
+from .models import Station
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used; the message is one Vietnamese line for the user."""
+
+
+@dataclass
+class Store:
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def station(self, session: Session) -> Station:
+        """Give back this station's row (created by :func:`init_store`)."""
+        station = session.scalar(select(Station).where(Station.code == self.config.station_code))
+        if station is None:
+            raise StoreError("Chưa khởi tạo dữ liệu đài: hãy chạy «broadcaster init».")
+        return station
+
+    def station_id(self) -> int:
+        with self.sessions() as s:
+            return self.station(s).id
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Không tạo được thư mục dữ liệu {data_dir}: {exc.strerror}.") from None
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise StoreError(f"Không ghi được vào thư mục dữ liệu {data_dir}: kiểm tra quyền truy cập.")
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not a healthy SQLite database, before anything writes to it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(16)
+        if header != b"SQLite format 3\x00":
+            raise sqlite3.DatabaseError("bad header")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+        if not row or row[0] != "ok":
+            raise sqlite3.DatabaseError(str(row))
+    except sqlite3.DatabaseError:
+        raise StoreError(
+            f"Tệp cơ sở dữ liệu {path} bị hỏng hoặc không phải SQLite; không ghi đè. "
+            "Hãy khôi phục bản sao lưu hoặc chuyển tệp này đi nơi khác."
+        ) from None
+
+
+def open_store(config: Config, *, upgrade: bool = False) -> Store:
+    """Give back an open store; with ``upgrade`` create or migrate the schema first."""
+    url = config.db_url
+    if url.startswith("sqlite"):
+        _check_data_dir(config.data_dir)
+        db_path = Path(url.split("///", 1)[1]) if "///" in url else None
+        if db_path is not None:
+            _check_sqlite_file(db_path)
+    else:
+        _check_data_dir(config.data_dir)
+    engine = make_engine(url)
+    store = Store(config, engine, make_sessionmaker(engine))
+    if upgrade:
+        with engine.begin() as conn:
+            acfg = alembic_config(url)
+            acfg.attributes["connection"] = conn
+            command.upgrade(acfg, "head")
+    elif not is_current(engine):
+        raise StoreError("Cơ sở dữ liệu chưa được khởi tạo hoặc cũ: hãy chạy «broadcaster init».")
+    return store
+
+
+def is_current(engine: Engine) -> bool:
+    """Tell whether the schema is at the newest migration."""
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head
+
+
+def ensure_station(store: Store) -> Station:
+    """Give back this station, creating it (and a default zone) on first start."""
+    from .models import Zone
+
+    cfg = store.config
+    with store.sessions.begin() as s:
+        station = s.scalar(select(Station).where(Station.code == cfg.station_code))
+        if station is None:
+            station = Station(code=cfg.station_code, name=cfg.station_name, timezone=cfg.timezone)
+            s.add(station)
+            s.flush()
+            s.add(Zone(station_id=station.id, code="toan-xa", name="Toàn xã", sink=cfg.sink))
+        elif station.timezone != cfg.timezone:
+            # The configured zone is authoritative; the daemon re-plans when it sees the change.
+            station.timezone = cfg.timezone
+        s.flush()
+        s.expunge(station)
+        return station
