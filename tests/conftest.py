@@ -1,0 +1,57 @@
+"""Fixtures shared by every room: a temporary data dir, an upgraded store, a session.
+
+Real parts only: a real SQLite file in WAL mode, migrated by Alembic.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from broadcaster.config import Config, load
+from broadcaster.store import Store, ensure_station, open_store
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def env(data_dir: Path) -> dict[str, str]:
+    """The environment a station process gets in tests: offline voice first, null sound card."""
+    return {
+        "BROADCASTER_DATA_DIR": str(data_dir),
+        "BROADCASTER_TTS_ORDER": "pyttsx3",
+        "BROADCASTER_SINK": "null",
+        "PATH": os.environ.get("PATH", ""),
+        "TZ": os.environ.get("TZ", "UTC"),
+    }
+
+
+@pytest.fixture
+def config(env: dict[str, str]) -> Config:
+    return load(env)
+
+
+@pytest.fixture
+def store(config: Config) -> Store:
+    st = open_store(config, upgrade=True)
+    ensure_station(st)
+    yield st
+    st.engine.dispose()
+
+
+@pytest.fixture
+def session(store: Store):
+    with store.sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def station(store: Store, session):
+    return store.station(session)

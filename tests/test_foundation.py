@@ -1,0 +1,123 @@
+"""The store, configuration and command line: the foundation every room stands on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from broadcaster.config import ConfigError, load
+from broadcaster.db import Base
+from broadcaster.models import Segment, SegmentStatus, Station, Zone
+from broadcaster.store import StoreError, open_store
+
+
+def run_cli(env, *args, stdin: str = ""):
+    return subprocess.run([sys.executable, "-m", "broadcaster.cli", *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_migrations_match_models(store):
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_store_is_wal_and_has_station(store, session):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    station = session.scalar(select(Station))
+    assert station.code == "xa-mau" and len(station.uid) == 36
+    assert session.scalar(select(Zone).where(Zone.station_id == station.id)).code == "toan-xa"
+
+
+def test_naive_datetimes_are_refused(session, station):
+    seg = Segment(station_id=station.id, title="t", body="b", kind="cchc_news",
+                  created_at=datetime(2026, 1, 1))
+    session.add(seg)
+    with pytest.raises(Exception, match="naive"):
+        session.flush()
+
+
+def test_datetimes_come_back_aware_utc(session, station):
+    seg = Segment(station_id=station.id, title="t", body="b", kind="cchc_news")
+    session.add(seg)
+    session.commit()
+    session.expire_all()
+    got = session.get(Segment, seg.id).created_at
+    assert got.tzinfo is not None and got.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("name,value,needle", [
+    ("TIMEZONE", "Mars/Olympus", "múi giờ"),
+    ("WEB_PORT", "tám", "số nguyên"),
+    ("WEB_PORT", "70000", "1–65535"),
+    ("TTS_ORDER", "gtts,festival", "festival"),
+    ("SINK", "loa", "auto"),
+    ("STATION_CODE", "Xã Mẫu", "chữ thường"),
+])
+def test_bad_settings_fail_with_one_line(name, value, needle):
+    with pytest.raises(ConfigError, match=needle) as info:
+        load({f"BROADCASTER_{name}": value})
+    assert "\n" not in str(info.value)
+
+
+def test_cli_bad_config_exits_2(env):
+    res = run_cli({**env, "BROADCASTER_TIMEZONE": "Nowhere/City"}, "init")
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "múi giờ" in res.stderr
+
+
+def test_cli_unknown_option_one_line(env):
+    res = run_cli(env, "init", "--frobnicate")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "--frobnicate" in res.stderr
+
+
+def test_init_is_idempotent_and_loads_starter_once(env, data_dir):
+    first = run_cli(env, "init")
+    assert first.returncode == 0, first.stderr
+    assert "nội dung mẫu" in first.stdout
+    second = run_cli(env, "init")
+    assert second.returncode == 0 and "nội dung mẫu" not in second.stdout
+    st = open_store(load(env))
+    with st.sessions() as s:
+        segs = list(s.scalars(select(Segment)))
+        assert len(segs) == 10
+        assert {x.status for x in segs} == {SegmentStatus.SUBMITTED}
+        assert {x.kind.value for x in segs} >= {"good_example", "procedure", "hotline", "jingle", "cchc_news"}
+
+
+def test_corrupt_database_is_not_overwritten(env, data_dir):
+    db = data_dir / "broadcaster.db"
+    db.write_bytes(b"this is not a database at all" * 10)
+    before = db.read_bytes()
+    res = run_cli(env, "init")
+    assert res.returncode == 1 and "hỏng" in res.stderr and res.stderr.count("\n") == 1
+    assert db.read_bytes() == before
+
+
+def test_unwritable_data_dir(env, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run_cli({**env, "BROADCASTER_DATA_DIR": str(blocker / "sub")}, "init")
+    assert res.returncode == 1 and "thư mục dữ liệu" in res.stderr
+
+
+def test_user_add_via_stdin(env):
+    assert run_cli(env, "init").returncode == 0
+    ok = run_cli(env, "user", "add", "canbo", "--role", "editor", "--password-stdin", stdin="mat-khau-dai\n")
+    assert ok.returncode == 0, ok.stderr
+    dup = run_cli(env, "user", "add", "canbo", "--role", "editor", "--password-stdin", stdin="mat-khau-dai\n")
+    assert dup.returncode == 1 and "đã có" in dup.stderr
+    short = run_cli(env, "user", "add", "ai", "--role", "editor", "--password-stdin", stdin="x\n")
+    assert short.returncode == 1
+
+
+def test_open_without_init_says_so(config):
+    with pytest.raises(StoreError, match="broadcaster init"):
+        open_store(config)
