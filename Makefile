@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # espeak-ng: offline voice; ffmpeg: decode/encode, loudness meter; sox: chimes; alsa-utils: aplay;
-# chromium: the browser the Playwright tests drive; wrk: the web benchmark.
-DEB_PACKAGES := espeak-ng ffmpeg sox libsox-fmt-mp3 alsa-utils chromium wrk python3-venv
+# chromium: the browser the Playwright tests drive; wrk: the web benchmark; postgresql: the
+# schema is tested on a real server too.
+DEB_PACKAGES := espeak-ng ffmpeg sox libsox-fmt-mp3 alsa-utils chromium wrk python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export BROADCASTER_DATA_DIR ?= $(CURDIR)/var
 

@@ -1,0 +1,117 @@
+"""The same schema and time rules on a real PostgreSQL server, started for this test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from broadcaster.config import load
+from broadcaster.db import Base
+from broadcaster.models import Occurrence, Programme
+from broadcaster.store import ensure_station, open_store
+
+PG_BIN = Path("/usr/lib/postgresql")
+
+
+def _pg_bin() -> Path:
+    versions = sorted(PG_BIN.glob("*/bin/initdb"))
+    if not versions:
+        pytest.fail("PostgreSQL server binaries missing: run `make setup` (Debian package postgresql)")
+    return versions[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    bindir = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="bc-pg-"))
+    datadir = root / "data"
+    port = _free_port()
+    # PostgreSQL refuses to run as root; the Debian package provides the postgres account.
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_pg:
+        shutil.chown(root, "postgres")
+    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(datadir), "-U", "bc", "-A", "trust",
+                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    proc = subprocess.Popen([*as_pg, str(bindir / "postgres"), "-D", str(datadir), "-p", str(port),
+                             "-k", str(root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    yield f"postgresql+psycopg://bc@127.0.0.1:{port}/postgres"
+    proc.terminate()
+    proc.wait(timeout=30)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_store(pg_url, tmp_path):
+    cfg = load({"BROADCASTER_DATA_DIR": str(tmp_path), "BROADCASTER_DATABASE_URL": pg_url})
+    store = open_store(cfg, upgrade=True)
+    ensure_station(store)
+    yield store
+    store.engine.dispose()
+
+
+def test_migrations_apply_and_match_models_on_postgres(pg_store):
+    with pg_store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    # Upgrading again is a no-op.
+    open_store(pg_store.config, upgrade=True).engine.dispose()
+
+
+def test_times_round_trip_in_utc_on_postgres(pg_store):
+    hanoi = timezone(timedelta(hours=7))
+    local = datetime(2026, 3, 1, 5, 30, tzinfo=hanoi)
+    with pg_store.sessions.begin() as s:
+        station = pg_store.station(s)
+        prog = Programme(station_id=station.id, title="Chuyên mục")
+        s.add(prog)
+        s.flush()
+        s.add(Occurrence(station_id=station.id, programme_id=prog.id, scheduled_at=local))
+    with pg_store.sessions() as s:
+        got = s.scalar(select(Occurrence.scheduled_at))
+    assert got == local and got.utcoffset() == timedelta(0)
+    assert got.replace(tzinfo=None) == datetime(2026, 2, 28, 22, 30)
+    assert got.tzinfo is not None and got.astimezone(UTC).hour == 22
+
+
+def test_occurrence_identity_is_enforced_on_postgres(pg_store):
+    from broadcaster.models import Recurrence, Schedule
+
+    at = datetime(2026, 5, 1, 22, 30, tzinfo=UTC)
+    with pg_store.sessions.begin() as s:
+        station = pg_store.station(s)
+        prog = Programme(station_id=station.id, title="P")
+        s.add(prog)
+        s.flush()
+        sched = Schedule(station_id=station.id, programme_id=prog.id, recurrence=Recurrence.DAILY,
+                         start_time=datetime(2026, 1, 1, 5, 30).time(), start_date=at.date(), skip_dates=[])
+        s.add(sched)
+        s.flush()
+        zone_id = station.zones[0].id
+        s.add(Occurrence(station_id=station.id, schedule_id=sched.id, zone_id=zone_id, scheduled_at=at))
+    with pytest.raises(IntegrityError), pg_store.sessions.begin() as s:
+        s.add(Occurrence(station_id=station.id, schedule_id=sched.id, zone_id=zone_id, scheduled_at=at))
