@@ -1,0 +1,264 @@
+"""Getting an airing ready: every item checked, rendered if needed and decoded to PCM before its start.
+
+Only approved, still-valid segments air; the others become ``skipped`` items with a Vietnamese
+reason. Audio that is missing or corrupt becomes a ``failed`` item; the rest of the programme airs.
+Large programmes spill decoded PCM to raw files under the data dir so memory stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from ..config import Config
+from ..models import (
+    STATUS_LABELS,
+    AudioAsset,
+    CchcArea,
+    ItemType,
+    Programme,
+    Segment,
+    SegmentKind,
+    SegmentStatus,
+)
+from . import _media
+
+log = logging.getLogger("broadcaster.playout")
+
+MEMORY_BUDGET = 48 * 1024 * 1024  # decoded bytes kept in RAM per airing; the rest spills to disk
+OFFLINE_ENGINE = "pyttsx3"
+
+
+@dataclass
+class Content:
+    """What an airing plays: a programme, one segment, or one sound file."""
+
+    programme_id: int | None = None
+    segment_id: int | None = None
+    asset_path: str | None = None  # absolute, or relative to the media dir
+    title: str = ""
+    engine: str = "auto"  # "pyttsx3" for emergencies: offline, no waiting on the network
+
+
+@dataclass
+class PreparedItem:
+    position: int
+    item_type: ItemType
+    title: str
+    segment_id: int | None = None
+    kind: SegmentKind | None = None
+    area: CchcArea | None = None
+    procedure: str | None = None
+    sha256: str | None = None
+    pcm: bytes | None = None
+    pcm_path: Path | None = None
+    nbytes: int = 0
+    skip_reason: str | None = None
+    error: str | None = None
+
+    def open(self) -> BinaryIO:
+        """Give back a reader over the decoded PCM."""
+        if self.pcm is not None:
+            return io.BytesIO(self.pcm)
+        if self.pcm_path is not None:
+            return open(self.pcm_path, "rb")
+        return io.BytesIO(b"")
+
+    def duration_ms(self, sample_rate: int) -> int:
+        return int(self.nbytes / 2 / sample_rate * 1000)
+
+    def release(self) -> None:
+        self.pcm = None
+        if self.pcm_path is not None:
+            try:
+                self.pcm_path.unlink()
+            except OSError:
+                pass
+            self.pcm_path = None
+
+
+@dataclass
+class Prepared:
+    items: list[PreparedItem] = field(default_factory=list)
+
+    def release(self) -> None:
+        for item in self.items:
+            item.release()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(i.nbytes for i in self.items)
+
+
+def _fmt(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+class _Spill:
+    def __init__(self, config: Config, tag: str) -> None:
+        self.used = 0
+        self.dir = config.data_dir / "run" / "pcm"
+        self.tag = tag
+
+    def keep(self, item: PreparedItem, pcm: bytes) -> None:
+        item.nbytes = len(pcm)
+        if self.used + len(pcm) <= MEMORY_BUDGET:
+            item.pcm = pcm
+            self.used += len(pcm)
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / f"{self.tag}-{item.position}-{os.getpid()}.raw"
+        path.write_bytes(pcm)
+        item.pcm_path = path
+
+
+def _asset_file(config: Config, asset: AudioAsset | None) -> Path | None:
+    if asset is None:
+        return None
+    p = Path(asset.path)
+    return p if p.is_absolute() else config.media_dir / p
+
+
+def _segment_audio(
+    session: Session, config: Config, seg: Segment, render: bool, engine: str = "auto"
+) -> AudioAsset:
+    asset = seg.audio
+    path = _asset_file(config, asset)
+    if asset is not None and path is not None and path.is_file():
+        return asset
+    if seg.upload_asset is not None:
+        raise _media.AudioError(f"Không tìm thấy tệp ghi âm đã tải lên của bản tin «{seg.title}».")
+    if not render:
+        raise _media.AudioError(f"Bản tin «{seg.title}» chưa được chuyển thành giọng đọc.")
+    if engine != "auto":
+        return _media.render_segment(session, config, seg, engine=engine)
+    try:
+        return _media.render_segment(session, config, seg)
+    except _media.AudioError as exc:
+        log.warning("Chuyển giọng đọc «%s» lỗi (%s); thử bộ đọc ngoại tuyến.", seg.title, exc)
+        return _media.render_segment(session, config, seg, engine=OFFLINE_ENGINE)
+
+
+def _silence(config: Config, ms: int) -> bytes:
+    return b"\0\0" * int(config.sample_rate * max(0, ms) / 1000)
+
+
+def prepare_segment(
+    session: Session,
+    config: Config,
+    seg: Segment | None,
+    item: PreparedItem,
+    spill: _Spill,
+    *,
+    local_day: date,
+    render: bool = True,
+    engine: str = "auto",
+) -> None:
+    """Fill ``item`` for a segment: PCM, or a skip reason, or an error."""
+    if seg is None:
+        item.error = "Bản tin không còn trong cơ sở dữ liệu."
+        return
+    item.segment_id, item.title = seg.id, seg.title
+    item.kind, item.area, item.procedure = seg.kind, seg.area, seg.procedure
+    if seg.status != SegmentStatus.APPROVED:
+        item.skip_reason = (
+            f"Bản tin «{seg.title}» chưa được duyệt (đang ở trạng thái "
+            f"«{STATUS_LABELS[seg.status]}»), không được phát."
+        )
+        return
+    if seg.valid_to is not None and seg.valid_to < local_day:
+        item.skip_reason = f"Bản tin «{seg.title}» đã hết hạn phát (đến hết ngày {_fmt(seg.valid_to)})."
+        return
+    if seg.valid_from is not None and seg.valid_from > local_day:
+        item.skip_reason = f"Bản tin «{seg.title}» chưa đến ngày phát (từ ngày {_fmt(seg.valid_from)})."
+        return
+    try:
+        asset = _segment_audio(session, config, seg, render, engine)
+        pcm = _media.load_pcm(_asset_file(config, asset), config.sample_rate)
+        item.sha256 = asset.sha256
+        if seg.chime_before:
+            try:
+                pcm = _media.load_pcm(_media.chime_path("thong-bao"), config.sample_rate) + pcm
+            except _media.AudioError as exc:
+                log.warning("Không có nhạc hiệu trước bản tin «%s»: %s", seg.title, exc)
+    except _media.AudioError as exc:
+        item.error = str(exc) or f"Không có âm thanh cho bản tin «{seg.title}»."
+        return
+    except OSError as exc:
+        item.error = f"Không đọc được âm thanh của bản tin «{seg.title}»: {exc.strerror or exc}."
+        return
+    spill.keep(item, pcm)
+
+
+def prepare(
+    session: Session, config: Config, content: Content, *, local_day: date, tag: str, render: bool = True
+) -> Prepared:
+    """Give back the decoded items of an airing; never raises on bad content, it marks the item."""
+    spill = _Spill(config, tag)
+    out = Prepared()
+    if content.asset_path is not None:
+        p = Path(content.asset_path)
+        path = p if p.is_absolute() else config.media_dir / p
+        item = PreparedItem(position=0, item_type=ItemType.SEGMENT, title=content.title or p.name)
+        try:
+            raw = path.read_bytes()
+            item.sha256 = hashlib.sha256(raw).hexdigest()
+            spill.keep(item, _media.load_pcm(path, config.sample_rate))
+        except FileNotFoundError:
+            item.error = f"Không tìm thấy tệp âm thanh «{p.name}»."
+        except OSError as exc:
+            item.error = f"Không đọc được tệp âm thanh «{p.name}»: {exc.strerror or exc}."
+        except _media.AudioError as exc:
+            item.error = str(exc)
+        out.items.append(item)
+        return out
+    if content.segment_id is not None:
+        item = PreparedItem(position=0, item_type=ItemType.SEGMENT, title=content.title)
+        prepare_segment(
+            session,
+            config,
+            session.get(Segment, content.segment_id),
+            item,
+            spill,
+            local_day=local_day,
+            render=render,
+            engine=content.engine,
+        )
+        out.items.append(item)
+        return out
+    prog = session.get(Programme, content.programme_id) if content.programme_id is not None else None
+    if prog is None:
+        out.items.append(
+            PreparedItem(
+                position=0,
+                item_type=ItemType.SEGMENT,
+                title=content.title,
+                error="Chương trình không còn trong cơ sở dữ liệu.",
+            )
+        )
+        return out
+    for pi in prog.items:
+        item = PreparedItem(position=pi.position, item_type=pi.item_type, title="")
+        if pi.item_type == ItemType.SEGMENT:
+            prepare_segment(session, config, pi.segment, item, spill, local_day=local_day, render=render)
+        elif pi.item_type == ItemType.CHIME:
+            item.title = f"Nhạc hiệu «{pi.chime}»"
+            try:
+                path = _media.chime_path(pi.chime or "")
+                spill.keep(item, _media.load_pcm(path, config.sample_rate))
+                item.sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except (_media.AudioError, OSError) as exc:
+                item.error = str(exc) or f"Không có nhạc hiệu «{pi.chime}»."
+        else:
+            item.title = f"Khoảng lặng {(pi.pause_ms or 0) / 1000:g} giây"
+            spill.keep(item, _silence(config, pi.pause_ms or 0))
+        out.items.append(item)
+    return out

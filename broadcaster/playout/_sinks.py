@@ -1,0 +1,419 @@
+"""Where the sound goes: a sound-card command, a WAV file, or nowhere, behind one abstract class.
+
+Every sink takes mono 16-bit PCM at the station's sample rate. A sink is opened *ahead* of the
+start (a player command is started and handed the WAV header), so its start-up does not delay the
+first sample; :meth:`Sink.write` then streams PCM. Sinks are named in a registry (``SINKS``) and
+built from a spec string: ``command:aplay -q``, ``file:/path/out.wav``, ``null``, ``auto``.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shlex
+import signal
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from abc import ABC, abstractmethod
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs
+
+log = logging.getLogger("broadcaster.playout")
+
+SAMPLE_WIDTH = 2  # s16le
+CHANNELS = 1
+
+
+class SinkError(RuntimeError):
+    """The sink cannot take the audio; the message is a Vietnamese reason for the as-run log."""
+
+
+class SinkAborted(RuntimeError):
+    """Audio was cut on purpose (stop, emergency, end of window)."""
+
+
+def wav_header(sample_rate: int, data_bytes: int | None = None) -> bytes:
+    """Give back a 44-byte PCM WAV header; without a size, one that streaming players accept."""
+    size = 0xFFFFFFFF if data_bytes is None else data_bytes
+    riff = 0xFFFFFFFF if data_bytes is None else 36 + data_bytes
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVEfmt "
+        + struct.pack(
+            "<IHHIIHH",
+            16,
+            1,
+            CHANNELS,
+            sample_rate,
+            sample_rate * CHANNELS * SAMPLE_WIDTH,
+            CHANNELS * SAMPLE_WIDTH,
+            16,
+        )
+        + b"data"
+        + struct.pack("<I", size)
+    )
+
+
+class Sink(ABC):
+    """One output. Open ahead, write PCM, drain at the end; ``abort`` may come from another thread."""
+
+    NAME: ClassVar[str]
+    realtime: bool = True
+
+    def __init__(self, arg: str, *, sample_rate: int = 44100) -> None:
+        self.arg = arg
+        self.sample_rate = sample_rate
+        self._aborted = threading.Event()
+        self._t0: float | None = None
+        self._frames = 0
+
+    @property
+    def bytes_per_second(self) -> int:
+        return self.sample_rate * SAMPLE_WIDTH * CHANNELS
+
+    def spec(self) -> str:
+        return f"{self.NAME}:{self.arg}" if self.arg else self.NAME
+
+    @abstractmethod
+    def open(self) -> None:
+        """Get ready to play (start the player, write the header)."""
+
+    @abstractmethod
+    def _write(self, pcm: bytes) -> None: ...
+
+    def write(self, pcm: bytes) -> None:
+        """Play PCM; paced sinks come back when it is (about) heard. Raises SinkError/SinkAborted."""
+        if self._aborted.is_set():
+            raise SinkAborted()
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+        self._write(pcm)
+        self._frames += len(pcm) // SAMPLE_WIDTH
+        if self.realtime and self._paced:
+            # Keep at most a few tens of ms ahead of the listener, so stop/emergency cut promptly.
+            due = self._t0 + self._frames / self.sample_rate - 0.03
+            delay = due - time.monotonic()
+            if delay > 0 and self._aborted.wait(delay):
+                raise SinkAborted()
+
+    _paced = True
+
+    def drain(self) -> None:
+        """Wait until everything written has been played; raises SinkError if the output failed."""
+        return None
+
+    def abort(self) -> None:
+        """Cut the sound now (thread-safe)."""
+        self._aborted.set()
+
+    def close(self) -> None:
+        """Release the output; safe to call twice."""
+        return None
+
+    def describe(self) -> str:
+        return self.spec()
+
+
+SINKS: dict[str, type[Sink]] = {}
+
+
+def register_sink(cls: type[Sink]) -> type[Sink]:
+    SINKS[cls.NAME] = cls
+    return cls
+
+
+@register_sink
+class NullSink(Sink):
+    """Discards the sound, paced in real time (a station without output, tests of timing)."""
+
+    NAME = "null"
+
+    def open(self) -> None:
+        pass
+
+    def _write(self, pcm: bytes) -> None:
+        pass
+
+
+def _parse_options(arg: str) -> tuple[str, dict[str, str]]:
+    if "?" in arg:
+        path, query = arg.rsplit("?", 1)
+        return path, {k: v[-1] for k, v in parse_qs(query).items()}
+    return arg, {}
+
+
+@register_sink
+class FileSink(Sink):
+    """Records exactly what aired into a WAV file, appending; full speed unless ``?realtime=1``.
+
+    ``{date}`` in the path becomes the local date, so a day's air lands in one file. The header is
+    kept valid after every write, so a power cut leaves a playable file.
+    """
+
+    NAME = "file"
+
+    def __init__(self, arg: str, *, sample_rate: int = 44100, tz=None) -> None:
+        super().__init__(arg, sample_rate=sample_rate)
+        raw, opts = _parse_options(arg)
+        self.realtime = opts.get("realtime", "0") in ("1", "true", "yes")
+        day = datetime.now(tz).date().isoformat()
+        self.path = Path(raw.replace("{date}", day))
+        self._fh = None
+        self._seekable = True
+        self._data = 0
+
+    def _fail(self, exc: OSError) -> SinkError:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return SinkError(f"Đĩa đầy: không ghi được tệp «{self.path}». Hãy giải phóng dung lượng ổ đĩa.")
+        return SinkError(f"Không ghi được tệp «{self.path}»: {exc.strerror or exc}.")
+
+    def open(self) -> None:
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            exists = self.path.exists()
+            self._seekable = not exists or self.path.is_file()
+            if exists and self._seekable and self.path.stat().st_size >= 44:
+                fh = open(self.path, "r+b")
+                head = fh.read(44)
+                if (
+                    head[:4] != b"RIFF"
+                    or head[8:16] != b"WAVEfmt "
+                    or head[36:40] != b"data"
+                    or struct.unpack("<I", head[24:28])[0] != self.sample_rate
+                    or struct.unpack("<H", head[22:24])[0] != CHANNELS
+                ):
+                    fh.close()
+                    raise SinkError(
+                        f"Tệp «{self.path}» không phải tệp WAV do phần mềm ghi (hoặc khác tần số lấy mẫu); "
+                        "hãy chọn tệp khác."
+                    )
+                size = self.path.stat().st_size
+                self._data = size - 44 - (size - 44) % SAMPLE_WIDTH  # a crash may leave half a sample
+                fh.truncate(44 + self._data)
+                fh.seek(0, os.SEEK_END)
+                self._fh = fh
+                self._fix_header()
+            else:
+                mode = "wb" if self._seekable else "ab"
+                self._fh = open(self.path, mode)
+                self._fh.write(wav_header(self.sample_rate, 0 if self._seekable else None))
+                self._fh.flush()
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+    def _fix_header(self) -> None:
+        if not self._seekable or self._fh is None:
+            return
+        pos = self._fh.tell()
+        self._fh.seek(4)
+        self._fh.write(struct.pack("<I", 36 + self._data))
+        self._fh.seek(40)
+        self._fh.write(struct.pack("<I", self._data))
+        self._fh.seek(pos)
+
+    def _write(self, pcm: bytes) -> None:
+        if self._fh is None:
+            raise SinkError("Tệp ghi âm chưa được mở.")
+        try:
+            self._fh.write(pcm)
+            self._data += len(pcm)
+            self._fix_header()
+            self._fh.flush()
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+    def drain(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            except OSError as exc:
+                raise self._fail(exc) from None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            self._fh = None
+
+
+@register_sink
+class CommandSink(Sink):
+    """Streams a WAV (header, then PCM) into a player command's stdin: aplay, paplay, ffplay."""
+
+    NAME = "command"
+    _paced = False  # the pipe is the clock: writes block while the player is behind
+
+    def __init__(self, arg: str, *, sample_rate: int = 44100) -> None:
+        super().__init__(arg, sample_rate=sample_rate)
+        self.argv = shlex.split(arg)
+        if not self.argv:
+            raise SinkError("Thiếu lệnh phát sau «command:».")
+        self.proc: subprocess.Popen | None = None
+        self._err = None
+
+    def open(self) -> None:
+        self._err = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._err,
+                start_new_session=True,  # so abort can kill a shell and its children together
+            )
+        except OSError as exc:
+            raise SinkError(f"Không chạy được lệnh phát «{self.argv[0]}»: {exc.strerror or exc}.") from None
+        self._write(wav_header(self.sample_rate))
+
+    def _stderr_tail(self) -> str:
+        if self._err is None:
+            return ""
+        try:
+            self._err.seek(0)
+            text = self._err.read()[-300:].decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return text.splitlines()[-1] if text else ""
+
+    def _died(self) -> SinkError:
+        code = self.proc.wait(timeout=2) if self.proc is not None else None
+        tail = self._stderr_tail()
+        return SinkError(
+            f"Lệnh phát «{self.argv[0]}» dừng giữa chừng (mã {code})" + (f": {tail}" if tail else ".")
+        )
+
+    def _write(self, pcm: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(pcm)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            if self._aborted.is_set():
+                raise SinkAborted() from None
+            raise self._died() from None
+
+    def drain(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        while True:
+            try:
+                code = self.proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if self._aborted.is_set():
+                    raise SinkAborted() from None
+        if self._aborted.is_set():
+            raise SinkAborted()
+        if code != 0:
+            tail = self._stderr_tail()
+            raise SinkError(
+                f"Lệnh phát «{self.argv[0]}» kết thúc với mã lỗi {code}" + (f": {tail}" if tail else ".")
+            )
+
+    def abort(self) -> None:
+        super().abort()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def close(self) -> None:
+        proc = self.proc
+        if proc is not None:
+            if proc.poll() is None:
+                try:
+                    if proc.stdin is not None:
+                        proc.stdin.close()
+                except OSError:
+                    pass
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    proc.wait()
+            self.proc = None
+        if self._err is not None:
+            self._err.close()
+            self._err = None
+
+
+def has_sound_card() -> bool:
+    """Tell whether ``aplay -l`` lists a sound card."""
+    try:
+        out = subprocess.run(["aplay", "-l"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return bool(re.search(r"^card \d+:", out.stdout, re.MULTILINE))
+
+
+_auto_cache: dict[str, str] = {}
+
+
+def resolve_spec(spec: str | None, *, default: str, data_dir: Path) -> str:
+    """Give back a concrete sink spec: a zone's own, else the configured one, ``auto`` detected."""
+    spec = (spec or "").strip()
+    if spec in ("", "auto", "default"):
+        spec = default.strip() or "auto"
+    if spec != "auto":
+        return spec
+    key = str(data_dir)
+    if key not in _auto_cache:
+        if has_sound_card():
+            _auto_cache[key] = "command:aplay -q"
+            log.info("Đầu ra tự động: có card âm thanh, phát bằng «aplay -q».")
+        else:
+            target = (data_dir / "phat-song" / "{date}.wav").resolve()
+            _auto_cache[key] = f"file:{target}"
+            log.warning("Đầu ra tự động: không thấy card âm thanh (aplay -l), ghi ra tệp %s.", target)
+    return _auto_cache[key]
+
+
+def check_spec(spec: str) -> str | None:
+    """Give back a Vietnamese error for a malformed sink spec, or None."""
+    spec = spec.strip()
+    if spec in ("auto", "null", "default", ""):
+        return None
+    name, _, arg = spec.partition(":")
+    if name not in SINKS or not arg.strip():
+        return f"Đầu ra «{spec}» không hợp lệ: dùng auto, null, file:ĐƯỜNG_DẪN.wav hoặc command:LỆNH."
+    if name == "command":
+        try:
+            if not shlex.split(arg):
+                raise ValueError
+        except ValueError:
+            return f"Lệnh phát «{arg}» không hợp lệ."
+    return None
+
+
+def make_sink(spec: str, *, sample_rate: int = 44100, tz=None) -> Sink:
+    """Give back an unopened sink for a concrete spec (see :func:`resolve_spec`)."""
+    error = check_spec(spec)
+    if error or spec in ("auto", "default", ""):
+        raise SinkError(error or "Đầu ra chưa được xác định.")
+    name, _, arg = spec.partition(":")
+    cls = SINKS[name]
+    if cls is FileSink:
+        return FileSink(arg, sample_rate=sample_rate, tz=tz)
+    return cls(arg, sample_rate=sample_rate)

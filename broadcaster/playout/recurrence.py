@@ -1,0 +1,285 @@
+"""Recurrence rules of a schedule: pure functions, no database.
+
+:func:`expand` is the single source of truth for *when* a schedule airs; the planner, the conflict
+check and the iCalendar export all call it. A schedule-like object is anything with the attributes
+of :class:`broadcaster.models.Schedule` (the model itself, a ``SimpleNamespace``, a dataclass) or a
+mapping with the same keys.
+
+Wall times are read in the station's zone through :mod:`zoneinfo`, so a 05:30 slot stays at 05:30
+local across a DST change: a wall time that does not exist that day (spring forward) airs at the
+first valid instant after the gap, an ambiguous one (fall back) airs once, at its first instance.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ONCE, DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_NTH = "once", "daily", "weekly", "monthly_day", "monthly_nth"
+RECURRENCES = (ONCE, DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_NTH)
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+MAX_REPLAYS = 20
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        value = obj.get(name, default)
+    else:
+        value = getattr(obj, name, default)
+    # Enum members (Recurrence.WEEKLY) compare by their value string.
+    return getattr(value, "value", value) if name in ("recurrence", "priority") else value
+
+
+def _zone(tz: tzinfo | str) -> tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _as_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    return time.fromisoformat(str(value))
+
+
+def local_to_utc(day: date, wall: time, tz: tzinfo | str) -> datetime:
+    """Give back the aware UTC instant of a local wall time on a day, DST gaps shifted forward."""
+    zone = _zone(tz)
+    local = datetime.combine(day, wall.replace(tzinfo=None), tzinfo=zone)  # fold=0: first instance
+    utc = local.astimezone(UTC)
+    # A wall time inside a spring-forward gap does not round-trip; zoneinfo with fold=0 already maps
+    # it after the gap (02:30 → 03:30), which is what a listener expects, so keep it.
+    return utc
+
+
+def _nth_weekday(year: int, month: int, nth: int, weekday: int) -> date | None:
+    days = [
+        d
+        for d in range(1, calendar.monthrange(year, month)[1] + 1)
+        if date(year, month, d).weekday() == weekday
+    ]
+    if nth == -1:
+        return date(year, month, days[-1])
+    if 1 <= nth <= len(days):
+        return date(year, month, days[nth - 1])
+    return None  # no 5th Friday this month
+
+
+def _days(schedule: Any, first: date, last: date) -> list[date]:
+    """Give back the local dates in [first, last] on which the schedule airs (range and skips applied)."""
+    kind = _get(schedule, "recurrence")
+    start = _as_date(_get(schedule, "start_date"))
+    if start is None:
+        return []
+    end = start if kind == ONCE else _as_date(_get(schedule, "end_date"))
+    lo = max(first, start)
+    hi = last if end is None else min(last, end)
+    if lo > hi:
+        return []
+    skips = {_as_date(d) for d in (_get(schedule, "skip_dates") or [])}
+    out: list[date] = []
+    if kind in (ONCE, DAILY, WEEKLY):
+        weekdays = set(_get(schedule, "weekdays") or []) if kind == WEEKLY else None
+        d = lo
+        while d <= hi:
+            if weekdays is None or d.weekday() in weekdays:
+                out.append(d)
+            d += timedelta(days=1)
+    elif kind in (MONTHLY_DAY, MONTHLY_NTH):
+        y, m = lo.year, lo.month
+        while (y, m) <= (hi.year, hi.month):
+            if kind == MONTHLY_DAY:
+                md = _get(schedule, "month_day")
+                d = date(y, m, md) if md and md <= calendar.monthrange(y, m)[1] else None
+            else:
+                d = _nth_weekday(y, m, _get(schedule, "nth"), _get(schedule, "nth_weekday"))
+            if d is not None and lo <= d <= hi:
+                out.append(d)
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return [d for d in out if d not in skips]
+
+
+def expand(
+    schedule: Any, start_utc: datetime, end_utc: datetime, tz: tzinfo | str, *, replays: bool = False
+) -> list[datetime]:
+    """Give back the aware UTC starts of a schedule in ``[start_utc, end_utc)``, sorted.
+
+    Without ``replays`` one start per airing day (the slot start); with it, every replay too
+    (``replay_count`` starts, ``replay_gap_s`` seconds apart, start to start).
+    """
+    if start_utc.tzinfo is None or end_utc.tzinfo is None:
+        raise ValueError("expand needs aware datetimes")
+    zone = _zone(tz)
+    wall = _as_time(_get(schedule, "start_time"))
+    count = max(1, int(_get(schedule, "replay_count", 1) or 1)) if replays else 1
+    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
+    span = timedelta(seconds=gap * (count - 1))
+    # Local dates that can hold a start in range: widen by a day each side for zone offsets.
+    first = (start_utc - span).astimezone(zone).date() - timedelta(days=1)
+    last = end_utc.astimezone(zone).date() + timedelta(days=1)
+    out: list[datetime] = []
+    for day in _days(schedule, first, last):
+        base = local_to_utc(day, wall, zone)
+        for k in range(count):
+            at = base + timedelta(seconds=gap * k)
+            if start_utc <= at < end_utc:
+                out.append(at)
+    return sorted(out)
+
+
+def expand_occurrences(
+    schedule: Any, start_utc: datetime, end_utc: datetime, tz: tzinfo | str
+) -> list[tuple[datetime, int]]:
+    """Give back ``(scheduled_at, replay_index)`` pairs in ``[start_utc, end_utc)``, sorted."""
+    count = max(1, int(_get(schedule, "replay_count", 1) or 1))
+    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
+    bases = expand(schedule, start_utc - timedelta(seconds=gap * (count - 1)), end_utc, tz)
+    out = []
+    for base in bases:
+        for k in range(count):
+            at = base + timedelta(seconds=gap * k)
+            if start_utc <= at < end_utc:
+                out.append((at, k))
+    return sorted(out)
+
+
+def window_end(schedule: Any, scheduled_at: datetime, replay_index: int = 0) -> datetime:
+    """Give back when the slot of an airing closes: the slot start plus the window length."""
+    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
+    slot_start = scheduled_at - timedelta(seconds=gap * replay_index)
+    return slot_start + timedelta(minutes=int(_get(schedule, "window_minutes", 0) or 0))
+
+
+def _fmt_date(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def validate_schedule(schedule: Any, *, require_zones: bool = False) -> list[str]:
+    """Give back the Vietnamese errors of a schedule's recurrence; empty when it is valid."""
+    errors: list[str] = []
+    kind = _get(schedule, "recurrence")
+    if kind not in RECURRENCES:
+        return ["Kiểu lặp lại không hợp lệ: chọn một lần, hằng ngày, hằng tuần hoặc hằng tháng."]
+    start = end = None
+    try:
+        start = _as_date(_get(schedule, "start_date"))
+        end = _as_date(_get(schedule, "end_date"))
+    except (TypeError, ValueError):
+        errors.append("Ngày bắt đầu hoặc ngày kết thúc không đúng định dạng ngày.")
+    if start is None and not errors:
+        errors.append("Cần chọn ngày bắt đầu.")
+    if start and end and kind != ONCE and end < start:
+        errors.append(f"Ngày kết thúc ({_fmt_date(end)}) phải sau ngày bắt đầu ({_fmt_date(start)}).")
+    try:
+        _as_time(_get(schedule, "start_time"))
+    except (TypeError, ValueError):
+        errors.append("Giờ bắt đầu không hợp lệ (dạng GG:PP).")
+    if kind == WEEKLY:
+        days = _get(schedule, "weekdays") or []
+        if not days:
+            errors.append("Lịch hằng tuần cần chọn ít nhất một ngày trong tuần.")
+        elif any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+            errors.append("Ngày trong tuần không hợp lệ (chỉ từ Thứ Hai đến Chủ nhật).")
+    if kind == MONTHLY_DAY:
+        md = _get(schedule, "month_day")
+        if not isinstance(md, int) or not 1 <= md <= 31:
+            errors.append(f"Ngày trong tháng phải từ 1 đến 31 (đang là {md}).")
+    if kind == MONTHLY_NTH:
+        nth, wd = _get(schedule, "nth"), _get(schedule, "nth_weekday")
+        if nth not in (1, 2, 3, 4, 5, -1):
+            errors.append("Tuần thứ mấy trong tháng phải là 1 đến 5, hoặc «cuối tháng».")
+        if not isinstance(wd, int) or not 0 <= wd <= 6:
+            errors.append("Cần chọn ngày trong tuần cho lịch «thứ … của tuần thứ … trong tháng».")
+    window = _get(schedule, "window_minutes")
+    if not isinstance(window, int) or window <= 0:
+        errors.append("Khung giờ phát phải dài hơn 0 phút.")
+        window = None
+    elif window > 24 * 60:
+        errors.append("Khung giờ phát không được dài quá 24 giờ.")
+    count = _get(schedule, "replay_count", 1)
+    gap = _get(schedule, "replay_gap_s", 0)
+    if not isinstance(count, int) or not 1 <= count <= MAX_REPLAYS:
+        errors.append(f"Số lần phát phải từ 1 đến {MAX_REPLAYS}.")
+    elif count > 1:
+        if not isinstance(gap, int) or gap <= 0:
+            errors.append("Phát lại nhiều lần thì khoảng cách giữa các lần phát phải lớn hơn 0 giây.")
+        elif window and gap * (count - 1) >= window * 60:
+            errors.append(
+                f"Lần phát lại thứ {count} bắt đầu sau {gap * (count - 1) // 60} phút, nằm ngoài khung giờ "
+                f"phát {window} phút: giảm số lần phát lại, khoảng cách, hoặc mở rộng khung giờ."
+            )
+    grace = _get(schedule, "misfire_grace_s", 600)
+    if not isinstance(grace, int) or grace < 0:
+        errors.append("Thời gian cho phép phát trễ phải là số giây không âm.")
+    if _get(schedule, "overrun", "stop") not in ("stop", "fade", "allow"):
+        errors.append("Cách xử lý khi quá khung giờ phải là dừng, giảm dần âm lượng, hoặc cho phép.")
+    if _get(schedule, "on_interrupt", "resume") not in ("resume", "log"):
+        errors.append("Cách xử lý khi bị ngắt phải là phát lại mục bị ngắt hoặc chỉ ghi nhật ký.")
+    for raw in _get(schedule, "skip_dates") or []:
+        try:
+            _as_date(raw)
+        except (TypeError, ValueError):
+            errors.append(f"Ngày nghỉ «{raw}» không đúng định dạng ngày (NNNN-TT-NN).")
+    if require_zones and not (_get(schedule, "zones") or []):
+        errors.append("Cần chọn ít nhất một cụm loa để phát.")
+    if not errors and start is not None and kind in (MONTHLY_DAY, MONTHLY_NTH, WEEKLY, ONCE):
+        # A valid-looking rule that never fires (weekday outside a short range, 31st in Feb only...).
+        last = end or start + timedelta(days=400)
+        if not _days(schedule, start, min(last, start + timedelta(days=400))):
+            errors.append("Lịch này không có ngày phát nào trong khoảng ngày đã chọn.")
+    return errors
+
+
+def overrun_warning(schedule: Any, programme_ms: int) -> str | None:
+    """Give back a Vietnamese warning when the programme (and its replays) outlasts the window."""
+    window_s = int(_get(schedule, "window_minutes", 0) or 0) * 60
+    count = max(1, int(_get(schedule, "replay_count", 1) or 1))
+    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
+    needed_s = gap * (count - 1) + programme_ms / 1000
+    if window_s and needed_s > window_s:
+        over = needed_s - window_s
+        action = {
+            "stop": "bị cắt ở cuối khung giờ",
+            "fade": "được giảm dần âm lượng rồi dừng",
+            "allow": "vẫn phát hết (cho phép quá giờ)",
+        }.get(_get(schedule, "overrun", "stop"), "bị cắt")
+        return (
+            f"Chương trình dài {_mmss(programme_ms / 1000)}"
+            + (f" (kể cả {count - 1} lần phát lại)" if count > 1 else "")
+            + f", vượt khung giờ {window_s // 60} phút thêm {_mmss(over)}: phần thừa sẽ {action}."
+        )
+    return None
+
+
+def _mmss(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60} phút {s % 60:02d} giây"
+
+
+def describe(schedule: Any) -> str:
+    """Give back a short Vietnamese description of the recurrence ("Thứ Hai, Thứ Tư lúc 05:30")."""
+    kind = _get(schedule, "recurrence")
+    at = _as_time(_get(schedule, "start_time")).strftime("%H:%M")
+    if kind == ONCE:
+        return f"Một lần, ngày {_fmt_date(_as_date(_get(schedule, 'start_date')))} lúc {at}"
+    if kind == DAILY:
+        return f"Hằng ngày lúc {at}"
+    if kind == WEEKLY:
+        days = ", ".join(WEEKDAY_NAMES[d] for d in sorted(_get(schedule, "weekdays") or []))
+        return f"Hằng tuần vào {days} lúc {at}"
+    if kind == MONTHLY_DAY:
+        return f"Ngày {_get(schedule, 'month_day')} hằng tháng lúc {at}"
+    nth = _get(schedule, "nth")
+    which = "cuối cùng" if nth == -1 else f"thứ {nth}"
+    return f"{WEEKDAY_NAMES[_get(schedule, 'nth_weekday')]} {which} của tháng lúc {at}"

@@ -1,0 +1,201 @@
+"""Recurrence rules as a table: each case a schedule, a range, and the local starts it must give."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from broadcaster.playout import describe, expand, expand_occurrences, overrun_warning, validate_schedule
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def sched(**kw):
+    base = dict(
+        recurrence="daily",
+        weekdays=None,
+        month_day=None,
+        nth=None,
+        nth_weekday=None,
+        start_time=time(5, 30),
+        window_minutes=30,
+        start_date=date(2026, 1, 1),
+        end_date=None,
+        skip_dates=[],
+        replay_count=1,
+        replay_gap_s=0,
+        misfire_grace_s=600,
+        overrun="stop",
+        on_interrupt="resume",
+    )
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def local(starts, tz=HCM):
+    return [s.astimezone(tz).strftime("%Y-%m-%d %H:%M") for s in starts]
+
+
+def rng(a: str, b: str, tz=HCM):
+    return (
+        datetime.fromisoformat(a).replace(tzinfo=tz).astimezone(UTC),
+        datetime.fromisoformat(b).replace(tzinfo=tz).astimezone(UTC),
+    )
+
+
+CASES = [
+    (
+        "once",
+        sched(recurrence="once", start_date=date(2026, 3, 4), start_time=time(17, 0)),
+        ("2026-03-01", "2026-03-10"),
+        ["2026-03-04 17:00"],
+    ),
+    (
+        "once outside range",
+        sched(recurrence="once", start_date=date(2026, 3, 4)),
+        ("2026-03-05", "2026-03-10"),
+        [],
+    ),
+    (
+        "daily with range and skip",
+        sched(start_date=date(2026, 2, 1), end_date=date(2026, 2, 4), skip_dates=["2026-02-03"]),
+        ("2026-01-30", "2026-02-10"),
+        ["2026-02-01 05:30", "2026-02-02 05:30", "2026-02-04 05:30"],
+    ),
+    (
+        "weekly Mon/Wed/Fri",
+        sched(recurrence="weekly", weekdays=[0, 2, 4]),
+        ("2026-03-02", "2026-03-09"),
+        ["2026-03-02 05:30", "2026-03-04 05:30", "2026-03-06 05:30"],
+    ),
+    (
+        "monthly day 31 skips short months",
+        sched(recurrence="monthly_day", month_day=31),
+        ("2026-01-01", "2026-06-01"),
+        ["2026-01-31 05:30", "2026-03-31 05:30", "2026-05-31 05:30"],
+    ),
+    (
+        "monthly day 29 in February of a non-leap year",
+        sched(recurrence="monthly_day", month_day=29),
+        ("2027-02-01", "2027-03-01"),
+        [],
+    ),
+    (
+        "first Monday",
+        sched(recurrence="monthly_nth", nth=1, nth_weekday=0),
+        ("2026-01-01", "2026-04-01"),
+        ["2026-01-05 05:30", "2026-02-02 05:30", "2026-03-02 05:30"],
+    ),
+    (
+        "last Friday",
+        sched(recurrence="monthly_nth", nth=-1, nth_weekday=4),
+        ("2026-01-01", "2026-04-01"),
+        ["2026-01-30 05:30", "2026-02-27 05:30", "2026-03-27 05:30"],
+    ),
+    (
+        "fifth Sunday only where it exists",
+        sched(recurrence="monthly_nth", nth=5, nth_weekday=6),
+        ("2026-01-01", "2026-05-01"),
+        ["2026-03-29 05:30"],
+    ),
+    ("range end is exclusive", sched(), ("2026-01-01 05:30", "2026-01-02 05:30"), ["2026-01-01 05:30"]),
+]
+
+
+@pytest.mark.parametrize("name,schedule,window,want", CASES, ids=[c[0] for c in CASES])
+def test_expand_table(name, schedule, window, want):
+    assert validate_schedule(schedule) == []
+    starts = expand(schedule, *rng(*window), HCM)
+    assert all(s.tzinfo is not None and s.utcoffset() == timedelta(0) for s in starts)
+    assert local(starts) == want
+
+
+def test_expand_accepts_a_zone_name_and_mappings():
+    s = vars(sched(recurrence="weekly", weekdays=[6]))
+    assert local(expand(s, *rng("2026-03-01", "2026-03-09"), "Asia/Ho_Chi_Minh")) == [
+        "2026-03-01 05:30",
+        "2026-03-08 05:30",
+    ]
+
+
+def test_replays_are_separate_occurrences_with_their_index():
+    s = sched(replay_count=3, replay_gap_s=600, start_date=date(2026, 1, 1), end_date=date(2026, 1, 1))
+    occ = expand_occurrences(s, *rng("2026-01-01", "2026-01-02"), HCM)
+    assert [(t.astimezone(HCM).strftime("%H:%M"), k) for t, k in occ] == [
+        ("05:30", 0),
+        ("05:40", 1),
+        ("05:50", 2),
+    ]
+    assert len(expand(s, *rng("2026-01-01", "2026-01-02"), HCM)) == 1
+    assert len(expand(s, *rng("2026-01-01", "2026-01-02"), HCM, replays=True)) == 3
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NY = ZoneInfo("America/New_York")
+
+
+def test_dst_keeps_the_local_wall_time():
+    s = sched(start_time=time(5, 30))
+    starts = expand(s, *rng("2026-03-27", "2026-03-31", BERLIN), BERLIN)
+    assert local(starts, BERLIN) == [
+        "2026-03-27 05:30",
+        "2026-03-28 05:30",
+        "2026-03-29 05:30",
+        "2026-03-30 05:30",
+    ]
+    # The UTC instants move by an hour across the change: the clock on the wall does not.
+    assert [s.hour for s in starts] == [4, 4, 3, 3]
+
+
+def test_dst_gap_and_overlap_air_once():
+    gap = sched(start_time=time(2, 30))  # does not exist on 2026-03-08 in New York
+    starts = expand(gap, *rng("2026-03-07", "2026-03-10", NY), NY)
+    assert local(starts, NY) == ["2026-03-07 02:30", "2026-03-08 03:30", "2026-03-09 02:30"]
+    overlap = sched(start_time=time(1, 30))  # happens twice on 2026-11-01 in New York
+    starts = expand(overlap, *rng("2026-10-31", "2026-11-03", NY), NY)
+    assert len(starts) == 3 and len(set(starts)) == 3
+    assert local(starts, NY)[1] == "2026-11-01 01:30"
+
+
+INVALID = [
+    ("weekly without days", sched(recurrence="weekly", weekdays=[]), "ít nhất một ngày"),
+    ("month day 32", sched(recurrence="monthly_day", month_day=32), "từ 1 đến 31"),
+    (
+        "end before start",
+        sched(start_date=date(2026, 5, 1), end_date=date(2026, 4, 1)),
+        "phải sau ngày bắt đầu",
+    ),
+    ("window zero", sched(window_minutes=0), "dài hơn 0 phút"),
+    (
+        "replay outside window",
+        sched(window_minutes=10, replay_count=3, replay_gap_s=600),
+        "nằm ngoài khung giờ",
+    ),
+    ("replays without gap", sched(replay_count=2, replay_gap_s=0), "lớn hơn 0 giây"),
+    ("nth 6", sched(recurrence="monthly_nth", nth=6, nth_weekday=1), "1 đến 5"),
+    ("unknown kind", sched(recurrence="yearly"), "Kiểu lặp lại"),
+    ("bad skip date", sched(skip_dates=["31/02/2026"]), "Ngày nghỉ"),
+    (
+        "never fires",
+        sched(recurrence="weekly", weekdays=[6], start_date=date(2026, 3, 2), end_date=date(2026, 3, 6)),
+        "không có ngày phát",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,schedule,needle", INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_recurrences_are_named_in_vietnamese(name, schedule, needle):
+    errors = validate_schedule(schedule)
+    assert errors and any(needle in e for e in errors), errors
+
+
+def test_overrun_warning_and_description():
+    s = sched(window_minutes=15, overrun="fade")
+    assert overrun_warning(s, 14 * 60 * 1000) is None
+    msg = overrun_warning(s, 17 * 60 * 1000)
+    assert "vượt khung giờ 15 phút" in msg and "2 phút 00 giây" in msg and "giảm dần" in msg
+    assert describe(sched(recurrence="weekly", weekdays=[0, 4])) == "Hằng tuần vào Thứ Hai, Thứ Sáu lúc 05:30"
+    assert describe(sched(recurrence="monthly_nth", nth=-1, nth_weekday=4)).startswith("Thứ Sáu cuối cùng")
