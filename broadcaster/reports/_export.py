@@ -1,0 +1,215 @@
+"""The report as CSV, XLSX and DOCX, laid out as a Vietnamese administrative report."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ._docx import grid_table, letterhead_block, new_document, para, signature_block
+from ._figures import Report
+from ._fmt import local
+from ._layout import MOTTO_1, MOTTO_2, Letterhead, title_lines
+from ._tables import Table, report_tables
+
+FORMATS = ("csv", "xlsx", "docx")
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _narrative(report: Report, narrative: str | None) -> list[str]:
+    text = report.narrative if narrative is None or not narrative.strip() else narrative
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
+
+
+def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
+    """Give back the report as UTF-8 CSV (with BOM, so spreadsheet programs read the diacritics)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    t1, t2 = title_lines(report.period.words, report.plan_only)
+    for row in (
+        [lh.parent, MOTTO_1],
+        [lh.unit, MOTTO_2],
+        [lh.number, lh.place_date],
+        [],
+        [t1],
+        [t2],
+        ["Kỳ báo cáo", report.period.code, report.period.first.isoformat(), report.period.last.isoformat()],
+        ["Lập lúc", local(report.generated_at, report.period.timezone)],
+        [],
+    ):
+        w.writerow(row)
+    w.writerow(["Tóm tắt"])
+    for p in _narrative(report, narrative):
+        w.writerow([p])
+    w.writerow([])
+    for i, t in enumerate(report_tables(report), 1):
+        w.writerow([f"{i}. {t.title}"])
+        w.writerow(t.headers)
+        w.writerows(t.rows)
+        if t.note:
+            w.writerow([t.note])
+        w.writerow([])
+    w.writerow(["Nơi nhận:"] + [f"- {r}" for r in lh.recipients])
+    w.writerow([lh.sign_for, lh.sign_title])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
+    """Give back the report as an XLSX workbook: a printable first sheet, then one sheet per table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    font = "Times New Roman"
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Báo cáo"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    widths = [8, 42, 14, 14, 14, 14, 24]
+    for j, wdt in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(j)].width = wdt
+    ncol = len(widths)
+
+    def put(
+        r: int,
+        c1: int,
+        c2: int,
+        text: str,
+        *,
+        bold=False,
+        italic=False,
+        underline=False,
+        size=13,
+        align="center",
+        wrap=False,
+        height: float | None = None,
+    ) -> None:
+        if c2 > c1:
+            ws.merge_cells(start_row=r, start_column=c1, end_row=r, end_column=c2)
+        cell = ws.cell(r, c1, text)
+        cell.font = Font(
+            name=font, size=size, bold=bold, italic=italic, underline="single" if underline else None
+        )
+        cell.alignment = Alignment(horizontal=align, vertical="top", wrap_text=wrap)
+        if height:
+            ws.row_dimensions[r].height = height
+
+    put(1, 1, 2, lh.parent)
+    put(1, 3, ncol, MOTTO_1, bold=True)
+    put(2, 1, 2, lh.unit, bold=True, underline=True)
+    put(2, 3, ncol, MOTTO_2, bold=True, underline=True, size=14)
+    put(3, 1, 2, lh.number)
+    put(3, 3, ncol, lh.place_date, italic=True, size=14)
+    t1, t2 = title_lines(report.period.words, report.plan_only)
+    put(5, 1, ncol, t1, bold=True, size=14)
+    put(6, 1, ncol, t2, bold=True, size=14, wrap=True, height=36)
+    r = 8
+    for p in _narrative(report, narrative):
+        put(r, 1, ncol, p, size=13, align="justify", wrap=True, height=max(20, 17 * (len(p) // 95 + 1)))
+        r += 1
+    r += 1
+    tables = report_tables(report)
+    for i, t in enumerate(tables, 1):
+        put(r, 1, ncol, f"{i}. {t.title}", bold=True, align="left")
+        r += 1
+        for j, h in enumerate(t.headers, 1):
+            c = ws.cell(r, j, h)
+            c.font = Font(name=font, size=12, bold=True)
+            c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            c.border = box
+        r += 1
+        for k, row in enumerate(t.rows):
+            bold = t.total and k == len(t.rows) - 1
+            for j, v in enumerate(row, 1):
+                c = ws.cell(r, j, v)
+                c.font = Font(name=font, size=12, bold=bold)
+                c.border = box
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+                if isinstance(v, float):
+                    c.number_format = "#,##0.0"
+            r += 1
+        if t.note:
+            put(r, 1, ncol, t.note, italic=True, size=12, align="left", wrap=True)
+            r += 1
+        r += 1
+    put(r, 1, 2, "Nơi nhận:", bold=True, italic=True, size=12, align="left")
+    put(r, 3, ncol, lh.sign_for, bold=True, size=14)
+    put(r + 1, 3, ncol, lh.sign_title, bold=True, size=14)
+    put(r + 2, 3, ncol, lh.sign_note, italic=True, size=12)
+    for k, rec in enumerate(lh.recipients, 1):
+        put(r + k, 1, 2, f"- {rec}", size=11, align="left")
+
+    for t in tables:
+        _data_sheet(wb, t, font)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _data_sheet(wb, t: Table, font: str) -> None:
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet(t.key)
+    ws.append([t.title])
+    ws["A1"].font = Font(name=font, bold=True, size=13)
+    ws.append(t.headers)
+    for c in ws[2]:
+        c.font = Font(name=font, bold=True)
+    for row in t.rows:
+        ws.append(row)
+    for i, _h in enumerate(t.headers):
+        ws.column_dimensions[chr(ord("A") + i)].width = 40 if i in (1,) else 16
+
+
+def export_docx(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
+    """Give back the report as a DOCX ready to print, sign and stamp."""
+    doc = new_document()
+    letterhead_block(doc, lh)
+    t1, t2 = title_lines(report.period.words, report.plan_only)
+    para(doc, t1, bold=True, size=14, align="center", after=0)
+    para(doc, t2, bold=True, size=14, align="center", after=12)
+    para(doc, "I. TÌNH HÌNH CHUNG", bold=True)
+    for p in _narrative(report, narrative):
+        para(doc, p, align="justify", indent=True)
+    para(doc, "II. KẾT QUẢ CỤ THỂ", bold=True)
+    for i, t in enumerate(report_tables(report), 1):
+        para(doc, f"{i}. {t.title}", bold=True, after=3)
+        if t.rows and not (t.total and len(t.rows) == 1 and t.note):
+            numeric_from = 1 if t.headers[0] in ("Chỉ tiêu", "Trạng thái", "Tháng", "Nội dung") else 2
+            grid_table(doc, t.headers, t.rows, total=t.total, numeric_from=numeric_from)
+        if t.note:
+            para(doc, t.note, italic=True, size=12)
+        para(doc, "", after=0)
+    para(doc, "III. ĐÁNH GIÁ, KIẾN NGHỊ", bold=True)
+    para(doc, "……………………………………………………………………………………", indent=True)
+    para(doc, "", after=0)
+    signature_block(doc, lh)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def export_report(report: Report, lh: Letterhead, fmt: str, narrative: str | None = None) -> bytes:
+    """Give back the report in ``fmt`` (csv, xlsx or docx)."""
+    if fmt == "csv":
+        return export_csv(report, lh, narrative)
+    if fmt == "xlsx":
+        return export_xlsx(report, lh, narrative)
+    if fmt == "docx":
+        return export_docx(report, lh, narrative)
+    raise ValueError(f"Định dạng «{fmt}» không hỗ trợ; chọn csv, xlsx hoặc docx.")
+
+
+def filename(period_code: str, fmt: str, what: str = "bao-cao-cchc") -> str:
+    """Give back an ASCII file name for a download, e.g. bao-cao-cchc_2025-Q3.docx."""
+    safe = period_code.replace("..", "_den_")
+    return f"{what}_{safe}.{fmt}"

@@ -1,0 +1,86 @@
+"""The plan side of a period still ahead, from playout's recurrence (the one source of truth)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import ItemType, Programme, ProgrammeItem, Schedule, SegmentKind, Station
+from ._period import Period
+
+
+def _expand():
+    try:
+        from ..playout import expand
+    except ImportError:  # playout re-exports it from its package face once it lands there
+        from ..playout.recurrence import expand
+    return expand
+
+
+def planned_times(
+    schedule: Schedule, start_utc: datetime, end_utc: datetime, timezone: str, *, replays: bool = True
+) -> list[datetime]:
+    """Give back the aware UTC starts of ``schedule`` in [start, end), as playout plans them.
+
+    With ``replays`` every replay start is included: each is an occurrence of its own.
+    """
+    from zoneinfo import ZoneInfo
+
+    return list(_expand()(schedule, start_utc, end_utc, ZoneInfo(timezone), replays=replays))
+
+
+def plan_figures(session: Session, station: Station, start_utc: datetime, end_utc: datetime, period: Period):
+    """Give back the :class:`PlanFigures` of the enabled schedules between ``start_utc`` and ``end_utc``."""
+    from ._figures import CONTENT_KINDS, PlanFigures
+
+    plan = PlanFigures(start_utc=start_utc)
+    schedules = session.scalars(
+        select(Schedule)
+        .where(Schedule.station_id == station.id, Schedule.enabled.is_(True))
+        .options(
+            selectinload(Schedule.zones),
+            selectinload(Schedule.programme)
+            .selectinload(Programme.items)
+            .selectinload(ProgrammeItem.segment),
+        )
+        .order_by(Schedule.id)
+    ).all()
+    edges = period.month_edges_utc()
+    kinds: Counter[str] = Counter()
+    areas: Counter[str] = Counter()
+    for sch in schedules:
+        times = planned_times(sch, start_utc, end_utc, period.timezone)
+        if not times:
+            continue
+        per_time = max(1, len(sch.zones))  # one occurrence per zone and start
+        content = [
+            it.segment
+            for it in sch.programme.items
+            if it.item_type == ItemType.SEGMENT
+            and it.segment is not None
+            and it.segment.kind in CONTENT_KINDS
+        ]
+        ms_each = sum((seg.audio.duration_ms if seg.audio else 0) for seg in content)
+        n = len(times) * per_time
+        plan.occurrences += n
+        plan.items += n * len(content)
+        plan.ms += n * ms_each
+        for seg in content:
+            kinds[seg.kind.value] += n
+            if seg.area is not None:
+                areas[seg.area.value] += n
+        good_each = sum(1 for seg in content if seg.kind == SegmentKind.GOOD_EXAMPLE)
+        for t in times:
+            for ym, lo, hi in edges:
+                if lo <= t < hi:
+                    plan.occurrences_by_month[ym] = plan.occurrences_by_month.get(ym, 0) + per_time
+                    plan.good_examples_by_month[ym] = (
+                        plan.good_examples_by_month.get(ym, 0) + per_time * good_each
+                    )
+                    break
+    plan.by_kind = dict(kinds)
+    plan.by_area = dict(areas)
+    return plan

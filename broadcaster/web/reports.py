@@ -1,0 +1,255 @@
+"""Reports pages: figures for a period with charts and exports, the log book, the calendar feed.
+
+Thin: parse the request, call :mod:`broadcaster.reports`, render. Who sees what:
+
+* the report figures and their CSV / XLSX / DOCX exports: ``admin`` and ``approver`` (the
+  leadership signs the report; editors and operators do not need the station's statistics);
+* the programme log book (page, print view, DOCX): every signed-in role, since operators keep it
+  and editors check what of theirs aired;
+* the calendar feed: every signed-in user gets a personal secret URL; the feed itself needs no
+  login session (phones cannot log in), the token is the secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from .. import reports as rp
+from ..db import utcnow
+from ..models import User
+from ..reports._charts import horizontal_bars, vertical_bars
+from ..reports._fmt import local, vn_int, vn_num, vn_pct
+
+bp = Blueprint("reports", __name__, url_prefix="/bao-cao")
+
+REPORT_ROLES = ("admin", "approver")
+LOGBOOK_ROLES = ("admin", "approver", "editor", "operator")
+
+
+def _store():
+    """Give back the app's open Store, wherever the app factory put it."""
+    ext = current_app.extensions
+    for key in ("broadcaster_store", "store", "broadcaster"):
+        found = ext.get(key)
+        if found is not None and hasattr(found, "sessions"):
+            return found
+        if isinstance(found, dict) and "store" in found:
+            return found["store"]
+    store = current_app.config.get("STORE")
+    if store is None:
+        raise RuntimeError("the app exposes no Store (extensions['store'] or config['STORE'])")
+    return store
+
+
+def _role() -> str:
+    role = getattr(current_user, "role", None)
+    return str(getattr(role, "value", role) or "")
+
+
+def _user_id() -> int | None:
+    uid = getattr(current_user, "id", None)
+    if uid is None and hasattr(current_user, "get_id"):
+        uid = current_user.get_id()
+    try:
+        return int(uid)
+    except (TypeError, ValueError):
+        return None
+
+
+def roles_required(*roles: str) -> Callable:
+    """Give back a decorator that lets only signed-in users with one of ``roles`` through."""
+
+    def deco(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(*a: Any, **kw: Any):
+            if _role() not in roles:
+                return render_template("reports/forbidden.html"), 403
+            return view(*a, **kw)
+
+        return wrapped
+
+    return deco
+
+
+def _period_from_request(timezone: str, default: rp.Period) -> tuple[str, rp.Period | None, str | None]:
+    raw = (request.values.get("period") or "").strip()
+    if not raw:
+        return default.code, default, None
+    try:
+        return raw, rp.parse_period(raw, timezone), None
+    except rp.PeriodError as exc:
+        return raw, None, str(exc)
+
+
+def _suggestions(now, timezone: str) -> list[tuple[str, str]]:
+    """Give back quick picks (code, label) around today: this and last month, quarter, 6/9 months, year."""
+    month = rp.current_month(now, timezone)
+    prev = rp.current_month(rp.local_midnight_utc(month.first, month.tz) - timedelta(hours=12), timezone)
+    y = month.first.year
+    q = (month.first.month - 1) // 3 + 1
+    codes = [month.code, prev.code, f"{y}-Q{q}", f"{y}-6M", f"{y}-9M", f"{y}", f"{y - 1}"]
+    return [(c, rp.parse_period(c, timezone).words) for c in dict.fromkeys(codes)]
+
+
+def _charts(report: rp.Report) -> dict[str, Markup]:
+    months = report.by_month
+    by_month = vertical_bars(
+        [m.label.replace("Tháng ", "") for m in months], [m.items for m in months],
+        title="Số lượt tin, bài đã phát theo tháng", unit="lượt", highlight=[m.future for m in months],
+    )
+    by_area = horizontal_bars(
+        [r.label for r in report.by_area], [r.items for r in report.by_area],
+        title="Số lượt tin, bài theo lĩnh vực cải cách hành chính", unit="lượt",
+    )
+    return {"by_month": Markup(by_month), "by_area": Markup(by_area)}
+
+
+@bp.app_template_filter("vn")
+def _vn(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return vn_int(value)
+    if isinstance(value, float):
+        return vn_num(value)
+    return str(value)
+
+
+@bp.route("/", methods=["GET"])
+@roles_required(*REPORT_ROLES)
+def index():
+    store = _store()
+    tz = store.config.timezone
+    now = utcnow()
+    raw, period, error = _period_from_request(tz, rp.current_month(now, tz))
+    ctx: dict[str, Any] = dict(
+        raw=raw, error=error, suggestions=_suggestions(now, tz), forms=rp.ACCEPTED_FORMS,
+        report=None, period=period,
+    )
+    if period is not None:
+        with store.sessions() as s:
+            station = store.station(s)
+            report = rp.compute_report(s, station, period, now=now)
+        ctx.update(report=report, tables=rp.report_tables(report), charts=_charts(report),
+                   share=vn_pct(report.planned_share), generated=local(now, tz))
+    return render_template("reports/index.html", **ctx), (400 if error else 200)
+
+
+@bp.route("/xuat", methods=["GET", "POST"])
+@roles_required(*REPORT_ROLES)
+def export():
+    store = _store()
+    tz = store.config.timezone
+    now = utcnow()
+    fmt = (request.values.get("format") or "").lower()
+    raw, period, error = _period_from_request(tz, rp.current_month(now, tz))
+    if error is None and fmt not in rp.FORMATS:
+        error = f"Định dạng «{fmt}» không hỗ trợ; chọn CSV, XLSX hoặc DOCX."
+    if error is not None:
+        return render_template("reports/index.html", raw=raw, error=error, suggestions=_suggestions(now, tz),
+                               forms=rp.ACCEPTED_FORMS, report=None, period=None), 400
+    narrative = request.form.get("narrative") if request.method == "POST" else None
+    with store.sessions() as s:
+        station = store.station(s)
+        report = rp.compute_report(s, station, period, now=now)
+        data = rp.export_report(report, rp.letterhead(s, station), fmt, narrative)
+    return _download(data, rp.filename(period.code, fmt), rp.MIME[fmt])
+
+
+def _download(data: bytes, name: str, mime: str) -> Response:
+    resp = Response(data, mimetype=mime.split(";")[0])
+    if "charset" in mime:
+        resp.charset = "utf-8"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _logbook_period(tz: str, now) -> tuple[str, rp.Period | None, str | None]:
+    return _period_from_request(tz, rp.current_month(now, tz))
+
+
+@bp.route("/so-nhat-ky", methods=["GET"])
+@roles_required(*LOGBOOK_ROLES)
+def logbook():
+    store = _store()
+    tz = store.config.timezone
+    now = utcnow()
+    raw, period, error = _logbook_period(tz, now)
+    book = None
+    if period is not None:
+        with store.sessions() as s:
+            book = rp.compute_logbook(s, store.station(s), period, now=now)
+    return render_template("reports/logbook.html", raw=raw, error=error, period=period, book=book,
+                           forms=rp.ACCEPTED_FORMS, headers=rp.LOGBOOK_HEADERS,
+                           rows=rp.logbook_rows(book) if book else [],
+                           can_report=_role() in REPORT_ROLES), (400 if error else 200)
+
+
+@bp.route("/so-nhat-ky/ban-in", methods=["GET"])
+@roles_required(*LOGBOOK_ROLES)
+def logbook_print():
+    store = _store()
+    tz = store.config.timezone
+    raw, period, error = _logbook_period(tz, utcnow())
+    if error is not None:
+        return render_template("reports/logbook.html", raw=raw, error=error, period=None, book=None,
+                               forms=rp.ACCEPTED_FORMS, headers=[], rows=[], can_report=False), 400
+    with store.sessions() as s:
+        station = store.station(s)
+        html = rp.logbook_html(rp.compute_logbook(s, station, period), rp.letterhead(s, station))
+    return Response(html, mimetype="text/html")
+
+
+@bp.route("/so-nhat-ky.docx", methods=["GET"])
+@roles_required(*LOGBOOK_ROLES)
+def logbook_docx():
+    store = _store()
+    tz = store.config.timezone
+    raw, period, error = _logbook_period(tz, utcnow())
+    if error is not None:
+        return render_template("reports/logbook.html", raw=raw, error=error, period=None, book=None,
+                               forms=rp.ACCEPTED_FORMS, headers=[], rows=[], can_report=False), 400
+    with store.sessions() as s:
+        station = store.station(s)
+        data = rp.logbook_docx(rp.compute_logbook(s, station, period), rp.letterhead(s, station))
+    return _download(data, rp.filename(period.code, "docx", "so-nhat-ky"), rp.MIME["docx"])
+
+
+@bp.route("/lich", methods=["GET", "POST"])
+@login_required
+def calendar():
+    store = _store()
+    uid = _user_id()
+    token = None
+    with store.sessions.begin() as s:
+        user = s.get(User, uid) if uid is not None else None
+        if user is not None:
+            if request.method == "POST":
+                token = rp.ensure_ics_token(s, user, regenerate=True)
+            else:
+                token = user.ics_token
+    url = url_for("reports.calendar_feed", token=token, _external=True) if token else None
+    return render_template("reports/calendar.html", url=url, regenerated=request.method == "POST")
+
+
+@bp.route("/lich/<token>.ics", methods=["GET"])
+def calendar_feed(token: str):
+    store = _store()
+    with store.sessions() as s:
+        if rp.user_for_ics_token(s, token) is None:
+            return Response("Liên kết lịch không còn hiệu lực.\n", status=404, mimetype="text/plain")
+        data = rp.schedule_calendar(s, store.station(s))
+    resp = Response(data, mimetype="text/calendar")
+    resp.charset = "utf-8"
+    resp.headers["Content-Disposition"] = 'inline; filename="lich-phat-thanh.ics"'
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp
