@@ -108,7 +108,9 @@ def _cell_para(cell, text: str, **kw):
     return p
 
 
-def letterhead_block(doc: DocumentType, lh: Letterhead, left_cm: float = 6.0, right_cm: float = 10.0) -> None:
+def letterhead_block(
+    doc: DocumentType, lh: Letterhead, left_cm: float = 6.0, right_cm: float = 10.0, *, number: bool = True
+) -> None:
     """Add the two-column head: issuer and number on the left, national motto and date on the right."""
     t = doc.add_table(rows=2, cols=2)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -120,7 +122,7 @@ def letterhead_block(doc: DocumentType, lh: Letterhead, left_cm: float = 6.0, ri
     _cell_para(left, lh.unit, bold=True, underline=True, size=HEAD_PT, align="center")
     _cell_para(right, MOTTO_1, bold=True, size=HEAD_PT, align="center")
     _cell_para(right, MOTTO_2, bold=True, underline=True, size=BODY_PT, align="center")
-    _cell_para(t.cell(1, 0), lh.number, size=HEAD_PT, align="center", after=6)
+    _cell_para(t.cell(1, 0), lh.number if number else "", size=HEAD_PT, align="center", after=6)
     _cell_para(t.cell(1, 1), lh.place_date, italic=True, size=BODY_PT, align="center", after=6)
 
 

@@ -144,7 +144,7 @@ def logbook_rows(book: Logbook) -> list[list[object]]:
 def logbook_docx(book: Logbook, lh: Letterhead) -> bytes:
     """Give back the log book as a landscape DOCX, ready to print and sign."""
     doc = new_document(landscape=True)
-    letterhead_block(doc, lh, left_cm=9, right_cm=15)
+    letterhead_block(doc, lh, left_cm=9, right_cm=15, number=False)
     para(doc, LOGBOOK_TITLE, bold=True, size=14, align="center", after=0)
     para(
         doc,
@@ -181,7 +181,7 @@ _PRINT_TEMPLATE = """<!doctype html>
 body { font-family: "Times New Roman", Times, serif; font-size: 13pt; color: #000;
        margin: 0 auto; max-width: 1200px; }
 .head { display: flex; justify-content: space-between; text-align: center; }
-.head div { width: 48%; }
+.head > div { width: 48%; }
 .b { font-weight: bold; } .u { text-decoration: underline; } .i { font-style: italic; }
 h1 { font-size: 14pt; text-align: center; margin: 18px 0 0; }
 h2 { font-size: 14pt; text-align: center; margin: 0 0 12px; font-weight: bold; }
@@ -198,7 +198,7 @@ td.items { white-space: pre-line; }
 </style></head><body>
 <div class="toolbar"><button onclick="window.print()">In sổ nhật ký</button></div>
 <div class="head">
-  <div><div>{{ lh.parent }}</div><div class="b u">{{ lh.unit }}</div><div>{{ lh.number }}</div></div>
+  <div><div>{{ lh.parent }}</div><div class="b u">{{ lh.unit }}</div></div>
   <div><div class="b">{{ motto1 }}</div><div class="b u">{{ motto2 }}</div>
        <div class="i">{{ lh.place_date }}</div></div>
 </div>

@@ -41,11 +41,14 @@ def narrative(report: Report) -> str:
             parts.append(f"Các lĩnh vực được tuyên truyền nhiều nhất: {top}.")
         if report.procedures:
             n = sum(r.items for r in report.procedures)
-            first = report.procedures[0]
-            parts.append(
-                f"Đã phát {vn_int(n)} lượt hướng dẫn {len(report.procedures)} thủ tục hành chính, "
-                f"nhiều nhất là thủ tục {first.label} ({vn_int(first.items)} lượt)."
-            )
+            named = [r for r in report.procedures if r.key]  # "(không ghi tên thủ tục)" is not a procedure
+            if named:
+                parts.append(
+                    f"Đã phát {vn_int(n)} lượt hướng dẫn {len(named)} thủ tục hành chính, "
+                    f"nhiều nhất là thủ tục {named[0].label} ({vn_int(named[0].items)} lượt)."
+                )
+            else:
+                parts.append(f"Đã phát {vn_int(n)} lượt hướng dẫn thủ tục hành chính.")
     past_months = [m for m in report.by_month if not m.future]
     good = sum(m.good_examples for m in past_months)
     missing = report.months_without_good_example
@@ -79,7 +82,8 @@ def narrative(report: Report) -> str:
         if bad:
             cause = ""
             if report.problem_reasons:
-                cause = f", nguyên nhân chủ yếu: {report.problem_reasons[0][1]}"
+                reason = report.problem_reasons[0][1]
+                cause = f", nguyên nhân chủ yếu: {reason[:1].lower()}{reason[1:]}"
             parts.append(f"Có {', '.join(bad)}{cause}.")
     if report.adhoc_programmes:
         parts.append(f"Ngoài lịch, đã phát {vn_int(report.adhoc_programmes)} buổi đột xuất.")

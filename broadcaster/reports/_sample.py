@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db import new_uid
 from ..models import (
+    KIND_LABELS,
     AirStatus,
     AsRunEntry,
     CchcArea,
@@ -59,6 +60,12 @@ STATUS_WEIGHTS = {
     AirStatus.MISSED: 6,
     AirStatus.SKIPPED: 3,
 }
+
+
+def _title(kind: SegmentKind, procedure: str | None, rnd: random.Random) -> str:
+    if kind == SegmentKind.PROCEDURE and procedure:
+        return f"Hướng dẫn thủ tục {procedure}"
+    return f"{KIND_LABELS[kind]} số {rnd.randint(1, 400)}"
 
 
 @dataclass
@@ -224,7 +231,7 @@ def fill_sample_asrun(
                     position=pos,
                     zone_id=row["zone_id"],
                     item_type=ItemType.SEGMENT,
-                    title=f"{kind.value} #{rnd.randint(1, 400)}",
+                    title=_title(kind, proc, rnd),
                     kind=kind,
                     area=area,
                     procedure=proc,
