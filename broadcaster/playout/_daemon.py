@@ -14,7 +14,7 @@ import queue
 import signal
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,6 +51,12 @@ class ZoneWorker(threading.Thread):
         self.jobs: list[Job] = []
         self.cond = threading.Condition()
         self.stopping = False
+        player.next_start = self.next_start
+
+    def next_start(self) -> datetime | None:
+        """Give back when the soonest airing still queued here is due."""
+        with self.cond:
+            return min((j.scheduled_at for j in self.jobs if not j.claimed), default=None)
 
     def submit(self, job: Job) -> None:
         with self.cond:

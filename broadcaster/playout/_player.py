@@ -10,6 +10,7 @@ from __future__ import annotations
 import array
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ OPEN_LEAD_S = 2.0  # start the output this long before air, so its start-up cost
 CLAIM_LEAD_S = 0.25  # commit the "playing" rows this long before the first sample
 CHUNK_S = 0.1
 FADE_S = 3.0
+LATE_S = 0.05  # later than this, an airing is a catch-up after a misfire
 
 CUT_REASONS = {
     "stop": "Dừng theo lệnh của người trực đài",
@@ -97,6 +99,8 @@ class Player:
         self._sink: Sink | None = None
         self._state = threading.Lock()
         self.current: Job | None = None
+        # When the next queued airing starts; the zone worker that owns this player sets it.
+        self.next_start: Callable[[], datetime | None] = lambda: None
 
     # -- control from other threads -------------------------------------------------------------
     def cut(self, kind: str, reason: str | None = None) -> bool:
@@ -132,10 +136,23 @@ class Player:
         prepared = self.prepare(job)
         urgent = job.priority == Priority.EMERGENCY
         if not job.claimed:
-            late = (self.clock.now() - job.scheduled_at).total_seconds()
+            now = self.clock.now()
+            late = (now - job.scheduled_at).total_seconds()
             if late > job.grace_s:
                 self._finish_missed(job)
                 return "done"
+            if late > LATE_S and not urgent:
+                # Catching up on what the PC slept through must not make the next airing late too.
+                nxt = self.next_start()
+                end = now + timedelta(seconds=prepared.nbytes / 2 / self.config.sample_rate + OPEN_LEAD_S)
+                if nxt is not None and nxt < end:
+                    at = nxt.astimezone(self.config.tz)
+                    self._finish_missed(
+                        job,
+                        f"Máy bật lại trễ {late:.0f} giây; phát bù sẽ lấn sang buổi phát lúc {at:%H:%M:%S} "
+                        "nên không phát.",
+                    )
+                    return "done"
             if not urgent and not wait_until(
                 job.scheduled_at - timedelta(seconds=OPEN_LEAD_S), clock=self.clock, cancel=self._preempt
             ):
@@ -178,7 +195,7 @@ class Player:
         if not lock.acquire():
             return False
         with unit_of_work(self.sessions) as s:
-            ok = _asrun.claim(s, job.occurrence_id, job.scheduled_at)
+            ok = _asrun.claim(s, job.occurrence_id, max(job.scheduled_at, self.clock.now()))
             if ok:
                 occ = s.get(Occurrence, job.occurrence_id)
                 _asrun.set_on_air(s, job.station_id, occ, job.scheduled_at)
@@ -225,12 +242,12 @@ class Player:
             e.duration_ms = int((ended - started).total_seconds() * 1000)
             e.reason = reason
 
-    def _finish_missed(self, job: Job) -> None:
+    def _finish_missed(self, job: Job, reason: str | None = None) -> None:
         with unit_of_work(self.sessions) as s:
             occ = s.get(Occurrence, job.occurrence_id)
             if occ is not None and occ.status == AirStatus.PENDING:
                 occ.status = AirStatus.MISSED
-                occ.reason = _asrun.missed_reason(occ, self.config.tz, job.grace_s)
+                occ.reason = reason or _asrun.missed_reason(occ, self.config.tz, job.grace_s)
         job.done = True
         if job.prepared is not None:
             job.prepared.release()
@@ -344,11 +361,13 @@ class Player:
                 sink.close()
                 sink = None
                 continue
-            if outcome is not None:
+            if outcome is not None and outcome != "window":
                 break
         with self._state:
             self._sink = sink
-        return self._close(job, prepared, outcome, played, failed, reasons, idx)
+        return self._close(
+            job, prepared, outcome, played, failed, reasons, idx, first_wall if on_air else None
+        )
 
     @staticmethod
     def _last_audible(items: list[PreparedItem], idx: int) -> bool:
@@ -372,11 +391,14 @@ class Player:
         failed: int,
         reasons: list[str],
         idx: int,
+        first_wall: datetime | None,
     ) -> str:
         now = self.clock.now()
         requeue = outcome == "emergency" and job.on_interrupt == "resume"
         with unit_of_work(self.sessions) as s:
             occ = s.get(Occurrence, job.occurrence_id)
+            if first_wall is not None and job.attempt == 0:
+                occ.started_at = first_wall  # the first sample, not the claim
             if requeue:
                 occ.reason = "Bị ngắt bởi thông báo khẩn cấp; sẽ phát lại từ mục bị ngắt."
             else:
