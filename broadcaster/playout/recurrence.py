@@ -29,6 +29,8 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
         value = obj.get(name, default)
     else:
         value = getattr(obj, name, default)
+    if value is None:
+        value = default  # an unsaved model has None where the column default will go
     # Enum members (Recurrence.WEEKLY) compare by their value string.
     return getattr(value, "value", value) if name in ("recurrence", "priority") else value
 
