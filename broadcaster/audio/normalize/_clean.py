@@ -69,7 +69,7 @@ def clean(text: str) -> str:
 _ROMAN_HEADING = re.compile(r"(?P<roman>[IVX]{1,6})[.)](?:\s+|$)")
 _MARKER = re.compile(
     r"""(?:
-        [-+•●○■□▪◦*–—>~·‣⁃](?:\s+|(?![0-9]))        # bullets and dashes
+        [-+•●○■□▪◦*–—·‣⁃](?:\s+|(?![0-9]))          # bullets and dashes
       | \(?[a-zđ]\)\s*                               # a)  (b)
       | [a-zđA-Z]\.\s+                               # a.  B.
       | \(?[0-9]{1,2}\)\s*                            # 1)  (2)
@@ -171,11 +171,9 @@ def structure(text: str) -> list[list[Unit]]:
             gap += 1
             continue
         # A number alone between blank lines is a page number left by a PDF export.
-        if _PAGE_NUMBER.fullmatch(line) and (gap or i == 0):
-            after = raw[i + 1] if i + 1 < len(raw) else ""
-            if not after:
-                gap += 1
-                continue
+        if _PAGE_NUMBER.fullmatch(line) and gap and items and i + 1 < len(raw) and not raw[i + 1]:
+            gap += 1
+            continue
         items.append((gap, line))
         gap = 0
     width = _wrap_width([line for _, line in items])

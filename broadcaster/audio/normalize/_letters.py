@@ -76,15 +76,18 @@ def is_vietnamese_syllable(token: str) -> bool:
         return False
     if onset == "g" and first in "eê":
         return False
-    if nucleus in ("ă", "â") and not coda:
-        return False
+    if nucleus in ("ă", "â", "iê", "yê", "uô", "ươ") and not coda:
+        return False  # open syllables write these as ia, ya, ua, ưa
     # A syllable closed by a stop consonant carries the rising or the heavy tone.
     return not (coda in ("c", "ch", "p", "t") and tone not in ("sắc", "nặng"))
 
 
 def is_ascii_syllable(token: str) -> bool:
     """Return whether a lower-case ASCII run could be a Vietnamese syllable written without marks."""
-    return bool(token) and len(token) <= 7 and _ASCII_SYLLABLE.fullmatch(token) is not None
+    if not token or len(token) > 7:
+        return False
+    m = _ASCII_SYLLABLE.fullmatch(token)
+    return m is not None and (m.group("coda") is not None or m.group("nuc") not in ("ie", "ye", "uo"))
 
 
 def segment_ascii(run: str) -> list[str] | None:

@@ -71,7 +71,7 @@ _TOKEN = re.compile(
     |(?P<date>(?<![0-9.,/])[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-][0-9]{{4}}(?![0-9]))
     |(?P<time>(?<![0-9.,:])[0-9]{{1,2}}(?:[hH][0-9]{{2}}|:[0-9]{{2}})(?![0-9:])(?:ph?(?!{_AN}))?
         |(?<![0-9.,:])[0-9]{{1,2}}[hH](?!{_AN}))
-    |(?P<phone>(?<![0-9.,])(?:\+84|0)[0-9]{{2,4}}(?:[ .][0-9]{{1,4}}){{1,4}}(?![0-9])
+    |(?P<phone>(?<![0-9.,])(?:\+84[ .]?|0)[0-9]{{2,4}}(?:[ .][0-9]{{1,4}}){{1,4}}(?![0-9])
         |(?<![0-9.,])(?:\+84|0)[0-9]{{8,10}}(?![0-9])
         |(?<![0-9.,])(?:1900|1800)[ .]?[0-9]{{3,6}}(?![0-9]))
     |(?P<roman>(?<!{_AN})[IVXLCDM]{{1,8}}(?:/[0-9]{{4}})?(?!{_AN}))
@@ -96,6 +96,8 @@ _ROMAN_CONTEXT = {
     "khóa", "khoá", "quý", "phần", "chương", "mục", "kỳ", "kì", "kỷ", "kỉ", "tập", "lục", "đợt",
     "đoạn", "loại", "hạng", "cấp", "thứ", "số",
 }
+_FRACTION_CUES = {"khoảng", "gần", "hơn", "chiếm", "đạt", "lệ", "được", "còn", "bằng", "trên", "dưới"}
+_KINDS = sorted(set(DOC_TYPES.values()) | {"luật", "chỉ thị", "văn bản", "công văn"})
 _EMERGENCY = {"111", "112", "113", "114", "115", "116"}
 _PHONE_CUES = (
     "gọi", "số", "tổng đài", "đường dây", "hotline", "điện thoại", "đầu số", "bấm", "quay",
@@ -249,9 +251,15 @@ class Reader:
         if year:
             words += ["năm", *self._year(year)]
         self.say(words, "doc")
+        # A joint document names all its issuers; otherwise the codes after the first one are
+        # the drafting office ("123/UBND-VP"), which nobody reads aloud.
+        if kind != "thông tư liên tịch":
+            issuers = issuers[:1]
         if issuers and not self._issuer_follows(issuers, m.end()):
             self.say("của")
-            for issuer in issuers:
+            for i, issuer in enumerate(issuers):
+                if i:
+                    self.say("và")
                 self.say_text(self._issuer_words(issuer))
         self.last_kind = "doc"
         return m.end()
@@ -263,6 +271,9 @@ class Reader:
         if got and got[-1] == "số":
             got = got[:-1]
         return [fold(w) for w in got[-len(want):]] == want
+
+    def _after_document_kind(self) -> bool:
+        return any(self._names(kind) for kind in _KINDS)
 
     def _drop_last_word(self) -> None:
         for i in range(len(self.out) - 1, -1, -1):
@@ -379,8 +390,8 @@ class Reader:
         a, prev = int(a_text), self.prev()
         if prev == "tháng" and 1 <= a <= 12:
             words = [*month_words(a, self.dialect), "năm", *self._year(b_text)]
-        elif prev == "quý":
-            words = [*number_words(a, self.dialect), "năm", *self._year(b_text)]
+        elif prev in ("quý", "số") or self._after_document_kind():
+            words = [*self._count(a_text), "năm", *self._year(b_text)]
         elif sep == "/" and 1 <= a <= 12:
             words = ["tháng", *month_words(a, self.dialect), "năm", *self._year(b_text)]
         elif sep == "-":
@@ -394,11 +405,18 @@ class Reader:
         a_text, b_text = m.group().split("/")
         a, b = int(a_text), int(b_text)
         prev = self.prev()
-        if prev == "ngày" and 1 <= a <= 31 and 1 <= b <= 12:
-            words = [*number_words(a, self.dialect), "tháng", *month_words(b, self.dialect)]
+        fraction = prev in _FRACTION_CUES or re.match(r"\s+số(?!\w)", self.text[m.end():m.end() + 5])
+        if prev == "độ" and b == a + 1:
+            # "dịch vụ công mức độ 3/4": two levels, not a date nor a fraction.
+            self.say([*number_words(a, self.dialect), PAUSE, *number_words(b, self.dialect)], "num")
+        elif 1 <= a <= 31 and 1 <= b <= 12 and not fraction:
+            # A day and a month ("30/4", "ngày 10/02"): far more common in notices than fractions.
+            words = [] if prev == "ngày" else ["ngày"]
+            words += [*number_words(a, self.dialect), "tháng", *month_words(b, self.dialect)]
             self.say(words, "date")
-        elif prev == "quý" and len(b_text) == 4:
-            self.say([*number_words(a, self.dialect), "năm", *self._year(b_text)], "date")
+        elif len(b_text) == 4 and (prev in ("quý", "số") or self._after_document_kind()):
+            # "Quý 1/2024", "Thông tư 39/2020": the part after "/" is the year.
+            self.say([*self._count(a_text), "năm", *self._year(b_text)], "date")
         else:
             self.say([*self._count(a_text), "trên", *self._count(b_text)], "num")
         return m.end()

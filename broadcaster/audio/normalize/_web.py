@@ -1,6 +1,6 @@
 """Web and e-mail addresses read part by part, so that a listener can type them.
 
-"https://" is dropped; "." is "chấm", "@" is "a còng", "/" in a path is "gạch chéo", "-" is
+"https://" and any path after the host are dropped; "." is "chấm", "@" is "a còng", "-" is
 "gạch ngang", "_" is "gạch dưới". Each part is looked up in urlwords.tsv (dichvucong → dịch vụ
 công, gov → gốp, vn → vê nờ, www → vê kép vê kép vê kép); an unknown part is read as unmarked
 Vietnamese syllables when it cuts into them (thachthanh → thach thanh), digits as a number, and
@@ -61,9 +61,8 @@ def url_words_for(url: str, dialect: str = "north") -> list[str]:
     out = _dotted(host, dialect)
     if port.isdigit():
         out += ["hai", "chấm", *[DIGITS[int(c)] for c in port]]
-    for segment in path.split("/"):
-        if segment:
-            out += ["gạch", "chéo", *_dotted(segment, dialect)]
+    # A path cannot be typed from what a loudspeaker says; the site's address is what counts.
+    del path
     return out
 
 
