@@ -348,6 +348,9 @@ ABBREVIATIONS = [
     ("COVID-19", "cô vít mười chín."),
     ("3G, 4G", "ba gờ, bốn gờ."),
     ("CN", "xê en nờ."),
+    ("CN, 05/3", "chủ nhật, ngày năm tháng ba."),
+    ("CN ngày 05/3/2024", f"chủ nhật ngày năm tháng ba năm {Y2024}."),
+    ("OK", "o ca."),
 ]
 
 HEADINGS_AND_WORDS = [
@@ -359,6 +362,8 @@ HEADINGS_AND_WORDS = [
     ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "cộng hòa xã hội chủ nghĩa việt nam."),
     ("Độc lập - Tự do - Hạnh phúc", "độc lập, tự do, hạnh phúc."),
     ("THÔNG BÁO KHẨN", "thông báo khẩn."),
+    ("SỞ Y TẾ TỈNH ĐẮK NÔNG", "sở y tế tỉnh đắk nông."),
+    ("UBND HUYỆN THẠCH THÀNH", "Ủy ban nhân dân huyện thạch thành."),
     ("khóa XIII", "khóa mười ba."),
     ("khoá XII", "khoá mười hai."),
     ("Đại hội XIII", "đại hội mười ba."),
@@ -443,6 +448,8 @@ PHONES_AND_WEB = [
     ("Email: vanphong@daknong.gov.vn", "email, van phong a còng đắk nông chấm gốp chấm vê nờ."),
     ("lienhe.ubnd@gmail.com", "lien he chấm u bê en nờ đê a còng gờ meo chấm com."),
     ("zalo.vn", "da lô chấm vê nờ."),
+    ("Cổng daklak.gov.vn", "cổng đắk lắk chấm gốp chấm vê nờ."),
+    ("xaquangson.vn", "xa quang son chấm vê nờ."),
 ]
 
 UNITS_AND_MONEY = [

@@ -27,12 +27,18 @@ Choices made where announcers differ (keep them consistent when extending):
 - Phones: digit by digit, in the groups written or 4-3-3, groups separated by a pause
   (0912 345 678 không chín một hai, ba bốn năm, sáu bảy tám). A 0-led number of 9 to 12 digits is
   a phone; 113/114/115 are read as digits after a cue such as "gọi" or "đường dây nóng".
-- Web addresses: "https://" dropped, "." chấm, "@" a còng, known parts from urlwords.tsv
-  (gov gốp, vn vê nờ, www vê kép vê kép vê kép, dichvucong dịch vụ công).
+- Web addresses: "https://" and the path after the host dropped (nobody types a path heard on a
+  loudspeaker), "." chấm, "@" a còng, known parts from urlwords.tsv (gov gốp, vn vê nờ, www vê kép
+  vê kép vê kép, dichvucong dịch vụ công); other parts as unmarked syllables or spelled.
 - Letters: unknown acronyms of two to five capitals that are not a Vietnamese syllable are spelled
   with Vietnamese letter names (P pê, C xê, D đê, R e rờ, S ét, X ích xì); names of more than one
   syllable are written with spaces, not hyphens. PAR INDEX is "pê a e rờ in đéc". A capitalised
   Vietnamese syllable ("NỘI", "HOẠCH") is a word, read in lower case.
+- Ambiguous abbreviations by context: TT is "thông tư" before a number, "thị trấn" before a place
+  name, "trung tâm" before Văn hóa / Y tế…; CT is "Chủ tịch" before UBND, else "chỉ thị"; CN is
+  "chủ nhật" after "thứ" or before a date, else spelled. A caller's dictionary entry beats these.
+- Numbers in context: "thứ 1" thứ nhất, "thứ 4" thứ tư; "d/m" is a date unless a fraction cue
+  (đạt, chiếm, khoảng, "… số") says otherwise; "mức độ 3/4" mức độ ba, bốn.
 - Roman numerals are read after khóa, quý, phần, chương, mục, kỳ, thứ, đại hội… and at the head of
   a line ("II. NHIỆM VỤ" hai, nhiệm vụ.); elsewhere V, X, CD stay letters.
 - List markers (-, +, •, a), 1., 3.2.) are dropped: the item starts a new sentence. Brackets,

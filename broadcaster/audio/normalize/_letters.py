@@ -30,7 +30,8 @@ CONSONANT_SOUNDS = {
 _TONES = {"\u0300": "huyền", "\u0301": "sắc", "\u0303": "ngã", "\u0309": "hỏi", "\u0323": "nặng"}
 
 _ONSET = "ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|b|c|d|đ|g|h|k|l|m|n|p|r|s|t|v|x"
-_CODA = "ch|ng|nh|c|m|n|p|t|i|y|o|u"
+# "k" closes syllables only in Central Highlands names (Đắk Nông, Đắk Lắk), which headings contain.
+_CODA = "ch|ng|nh|c|k|m|n|p|t|i|y|o|u"
 _SYLLABLE = re.compile(
     rf"(?P<on>{_ONSET})?(?P<med>o(?=[aăe])|u(?=[âêơy]|ya))?"
     rf"(?P<nuc>iê|yê|ia|ya|uô|ua|ươ|ưa|a|ă|â|e|ê|i|o|ô|ơ|u|ư|y)(?P<coda>{_CODA})?"
@@ -79,7 +80,7 @@ def is_vietnamese_syllable(token: str) -> bool:
     if nucleus in ("ă", "â", "iê", "yê", "uô", "ươ") and not coda:
         return False  # open syllables write these as ia, ya, ua, ưa
     # A syllable closed by a stop consonant carries the rising or the heavy tone.
-    return not (coda in ("c", "ch", "p", "t") and tone not in ("sắc", "nặng"))
+    return not (coda in ("c", "ch", "k", "p", "t") and tone not in ("sắc", "nặng"))
 
 
 def is_ascii_syllable(token: str) -> bool:

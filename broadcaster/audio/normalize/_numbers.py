@@ -11,6 +11,8 @@ Rules (standard Vietnamese as announcers read it):
 
 from __future__ import annotations
 
+from ._errors import NormalizeError
+
 DIALECTS = ("north", "central", "south")
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
@@ -74,8 +76,6 @@ def _below_billion(n: int, full: bool, dialect: str) -> list[str]:
 
 def _check_dialect(dialect: str) -> str:
     if dialect not in DIALECTS:
-        from ._errors import NormalizeError
-
         raise NormalizeError(
             f"Phương ngữ không hợp lệ: {dialect!r}. Chọn một trong: north, central, south."
         )

@@ -127,6 +127,7 @@ class Reader:
         self.dialect = dialect
         self.out: list[str] = list(lead or [])
         self.last_kind = ""
+        self._pos = 0
 
     # --- output ---------------------------------------------------------------------------
 
@@ -183,6 +184,7 @@ class Reader:
                     pos = self._lexicon_hit(*hit)
                     continue
             kind = m.lastgroup or "sym"
+            self._pos = m.end()
             end = getattr(self, "_" + kind)(m)
             pos = end if end is not None and end > start else m.end()
         return self.out
@@ -515,7 +517,7 @@ class Reader:
 
     def _sunday_or_spell(self) -> str:
         """CN is "chủ nhật" next to a weekday or a date; elsewhere it is spelled."""
-        if "thứ" in self.recent(4):
+        if "thứ" in self.recent(4) or re.match(r"[\s,(]*(?:ngày\s+)?[0-9]{1,2}/[0-9]", self.ahead(self._pos)):
             return "chủ nhật"
         return spell("CN")
 
