@@ -472,6 +472,8 @@ UNITS_AND_MONEY = [
     ("tốc độ km/h", "tốc độ ki lô mét trên giờ."),
     ("cao 3m", "cao ba mét."),
     ("1 triệu 500 nghìn", "một triệu năm trăm nghìn."),
+    ("Giá 1.200đ/kg", "giá một nghìn hai trăm đồng mỗi ki lô gam."),
+    ("năng suất 5 tấn/ha", "năng suất năm tấn mỗi héc ta."),
 ]
 
 CLEANING = [

@@ -59,7 +59,10 @@ _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _AN = r"[^\W_]"
 _URL_CHARS = r"[^\s<>\"'“”‘’()\[\]{}]"
 _TLDS = "vn|com|net|org|gov|edu|info|io|biz"
-_PER_UNITS = "ngày|tuần|tháng|quý|năm|giờ|phút|buổi|lần|kỳ|đợt|người|hộ|lượt|trẻ|học sinh"
+_PER_UNITS = (
+    "ngày|tuần|tháng|quý|năm|giờ|phút|buổi|lần|kỳ|đợt|người|hộ|lượt|trẻ|học sinh|suất|hồ sơ|con"
+    "|kg|km|m2|m3|ha|tấn|lít|l|m"
+)
 
 _TOKEN = re.compile(
     rf"""
@@ -80,7 +83,7 @@ _TOKEN = re.compile(
     |(?P<num>(?<![0-9])(?:[0-9]{{1,3}}(?:\.[0-9]{{3}})+(?!\.?[0-9])|[0-9]{{1,3}}(?:,[0-9]{{3}}){{2,}}(?!,?[0-9])
         |[0-9]+(?:\.[0-9]+)+|[0-9]+)(?:,[0-9]+)?(?:\s?(?:{_UNIT_RE})(?!{_AN}))?)
     |(?P<times>(?<=[0-9])\s?[x×]\s?(?=[0-9]))
-    |(?P<per>/\s?(?:0?1\s)?(?=(?:{_PER_UNITS})(?!{_AN})))
+    |(?P<per>/\s?(?:0?1\s?)?(?:{_PER_UNITS})(?!{_AN}))
     |(?P<word>[^\W\d_]+(?:'[^\W\d_]+)*)
     |(?P<sym>\./\.|\.{{2,}}|->|=>|[^\w\s])
     """,
@@ -477,7 +480,9 @@ class Reader:
         return m.end()
 
     def _per(self, m: re.Match[str]) -> int:
-        self.say("mỗi")
+        """Say "/1 tháng", "/năm", "/kg" as "mỗi …" (01 mục/1 tháng: một mục mỗi tháng)."""
+        unit = re.sub(r"^/\s?(?:0?1\s?)?", "", m.group())
+        self.say(["mỗi", *_UNITS.get(unit, unit).split()])
         return m.end()
 
     def _word(self, m: re.Match[str]) -> int:
