@@ -1,0 +1,130 @@
+"""From sentence clips to a broadcast-ready file: pauses, trimming, gaps, loudness, format.
+
+Steps, each a plain function over PCM bytes:
+
+1. ``join_speech``: every clip trimmed of its own leading/trailing silence, then joined with the
+   configured pauses (sentence_pause_ms between sentences, paragraph_pause_ms between paragraphs),
+   an optional chime in front.
+2. ``shorten_gaps``: no internal silence reaches 2 s (anything over 1.5 s is cut down).
+3. ``finish``: one ffmpeg measurement pass (ebur128, integrated loudness) and one rendering pass:
+   gain to the target, resample to the station rate, a look-ahead limiter below the true-peak
+   ceiling (never clipping), encode WAV or MP3, and measure what came out (ebur128 with true
+   peak) in the same pass. If the limiter ate more than half a LU, one corrective pass.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from . import _pcm, _tools
+from ._errors import AudioError
+
+#: Longest pause the assembler itself inserts; the "no silence ≥ 2 s" rule wins over settings.
+MAX_PAUSE_MS = 1500
+#: The limiter's ceiling sits this far under the true-peak target: inter-sample peaks of the
+#: resampled signal overshoot the sample peak a little (measured ≤ 0.3 dB on espeak and gTTS).
+LIMITER_MARGIN_DB = 0.5
+#: Integrated loudness tolerance before a corrective pass.
+TOLERANCE_LU = 0.5
+
+
+def join_speech(
+    clips: list[bytes], paragraph_sizes: list[int], rate: int, config: Config, *, lead: bytes = b""
+) -> bytes:
+    """Return the clips joined with sentence and paragraph pauses, ``lead`` (a chime) in front."""
+    sentence_gap = _pcm.silence(min(config.sentence_pause_ms, MAX_PAUSE_MS), rate)
+    paragraph_gap = _pcm.silence(min(config.paragraph_pause_ms, MAX_PAUSE_MS), rate)
+    parts: list[bytes] = []
+    if lead:
+        parts += [lead, _pcm.silence(400, rate)]
+    i = 0
+    for p, size in enumerate(paragraph_sizes):
+        if p:
+            parts.append(paragraph_gap)
+        for s in range(size):
+            clip = _pcm.trim(clips[i], rate)
+            i += 1
+            if not clip:
+                continue
+            if s and parts and parts[-1] is not sentence_gap:
+                parts.append(sentence_gap)
+            parts.append(clip)
+    pcm = b"".join(parts)
+    if not _pcm.trim(pcm, rate):
+        raise AudioError("Bộ đọc chỉ trả về im lặng, không có tiếng nói.")
+    return pcm
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A file written by :func:`finish`, with what the meter measured on it."""
+
+    path: Path
+    duration_ms: int
+    loudness_lufs: float
+    true_peak_dbtp: float
+    sample_rate: int
+
+
+def _wav_duration_ms(path: Path) -> int:
+    with wave.open(str(path), "rb") as w:
+        return int(w.getnframes() * 1000 / w.getframerate())
+
+
+def finish(pcm: bytes, rate: int, config: Config, out: Path, *, tempo: float = 1.0) -> Finished:
+    """Return the PCM written to ``out`` (.wav or .mp3) at the target loudness and true peak."""
+    pcm = _pcm.shorten_gaps(_pcm.trim(pcm, rate), rate)
+    if not pcm:
+        raise AudioError("Âm thanh chỉ có im lặng.")
+    before = _tools.measure_pcm(pcm, rate)
+    if not math.isfinite(before.integrated):
+        raise AudioError("Âm thanh quá nhỏ, không đo được độ to (gần như im lặng).")
+    gain = config.loudness_target - before.integrated
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("wav", "mp3"):
+        raise AudioError(f"Chỉ lưu được WAV hoặc MP3, không phải «{out.suffix}».")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.{fmt}")
+    try:
+        for _ in range(2):
+            got = _render_pass(pcm, rate, config, tmp, gain, tempo, fmt)
+            if abs(got.integrated - config.loudness_target) <= TOLERANCE_LU:
+                break
+            gain += config.loudness_target - got.integrated
+        if fmt == "mp3":  # the encoder moves peaks a little: measure what will really air
+            got = _tools.measure(tmp)
+            duration = int(_tools.probe(tmp).duration_s * 1000)
+        else:
+            duration = _wav_duration_ms(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Finished(out, duration, round(got.integrated, 2), round(got.peak, 2), config.sample_rate)
+
+
+def _render_pass(
+    pcm: bytes, rate: int, config: Config, out: Path, gain_db: float, tempo: float, fmt: str
+) -> _tools.Loudness:
+    ceiling = 10 ** ((config.true_peak - LIMITER_MARGIN_DB) / 20)
+    filters = []
+    if abs(tempo - 1.0) > 0.01:
+        filters.append(f"atempo={tempo:.3f}")
+    filters += [
+        f"volume={gain_db:.2f}dB",
+        f"aresample={config.sample_rate}",
+        f"alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true",
+        _tools.ebur128_filter(true_peak=True),
+    ]
+    codec = ["-c:a", "pcm_s16le"] if fmt == "wav" else ["-c:a", "libmp3lame", "-b:a", "128k"]
+    proc = _tools.run(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-y", "-f", "s16le", "-ac", "1", "-ar", str(rate),
+         "-i", "pipe:0", "-af", ",".join(filters), "-ac", "1", "-ar", str(config.sample_rate), *codec,
+         "-f", fmt, str(out)],
+        input=pcm, what="chuẩn hóa độ to và ghi tệp âm thanh",
+    )
+    return _tools.parse_ebur128(proc.stderr)

@@ -1,0 +1,383 @@
+"""Speech engines behind one abstract class with a ``NAME``, and a registry (beets replaygain style).
+
+- ``pyttsx3``: offline. espeak-ng's Vietnamese voices on Linux (``vi``, ``vi-vn-x-central``,
+  ``vi-vn-x-south`` for the northern, central and southern dialects), SAPI5 on Windows. Every job
+  runs in its own subprocess (:mod:`._pyttsx3_worker`) with a timeout, because pyttsx3 can hang
+  and drops files when several saves are queued.
+- ``gtts``: Google Translate's voice through gTTS, online. Text is cut by our own phrase splitter
+  (:func:`._split.split_phrases`, ≤ 100 characters, never inside a number or a name); requests
+  are throttled, retried with exponential back-off on 429, 5xx and timeouts, and the whole job
+  has an overall deadline. ``config.gtts_url`` points it at another host (tests use a local
+  stand-in that speaks the same batchexecute protocol).
+
+An engine gives back one PCM clip per sentence; the assembler (:mod:`._assemble`) does pauses,
+trimming and loudness, so every engine's output is treated alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from ..config import Config
+from . import _tools
+from ._errors import AudioError
+from ._split import split_phrases
+
+DIALECT_LABELS = {"north": "miền Bắc", "central": "miền Trung", "south": "miền Nam"}
+
+
+@dataclass
+class Speech:
+    """What an engine made: one mono s16le clip per sentence, all at ``rate``."""
+
+    clips: list[bytes]
+    rate: int
+    voice: str
+    #: Tempo change the assembler applies afterwards (engines that cannot change speed).
+    tempo: float = 1.0
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine(ABC):
+    """A text-to-speech backend."""
+
+    NAME: ClassVar[str]
+    LABEL: ClassVar[str]
+    ONLINE: ClassVar[bool] = False
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @abstractmethod
+    def voice_for(self, dialect: str) -> str:
+        """Return the voice id this engine uses for a dialect (it goes into the cache key)."""
+
+    @abstractmethod
+    def synthesize(self, sentences: list[str], *, dialect: str, speed: int) -> Speech:
+        """Return one clip per sentence; raise AudioError (Vietnamese reason) on any failure."""
+
+    @abstractmethod
+    def health(self) -> tuple[bool, str]:
+        """Return whether the engine can be used now and a Vietnamese detail for the dashboard."""
+
+
+# --------------------------------------------------------------------------- pyttsx3 (offline)
+
+DIALECT_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
+#: Above this many characters a job is spread over several worker processes (one per CPU).
+PARALLEL_CHARS = 1500
+#: One worker never gets more than this: its timeout stays meaningful for any text length.
+CHUNK_CHARS = 20_000
+
+
+def _read_wav(path: Path) -> tuple[bytes, int]:
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise AudioError("Bộ đọc ngoại tuyến trả về định dạng âm thanh lạ.")
+        pcm = w.readframes(w.getnframes())
+        if w.getnchannels() == 2:
+            from ._pcm import audioop
+
+            pcm = audioop.tomono(pcm, 2, 0.5, 0.5)
+        return pcm, w.getframerate()
+
+
+class Pyttsx3Engine(Engine):
+    NAME = "pyttsx3"
+    LABEL = "Giọng đọc ngoại tuyến (pyttsx3 / espeak-ng)"
+
+    def voice_for(self, dialect: str) -> str:
+        if sys.platform == "win32":
+            return "sapi5"  # one Vietnamese voice (Microsoft An) whatever the dialect
+        return DIALECT_VOICES.get(dialect, "vi")
+
+    def _worker(self, payload: dict | None, timeout: float) -> dict:
+        args = [sys.executable, "-m", "broadcaster.audio._pyttsx3_worker"]
+        if payload is None:
+            args.append("--voices")
+        try:
+            proc = subprocess.run(
+                args,
+                input=json.dumps(payload or {}).encode(),
+                capture_output=True,
+                timeout=timeout,
+                env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+            )
+        except subprocess.TimeoutExpired:
+            raise AudioError(f"Bộ đọc ngoại tuyến không trả lời sau {timeout:.0f} giây (đã dừng).") from None
+        try:
+            reply = json.loads(proc.stdout.decode("utf-8") or "{}")
+        except ValueError:
+            reply = {}
+        if proc.returncode != 0 or "error" in reply or not reply:
+            reason = reply.get("error") or _tools.last_line(proc.stderr)
+            raise AudioError(f"Bộ đọc ngoại tuyến lỗi: {reason}.")
+        return reply
+
+    def _job(self, texts: list[str], voice: str, speed: int, timeout: float) -> tuple[list[bytes], int, str]:
+        with tempfile.TemporaryDirectory(prefix="bc-tts-") as tmp:
+            reply = self._worker({"voice": voice, "rate": speed, "dir": tmp, "texts": texts}, timeout)
+            clips, rate = [], 0
+            for f in reply["files"]:
+                pcm, rate = _read_wav(Path(f))
+                clips.append(pcm)
+            return clips, rate, str(reply.get("voice") or voice)
+
+    def synthesize(self, sentences: list[str], *, dialect: str, speed: int) -> Speech:
+        voice = self.voice_for(dialect)
+        timeout = self.config.tts_timeout
+        # Contiguous groups, one per CPU when the text is long, each under CHUNK_CHARS.
+        total = sum(len(s) for s in sentences)
+        workers = max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_CHARS else 1
+        target = min(CHUNK_CHARS, max(1, total // workers + 1))
+        groups: list[list[str]] = [[]]
+        size = 0
+        for s in sentences:
+            if groups[-1] and size + len(s) > target:
+                groups.append([])
+                size = 0
+            groups[-1].append(s)
+            size += len(s)
+        if len(groups) == 1:
+            results = [self._job(groups[0], voice, speed, timeout)]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(lambda g: self._job(g, voice, speed, timeout), groups))
+        clips = [c for r in results for c in r[0]]
+        rates = {r[1] for r in results}
+        if len(rates) != 1:
+            raise AudioError("Bộ đọc ngoại tuyến trả về tần số lấy mẫu không thống nhất.")
+        return Speech(clips=clips, rate=rates.pop(), voice=results[0][2])
+
+    def voices(self) -> dict:
+        """Return the installed voices as the worker sees them (driver name and voice list)."""
+        return self._worker(None, timeout=10)
+
+    def health(self) -> tuple[bool, str]:
+        try:
+            info = self._worker(None, timeout=5)
+        except AudioError as exc:
+            return False, str(exc)
+        vi = [v for v in info.get("voices", []) if v["id"].lower().rsplit("/", 1)[-1].startswith("vi")]
+        if not vi:
+            return False, "Không có giọng tiếng Việt nào được cài (cần espeak-ng)."
+        names = ", ".join(sorted(v["id"].rsplit("/", 1)[-1] for v in vi))
+        return True, f"Sẵn sàng, trình điều khiển {info.get('driver')}, giọng: {names}."
+
+
+# --------------------------------------------------------------------------- gTTS (online)
+
+DEFAULT_GTTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
+_net_cache: dict[str, tuple[float, bool, str]] = {}
+_net_lock = threading.Lock()
+NET_OK_TTL = 60.0
+NET_FAIL_TTL = 30.0
+
+
+def _resolve(host: str, port: int, timeout: float) -> tuple[str, int]:
+    """Return an address for host; a resolver that hangs (no network) is abandoned after timeout."""
+    box: list = []
+
+    def work() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][:2])
+        except OSError as exc:
+            box.append(exc)
+
+    t = threading.Thread(target=work, daemon=True, name="dns-check")
+    t.start()
+    t.join(timeout)
+    if not box:
+        raise OSError(f"không phân giải được tên miền sau {timeout:.0f} giây")
+    if isinstance(box[0], OSError):
+        raise OSError(box[0].strerror or "không phân giải được tên miền")
+    return box[0]
+
+
+def reachable(url: str, timeout: float = 2.0) -> tuple[bool, str]:
+    """Return whether the host of ``url`` resolves and accepts a TCP connection (remembered a while).
+
+    The check costs at most ``timeout`` seconds and its answer is kept for a minute (half a minute
+    when it failed), so ``auto`` does not wait on a dead network at every segment.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    key = f"{host}:{port}"
+    now = time.monotonic()
+    with _net_lock:
+        hit = _net_cache.get(key)
+        if hit and now < hit[0]:
+            return hit[1], hit[2]
+    ok, detail = False, ""
+    try:
+        addr = _resolve(host, port, timeout)
+        with socket.create_connection(addr, timeout=timeout):
+            ok, detail = True, f"Kết nối được tới {host}."
+    except OSError as exc:
+        detail = f"Không kết nối được tới {host}: {exc.strerror or exc}."
+    with _net_lock:
+        _net_cache[key] = (now + (NET_OK_TTL if ok else NET_FAIL_TTL), ok, detail)
+    return ok, detail
+
+
+def forget_network() -> None:
+    """Drop remembered reachability answers (tests, or after the operator fixed the network)."""
+    with _net_lock:
+        _net_cache.clear()
+
+
+class _RetryableError(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class GttsEngine(Engine):
+    NAME = "gtts"
+    LABEL = "Giọng Google (gTTS, cần Internet)"
+    ONLINE = True
+    RATE = 24000  # Google's MP3s are 24 kHz mono
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        extra = config.extra
+        self.url = config.gtts_url or DEFAULT_GTTS_URL
+        # Tunables kept out of Config (BROADCASTER_GTTS_THROTTLE_MS etc. land in config.extra).
+        self.throttle = int(extra.get("GTTS_THROTTLE_MS", "300")) / 1000
+        self.retries = int(extra.get("GTTS_RETRIES", "4"))
+        self.backoff = int(extra.get("GTTS_BACKOFF_MS", "500")) / 1000
+        self.request_timeout = int(extra.get("GTTS_REQUEST_TIMEOUT_MS", "10000")) / 1000
+        self.requests_made = 0
+        self._last_request = 0.0
+
+    def voice_for(self, dialect: str) -> str:
+        return "vi"  # Google offers one Vietnamese voice
+
+    def _client(self, text: str, slow: bool, timeout: float):
+        from gtts import gTTS
+
+        url = self.url
+
+        class Client(gTTS):
+            # gTTS builds https://translate.google.<tld>/…; the request body and the parsing of
+            # the answer are gTTS's own, only the address changes.
+            def _prepare_requests(self):
+                reqs = super()._prepare_requests()
+                for r in reqs:
+                    r.prepare_url(url, None)
+                return reqs
+
+        # No pre-processors: the text is already normalized and cut to ≤ 100 characters, so
+        # gTTS's own tokenizer never runs (it would cut inside numbers).
+        return Client(text, lang="vi", slow=slow, lang_check=False, pre_processor_funcs=[],
+                      timeout=(min(2.0, timeout), timeout))
+
+    def _fetch(self, phrase: str, slow: bool, deadline: float) -> bytes:
+        from gtts import gTTSError
+
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0.05:
+                raise AudioError(
+                    f"Giọng Google: quá thời gian {self.config.tts_timeout:.0f} giây cho cả bản tin."
+                )
+            wait = self._last_request + self.throttle - time.monotonic()
+            if wait > 0:
+                time.sleep(min(wait, remaining))
+            self._last_request = time.monotonic()
+            self.requests_made += 1
+            try:
+                client = self._client(phrase, slow, min(self.request_timeout, remaining))
+                data = b"".join(client.stream())
+                if not data:
+                    raise AudioError("Giọng Google trả về âm thanh rỗng.")
+                return data
+            except gTTSError as exc:
+                rsp = exc.rsp
+                if rsp is None:
+                    err: Exception = _RetryableError("không kết nối được hoặc quá thời gian chờ")
+                elif rsp.status_code == 429 or rsp.status_code >= 500:
+                    after = rsp.headers.get("Retry-After", "")
+                    err = _RetryableError(f"máy chủ trả lỗi {rsp.status_code}",
+                                          float(after) if after.isdigit() else None)
+                else:
+                    raise AudioError(f"Giọng Google từ chối yêu cầu (mã {rsp.status_code}).") from None
+            attempt += 1
+            if attempt > self.retries:
+                raise AudioError(f"Giọng Google không dùng được sau {attempt} lần thử: {err}.")
+            delay = self.backoff * (2 ** (attempt - 1))
+            if isinstance(err, _RetryableError) and err.retry_after is not None:
+                delay = max(delay, min(err.retry_after, 30.0))
+            if time.monotonic() + delay >= deadline:
+                raise AudioError(
+                    f"Giọng Google: quá thời gian {self.config.tts_timeout:.0f} giây cho cả bản tin ({err})."
+                )
+            time.sleep(delay)
+
+    def synthesize(self, sentences: list[str], *, dialect: str, speed: int) -> Speech:
+        ok, detail = reachable(self.url)
+        if not ok:
+            raise AudioError(f"Giọng Google không dùng được: {detail}")
+        deadline = time.monotonic() + self.config.tts_timeout
+        # Google has two speeds; "slow" for a clearly slow setting, the rest by tempo change.
+        slow = speed <= 100
+        base = 100 if slow else 150
+        tempo = max(0.5, min(2.0, speed / base))
+        clips = []
+        for sentence in sentences:
+            mp3 = b"".join(self._fetch(p, slow, deadline) for p in split_phrases(sentence))
+            try:
+                clips.append(_tools.decode_bytes(mp3, self.RATE, fmt="mp3", timeout=30))
+            except AudioError:
+                raise AudioError("Giọng Google trả về dữ liệu không phải âm thanh MP3.") from None
+        return Speech(clips=clips, rate=self.RATE, voice="vi", tempo=tempo)
+
+    def health(self) -> tuple[bool, str]:
+        ok, detail = reachable(self.url)
+        return ok, ("Kết nối được máy chủ giọng Google." if ok else detail)
+
+
+ENGINES: dict[str, type[Engine]] = {cls.NAME: cls for cls in (GttsEngine, Pyttsx3Engine)}
+
+
+def get_engine(name: str, config: Config) -> Engine:
+    """Return an engine by name; raise AudioError for an unknown one."""
+    try:
+        return ENGINES[name](config)
+    except KeyError:
+        raise AudioError(f"Không có bộ đọc «{name}» (có: {', '.join(ENGINES)}).") from None
+
+
+_health_cache: dict[tuple, tuple[float, dict[str, dict]]] = {}
+HEALTH_TTL = 60.0
+
+
+def engine_health(config: Config) -> dict[str, dict]:
+    """Return, per engine, ``{"available": bool, "detail": str, "label": str}`` (cached a minute)."""
+    key = (config.gtts_url, config.tts_order)
+    now = time.monotonic()
+    hit = _health_cache.get(key)
+    if hit and now < hit[0]:
+        return hit[1]
+    out: dict[str, dict] = {}
+    for name, cls in ENGINES.items():
+        ok, detail = cls(config).health()
+        out[name] = {"available": ok, "detail": detail, "label": cls.LABEL, "online": cls.ONLINE}
+    _health_cache[key] = (now + HEALTH_TTL, out)
+    return out
