@@ -8,6 +8,7 @@ exit code. Help and errors are in Vietnamese, since officers read them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from functools import cached_property
@@ -23,7 +24,9 @@ _ARGPARSE_WORDS = {
     "show this help message and exit": "hiện hướng dẫn này rồi thoát",
     "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
     "unrecognized arguments: %s": "tham số không nhận ra: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn không hợp lệ: %(value)r (chọn một trong %(choices)s)",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "lựa chọn không hợp lệ: %(value)r (chọn một trong %(choices)s)"
+    ),
     "expected one argument": "cần một giá trị",
     "invalid %(type)s value: %(value)r": "giá trị %(type)s không hợp lệ: %(value)r",
     "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
@@ -87,13 +90,17 @@ def _cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     store = ctx.store()
     with store.sessions.begin() as s:
-        user = create_user(s, store.station(s), args.name, password, args.role, full_name=args.full_name or "")
+        user = create_user(
+            s, store.station(s), args.name, password, args.role, full_name=args.full_name or ""
+        )
         print(f"Đã tạo tài khoản {user.username} ({args.role}).")
     return 0
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="broadcaster", description="Phần mềm đài truyền thanh xã: tuyên truyền cải cách hành chính.")
+    parser = Parser(
+        prog="broadcaster", description="Phần mềm đài truyền thanh xã: tuyên truyền cải cách hành chính."
+    )
     sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=Parser)
     sub.required = True
 
@@ -106,8 +113,13 @@ def build_parser() -> Parser:
     usub.required = True
     a = usub.add_parser("add", help="thêm tài khoản")
     a.add_argument("name", help="tên đăng nhập")
-    a.add_argument("--role", required=True, choices=["admin", "editor", "approver", "operator"],
-                   help="vai trò: admin (quản trị), editor (biên tập viên), approver (lãnh đạo duyệt), operator (trực đài)")
+    a.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "editor", "approver", "operator"],
+        help="vai trò: admin (quản trị), editor (biên tập viên), approver (lãnh đạo duyệt), "
+        "operator (trực đài)",
+    )
     a.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ đầu vào chuẩn")
     a.add_argument("--full-name", help="họ và tên")
     a.set_defaults(func=_cmd_user_add)
@@ -124,8 +136,6 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .content import ContentError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context()
@@ -134,11 +144,26 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"broadcaster: cấu hình sai: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, ContentError) as exc:
-        print(f"broadcaster: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except (StoreError, ValueError) as exc:
+        # Every room's user-facing error (ContentError, AudioError, PlayoutError, PeriodError...)
+        # is a ValueError whose message is already one Vietnamese sentence.
+        print(f"broadcaster: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - an officer sees one line, a developer asks for more
+        if os.environ.get("BROADCASTER_DEBUG"):
+            raise
+        print(
+            f"broadcaster: lỗi không mong đợi ({type(exc).__name__}): {_one_line(exc)} "
+            "— chạy lại với BROADCASTER_DEBUG=1 để xem chi tiết.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -167,12 +167,34 @@ def load(environ: dict[str, str] | None = None) -> Config:
     if (v := get("UPLOAD_LIMIT_MB")) is not None:
         kw["upload_limit_mb"] = _int("UPLOAD_LIMIT_MB", v, 1, 1024)
     known = {
-        "DATA_DIR", "DATABASE_URL", "TIMEZONE", "STATION_CODE", "STATION_NAME", "WEB_HOST", "WEB_PORT",
-        "SECRET_KEY", "TTS_ORDER", "DIALECT", "SPEED", "GTTS_URL", "TTS_TIMEOUT", "LOUDNESS_TARGET",
-        "TRUE_PEAK", "SAMPLE_RATE", "AUDIO_FORMAT", "SENTENCE_PAUSE_MS", "PARAGRAPH_PAUSE_MS", "SINK",
-        "MISFIRE_GRACE", "PLAN_HOURS", "PREPARE_AHEAD", "UPLOAD_LIMIT_MB",
+        "DATA_DIR",
+        "DATABASE_URL",
+        "TIMEZONE",
+        "STATION_CODE",
+        "STATION_NAME",
+        "WEB_HOST",
+        "WEB_PORT",
+        "SECRET_KEY",
+        "TTS_ORDER",
+        "DIALECT",
+        "SPEED",
+        "GTTS_URL",
+        "TTS_TIMEOUT",
+        "LOUDNESS_TARGET",
+        "TRUE_PEAK",
+        "SAMPLE_RATE",
+        "AUDIO_FORMAT",
+        "SENTENCE_PAUSE_MS",
+        "PARAGRAPH_PAUSE_MS",
+        "SINK",
+        "MISFIRE_GRACE",
+        "PLAN_HOURS",
+        "PREPARE_AHEAD",
+        "UPLOAD_LIMIT_MB",
     }
-    kw["extra"] = {k[len(PREFIX):]: v for k, v in env.items() if k.startswith(PREFIX) and k[len(PREFIX):] not in known}
+    kw["extra"] = {
+        k[len(PREFIX) :]: v for k, v in env.items() if k.startswith(PREFIX) and k[len(PREFIX) :] not in known
+    }
     cfg = Config(**kw)
     _validate(cfg)
     return cfg

@@ -81,9 +81,14 @@ def _schedule_once(store: Store, config: Config, programme_id: int, sink: str, l
         for sched in s.scalars(select(Schedule).where(Schedule.station_id == station.id)):
             sched.enabled = False
         demo = Schedule(
-            station_id=station.id, programme_id=programme_id, name="Chạy thử",
-            recurrence=Recurrence.ONCE, start_time=local.time(), start_date=local.date(),
-            window_minutes=30, skip_dates=[],
+            station_id=station.id,
+            programme_id=programme_id,
+            name="Chạy thử",
+            recurrence=Recurrence.ONCE,
+            start_time=local.time(),
+            start_date=local.date(),
+            window_minutes=30,
+            skip_dates=[],
         )
         demo.zones = [zone]
         s.add(demo)
@@ -105,8 +110,11 @@ def _air(store: Store, config: Config, at: datetime, timeout_s: float) -> Occurr
     try:
         while time.monotonic() < deadline:
             with store.sessions() as s:
-                occ = s.scalar(select(Occurrence).where(Occurrence.scheduled_at == at,
-                                                        Occurrence.schedule_id.is_not(None)))
+                occ = s.scalar(
+                    select(Occurrence).where(
+                        Occurrence.scheduled_at == at, Occurrence.schedule_id.is_not(None)
+                    )
+                )
                 if occ is not None and occ.status in FINAL:
                     return occ
             time.sleep(0.2)
@@ -119,15 +127,22 @@ def _air(store: Store, config: Config, at: datetime, timeout_s: float) -> Occurr
 def _print_as_run(store: Store, config: Config, occ_id: int) -> None:
     with store.sessions() as s:
         occ = s.get(Occurrence, occ_id)
-        entries = list(s.scalars(select(AsRunEntry).where(AsRunEntry.occurrence_id == occ_id)
-                                 .order_by(AsRunEntry.position, AsRunEntry.attempt)))
+        entries = list(
+            s.scalars(
+                select(AsRunEntry)
+                .where(AsRunEntry.occurrence_id == occ_id)
+                .order_by(AsRunEntry.position, AsRunEntry.attempt)
+            )
+        )
         print()
         print(f"NHẬT KÝ PHÁT SÓNG — {occ.title or 'Chạy thử'}")
         print(f"{'Giờ phát':<10} {'Thời lượng':<16} {'Trạng thái':<12} Nội dung")
         for e in entries:
             start = e.started_at.astimezone(config.tz).strftime("%H:%M:%S") if e.started_at else "--:--:--"
-            print(f"{start:<10} {_fmt_ms(e.duration_ms):<16} {AIR_STATUS_LABELS[e.status]:<12} {e.title}"
-                  + (f" ({e.reason})" if e.reason else ""))
+            print(
+                f"{start:<10} {_fmt_ms(e.duration_ms):<16} {AIR_STATUS_LABELS[e.status]:<12} {e.title}"
+                + (f" ({e.reason})" if e.reason else "")
+            )
         late = ""
         if occ.started_at:
             late = f", bắt đầu lệch {(occ.started_at - occ.scheduled_at).total_seconds() * 1000:+.0f} ms"
@@ -152,8 +167,10 @@ def run_demo(config: Config, *, sink: str | None = None, lead_s: float = 5.0, ti
     count, total_ms, took = _render(store, config, programme_id)
     print(f"Xong: {count} tin, tổng {_fmt_ms(total_ms)} âm thanh, mất {took:.1f} giây.")
     at = _schedule_once(store, config, programme_id, spec, lead_s)
-    print(f"Đã đặt lịch phát một lần lúc {at.astimezone(config.tz):%H:%M:%S} ({config.timezone}), "
-          f"đầu ra: {spec}")
+    print(
+        f"Đã đặt lịch phát một lần lúc {at.astimezone(config.tz):%H:%M:%S} ({config.timezone}), "
+        f"đầu ra: {spec}"
+    )
     occ = _air(store, config, at, timeout_s)
     _print_as_run(store, config, occ.id)
     if spec.startswith("file:"):
@@ -174,10 +191,14 @@ def _cmd_demo(args: argparse.Namespace, ctx) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the demo sub-command."""
-    p = sub.add_parser("demo",
-                       help="chạy thử cả dây chuyền: nội dung mẫu → giọng nói → lịch → phát → nhật ký")
-    p.add_argument("--sink", help="đầu ra: auto (mặc định: loa máy tính nếu có, không thì tệp WAV), "
-                                  "null, file:ĐƯỜNG_DẪN.wav, command:LỆNH")
+    p = sub.add_parser(
+        "demo", help="chạy thử cả dây chuyền: nội dung mẫu → giọng nói → lịch → phát → nhật ký"
+    )
+    p.add_argument(
+        "--sink",
+        help="đầu ra: auto (mặc định: loa máy tính nếu có, không thì tệp WAV), "
+        "null, file:ĐƯỜNG_DẪN.wav, command:LỆNH",
+    )
     p.add_argument("--data-dir", help="thư mục dữ liệu (mặc định: một thư mục tạm)")
     p.add_argument("--lead", type=float, default=5.0, help="phát sau bao nhiêu giây (mặc định 5)")
     p.set_defaults(func=_cmd_demo)

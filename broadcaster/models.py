@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     Enum,
     Float,
@@ -24,7 +25,6 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
-    Column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,7 +44,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     APPROVER = "approver"
@@ -59,7 +59,7 @@ ROLE_LABELS = {
 }
 
 
-class SegmentKind(str, enum.Enum):
+class SegmentKind(enum.StrEnum):
     CCHC_NEWS = "cchc_news"
     GOOD_EXAMPLE = "good_example"
     PROCEDURE = "procedure"
@@ -80,7 +80,7 @@ KIND_LABELS = {
 }
 
 
-class CchcArea(str, enum.Enum):
+class CchcArea(enum.StrEnum):
     INSTITUTION = "institution"
     PROCEDURE = "procedure"
     APPARATUS = "apparatus"
@@ -99,7 +99,7 @@ AREA_LABELS = {
 }
 
 
-class SegmentStatus(str, enum.Enum):
+class SegmentStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     APPROVED = "approved"
@@ -116,7 +116,7 @@ STATUS_LABELS = {
 }
 
 
-class Priority(str, enum.Enum):
+class Priority(enum.StrEnum):
     """Bulletin levels of Circular 39/2020/TT-BTTTT."""
 
     NORMAL = "normal"
@@ -132,7 +132,7 @@ PRIORITY_LABELS = {
 PRIORITY_RANK = {Priority.EMERGENCY: 0, Priority.PRIORITY: 1, Priority.NORMAL: 2}
 
 
-class Recurrence(str, enum.Enum):
+class Recurrence(enum.StrEnum):
     ONCE = "once"
     DAILY = "daily"
     WEEKLY = "weekly"
@@ -140,13 +140,13 @@ class Recurrence(str, enum.Enum):
     MONTHLY_NTH = "monthly_nth"
 
 
-class ItemType(str, enum.Enum):
+class ItemType(enum.StrEnum):
     SEGMENT = "segment"
     CHIME = "chime"
     PAUSE = "pause"
 
 
-class AirStatus(str, enum.Enum):
+class AirStatus(enum.StrEnum):
     PENDING = "pending"
     PLAYING = "playing"
     PLAYED = "played"
@@ -274,7 +274,9 @@ class Segment(Base):
     audience: Mapped[str] = mapped_column(String(200), default="")
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[SegmentStatus] = mapped_column(_enum(SegmentStatus), default=SegmentStatus.DRAFT, index=True)
+    status: Mapped[SegmentStatus] = mapped_column(
+        _enum(SegmentStatus), default=SegmentStatus.DRAFT, index=True
+    )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -404,7 +406,9 @@ class Occurrence(Base):
     schedule: Mapped[Schedule | None] = relationship()
     programme: Mapped[Programme | None] = relationship()
     zone: Mapped[Zone | None] = relationship()
-    entries: Mapped[list[AsRunEntry]] = relationship(back_populates="occurrence", order_by="AsRunEntry.position")
+    entries: Mapped[list[AsRunEntry]] = relationship(
+        back_populates="occurrence", order_by="AsRunEntry.position"
+    )
 
 
 class AsRunEntry(Base):

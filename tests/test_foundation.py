@@ -18,8 +18,14 @@ from broadcaster.store import StoreError, open_store
 
 
 def run_cli(env, *args, stdin: str = ""):
-    return subprocess.run([sys.executable, "-m", "broadcaster.cli", *args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "broadcaster.cli", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_migrations_match_models(store):
@@ -37,8 +43,9 @@ def test_store_is_wal_and_has_station(store, session):
 
 
 def test_naive_datetimes_are_refused(session, station):
-    seg = Segment(station_id=station.id, title="t", body="b", kind="cchc_news",
-                  created_at=datetime(2026, 1, 1))
+    seg = Segment(
+        station_id=station.id, title="t", body="b", kind="cchc_news", created_at=datetime(2026, 1, 1)
+    )
     session.add(seg)
     with pytest.raises(Exception, match="naive"):
         session.flush()
@@ -53,14 +60,17 @@ def test_datetimes_come_back_aware_utc(session, station):
     assert got.tzinfo is not None and got.utcoffset().total_seconds() == 0
 
 
-@pytest.mark.parametrize("name,value,needle", [
-    ("TIMEZONE", "Mars/Olympus", "múi giờ"),
-    ("WEB_PORT", "tám", "số nguyên"),
-    ("WEB_PORT", "70000", "1–65535"),
-    ("TTS_ORDER", "gtts,festival", "festival"),
-    ("SINK", "loa", "auto"),
-    ("STATION_CODE", "Xã Mẫu", "chữ thường"),
-])
+@pytest.mark.parametrize(
+    "name,value,needle",
+    [
+        ("TIMEZONE", "Mars/Olympus", "múi giờ"),
+        ("WEB_PORT", "tám", "số nguyên"),
+        ("WEB_PORT", "70000", "1–65535"),
+        ("TTS_ORDER", "gtts,festival", "festival"),
+        ("SINK", "loa", "auto"),
+        ("STATION_CODE", "Xã Mẫu", "chữ thường"),
+    ],
+)
 def test_bad_settings_fail_with_one_line(name, value, needle):
     with pytest.raises(ConfigError, match=needle) as info:
         load({f"BROADCASTER_{name}": value})

@@ -48,11 +48,41 @@ def pg_url():
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_pg:
         shutil.chown(root, "postgres")
-    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(datadir), "-U", "bc", "-A", "trust",
-                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
-    proc = subprocess.Popen([*as_pg, str(bindir / "postgres"), "-D", str(datadir), "-p", str(port),
-                             "-k", str(root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            *as_pg,
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "bc",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [
+            *as_pg,
+            str(bindir / "postgres"),
+            "-D",
+            str(datadir),
+            "-p",
+            str(port),
+            "-k",
+            str(root),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as s:
@@ -107,8 +137,14 @@ def test_occurrence_identity_is_enforced_on_postgres(pg_store):
         prog = Programme(station_id=station.id, title="P")
         s.add(prog)
         s.flush()
-        sched = Schedule(station_id=station.id, programme_id=prog.id, recurrence=Recurrence.DAILY,
-                         start_time=datetime(2026, 1, 1, 5, 30).time(), start_date=at.date(), skip_dates=[])
+        sched = Schedule(
+            station_id=station.id,
+            programme_id=prog.id,
+            recurrence=Recurrence.DAILY,
+            start_time=datetime(2026, 1, 1, 5, 30).time(),
+            start_date=at.date(),
+            skip_dates=[],
+        )
         s.add(sched)
         s.flush()
         zone_id = station.zones[0].id

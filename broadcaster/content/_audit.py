@@ -20,7 +20,9 @@ def _plain(value: Any) -> Any:
 
 def snapshot(obj: Any, exclude: tuple[str, ...] = ("password_hash",)) -> dict[str, Any]:
     """Give back the record's columns as JSON-ready values (secrets left out)."""
-    return {c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in exclude}
+    return {
+        c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in exclude
+    }
 
 
 def record(

@@ -14,8 +14,14 @@ MAX_BODY = 200_000
 
 
 def validate_segment_fields(
-    title: str, body: str, kind: str, area: str | None, valid_from: date | None, valid_to: date | None,
-    *, has_audio: bool = False,
+    title: str,
+    body: str,
+    kind: str,
+    area: str | None,
+    valid_from: date | None,
+    valid_to: date | None,
+    *,
+    has_audio: bool = False,
 ) -> None:
     """Raise ContentError naming the first field that is wrong."""
     if not (title or "").strip():
@@ -39,16 +45,30 @@ def validate_segment_fields(
         raise ContentError("Ngày hết hiệu lực phải sau ngày bắt đầu.", "valid_to")
 
 
-def _transition(session: Session, segment: Segment, user: User | None, action: str, new: SegmentStatus,
-                allowed_from: tuple[SegmentStatus, ...]) -> None:
+def _transition(
+    session: Session,
+    segment: Segment,
+    user: User | None,
+    action: str,
+    new: SegmentStatus,
+    allowed_from: tuple[SegmentStatus, ...],
+) -> None:
     if segment.status not in allowed_from:
         raise ContentError(f"Không thể thực hiện vì tin đang ở trạng thái «{segment.status.value}».")
     before = snapshot(segment)
     segment.status = new
     segment.updated_at = utcnow()
     session.flush()
-    record(session, user=user, action=action, entity="segment", entity_id=segment.id, before=before,
-           after=snapshot(segment), station_id=segment.station_id)
+    record(
+        session,
+        user=user,
+        action=action,
+        entity="segment",
+        entity_id=segment.id,
+        before=before,
+        after=snapshot(segment),
+        station_id=segment.station_id,
+    )
 
 
 def submit(session: Session, segment: Segment, user: User | None) -> None:
@@ -56,8 +76,14 @@ def submit(session: Session, segment: Segment, user: User | None) -> None:
     if user is not None and user.role == Role.EDITOR and segment.author_id != user.id:
         raise ContentError("Biên tập viên chỉ gửi duyệt tin của chính mình.")
     segment.submitted_at = utcnow()
-    _transition(session, segment, user, "submit", SegmentStatus.SUBMITTED,
-                (SegmentStatus.DRAFT, SegmentStatus.REJECTED))
+    _transition(
+        session,
+        segment,
+        user,
+        "submit",
+        SegmentStatus.SUBMITTED,
+        (SegmentStatus.DRAFT, SegmentStatus.REJECTED),
+    )
 
 
 def approve(session: Session, segment: Segment, user: User | None, comment: str = "") -> None:

@@ -40,10 +40,16 @@ def load_starter(session: Session, station: Station, path: Path | None = None) -
         seg = session.scalar(select(Segment).where(Segment.uid == row["uid"]))
         if seg is None:
             seg = Segment(
-                uid=row["uid"], station_id=station.id, title=row["title"], body=row["body"].strip(),
-                kind=SegmentKind(row["kind"]), area=CchcArea(row["area"]) if row.get("area") else None,
-                procedure=row.get("procedure"), audience=row.get("audience", ""),
-                status=SegmentStatus.SUBMITTED, submitted_at=utcnow(),
+                uid=row["uid"],
+                station_id=station.id,
+                title=row["title"],
+                body=row["body"].strip(),
+                kind=SegmentKind(row["kind"]),
+                area=CchcArea(row["area"]) if row.get("area") else None,
+                procedure=row.get("procedure"),
+                audience=row.get("audience", ""),
+                status=SegmentStatus.SUBMITTED,
+                submitted_at=utcnow(),
                 review_comment=row.get("note"),
             )
             session.add(seg)
@@ -55,17 +61,27 @@ def load_starter(session: Session, station: Station, path: Path | None = None) -
     for row in data.get("programmes", []):
         prog = session.scalar(select(Programme).where(Programme.uid == row["uid"]))
         if prog is None:
-            prog = Programme(uid=row["uid"], station_id=station.id, title=row["title"],
-                             description=row.get("description", ""))
+            prog = Programme(
+                uid=row["uid"],
+                station_id=station.id,
+                title=row["title"],
+                description=row.get("description", ""),
+            )
             for pos, item in enumerate(row["items"]):
                 if "segment" in item:
-                    prog.items.append(ProgrammeItem(position=pos, item_type=ItemType.SEGMENT,
-                                                    segment_id=by_key[item["segment"]].id))
+                    prog.items.append(
+                        ProgrammeItem(
+                            position=pos, item_type=ItemType.SEGMENT, segment_id=by_key[item["segment"]].id
+                        )
+                    )
                 elif "chime" in item:
-                    prog.items.append(ProgrammeItem(position=pos, item_type=ItemType.CHIME, chime=item["chime"]))
+                    prog.items.append(
+                        ProgrammeItem(position=pos, item_type=ItemType.CHIME, chime=item["chime"])
+                    )
                 else:
-                    prog.items.append(ProgrammeItem(position=pos, item_type=ItemType.PAUSE,
-                                                    pause_ms=int(item["pause"])))
+                    prog.items.append(
+                        ProgrammeItem(position=pos, item_type=ItemType.PAUSE, pause_ms=int(item["pause"]))
+                    )
             session.add(prog)
             added += 1
         programmes[row["uid"]] = prog
@@ -78,15 +94,28 @@ def load_starter(session: Session, station: Station, path: Path | None = None) -
             continue
         hh, mm = (int(p) for p in row["start_time"].split(":"))
         sched = Schedule(
-            uid=row["uid"], station_id=station.id, programme_id=programmes[row["programme"]].id,
-            name=row["name"], recurrence=Recurrence(row["recurrence"]), start_time=time(hh, mm),
-            window_minutes=int(row["window_minutes"]), start_date=today, skip_dates=[],
+            uid=row["uid"],
+            station_id=station.id,
+            programme_id=programmes[row["programme"]].id,
+            name=row["name"],
+            recurrence=Recurrence(row["recurrence"]),
+            start_time=time(hh, mm),
+            window_minutes=int(row["window_minutes"]),
+            start_date=today,
+            skip_dates=[],
         )
         sched.zones = zones[:1]
         session.add(sched)
         added += 1
     if added:
         session.flush()
-        record(session, user=None, action="load_starter", entity="station", entity_id=station.id,
-               after={"added": added, "file": path.name}, station_id=station.id)
+        record(
+            session,
+            user=None,
+            action="load_starter",
+            entity="station",
+            entity_id=station.id,
+            after={"added": added, "file": path.name},
+            station_id=station.id,
+        )
     return added

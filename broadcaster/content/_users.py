@@ -16,13 +16,21 @@ _DUMMY_HASH = generate_password_hash("không-có-tài-khoản")
 
 
 def create_user(
-    session: Session, station: Station, username: str, password: str, role: str | Role,
-    *, full_name: str = "", actor: User | None = None,
+    session: Session,
+    station: Station,
+    username: str,
+    password: str,
+    role: str | Role,
+    *,
+    full_name: str = "",
+    actor: User | None = None,
 ) -> User:
     """Give back a new account, validated; its creation is audited."""
     username = (username or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{3,64}", username):
-        raise ContentError("Tên đăng nhập dài 3–64 ký tự, chỉ gồm chữ không dấu, số, dấu chấm, gạch.", "username")
+        raise ContentError(
+            "Tên đăng nhập dài 3–64 ký tự, chỉ gồm chữ không dấu, số, dấu chấm, gạch.", "username"
+        )
     try:
         role = Role(role)
     except ValueError:
@@ -32,13 +40,23 @@ def create_user(
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ContentError(f"Tên đăng nhập «{username}» đã có người dùng.", "username")
     user = User(
-        station_id=station.id, username=username, full_name=full_name.strip(),
-        password_hash=generate_password_hash(password), role=role,
+        station_id=station.id,
+        username=username,
+        full_name=full_name.strip(),
+        password_hash=generate_password_hash(password),
+        role=role,
     )
     session.add(user)
     session.flush()
-    record(session, user=actor, action="create", entity="user", entity_id=user.id, after=snapshot(user),
-           station_id=station.id)
+    record(
+        session,
+        user=actor,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        after=snapshot(user),
+        station_id=station.id,
+    )
     return user
 
 

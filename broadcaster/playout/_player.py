@@ -232,14 +232,15 @@ class Player:
             return entry.id
 
     def _complete(
-        self, entry_id: int, status: AirStatus, started: datetime, ended: datetime, reason: str | None = None
+        self, entry_id: int, status: AirStatus, started: datetime, ended: datetime, reason: str | None,
+        aired_ms: int,
     ) -> None:
         with unit_of_work(self.sessions) as s:
             e = s.get(AsRunEntry, entry_id)
             e.status = status
             e.started_at = started
             e.ended_at = ended
-            e.duration_ms = int((ended - started).total_seconds() * 1000)
+            e.duration_ms = aired_ms
             e.reason = reason
 
     def _finish_missed(self, job: Job, reason: str | None = None) -> None:
@@ -315,10 +316,11 @@ class Player:
                     window_bytes = max(0, int((job.window_end - first_wall).total_seconds() * bps)) // 2 * 2
                     window_bytes += offset
             started = self.clock.now()
+            realtime = sink.realtime
             status, reason = AirStatus.PLAYED, None
+            pos = 0  # bytes of this item that reached the sink: the duration that really aired
             try:
                 with item.open() as src:
-                    pos = 0
                     chunk_bytes = int(CHUNK_S * rate) * 2
                     while True:
                         chunk = src.read(chunk_bytes)
@@ -350,7 +352,13 @@ class Player:
                 sink.close()
                 sink = None
                 sink_error = str(exc)
-            self._complete(entry_id, status, started, self.clock.now(), reason)
+            ended = self.clock.now()
+            if not realtime:
+                # A recording written faster than real time: log the item where it sits on the
+                # programme's timeline, as a listener would have heard it.
+                started = at_offset(offset)
+                ended = started + timedelta(seconds=pos / bps)
+            self._complete(entry_id, status, started, ended, reason, pos * 1000 // bps)
             if status == AirStatus.PLAYED:
                 played += 1
             offset += item.nbytes
