@@ -76,31 +76,81 @@ def _wav_duration_ms(path: Path) -> int:
         return int(w.getnframes() * 1000 / w.getframerate())
 
 
+#: Limiter drive levels tried in the single search pass (dB above "peak at the ceiling").
+DRIVES = (0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0)
+
+
+def _search_gain(pcm: bytes, rate: int, config: Config) -> float:
+    """Return the gain that brings the limited signal to the loudness target.
+
+    Speech has a high crest factor: bringing it to -16 LUFS under a -1 dBTP ceiling means the
+    limiter works, and what it takes away depends on how hard it is driven, so the gain cannot
+    be computed from one measurement. One ffmpeg process measures the signal under several
+    drives at once (asplit → volume → alimiter → ebur128 per branch); the answer is interpolated
+    between the two drives that bracket the target.
+    """
+    peak = _pcm.peak_dbfs(pcm)
+    if not math.isfinite(peak):
+        raise AudioError("Âm thanh chỉ có im lặng.")
+    ceiling_db = config.true_peak - LIMITER_MARGIN_DB
+    gains = [ceiling_db - peak + d for d in DRIVES]
+    n = len(gains)
+    graph = [f"[0:a]asplit={n}" + "".join(f"[s{i}]" for i in range(n))]
+    outs: list[str] = []
+    for i, g in enumerate(gains):
+        graph.append(f"[s{i}]{_limit_chain(g, ceiling_db)},{_tools.ebur128_filter(true_peak=False)}[o{i}]")
+        outs += ["-map", f"[o{i}]", "-f", "null", "-"]
+    proc = _tools.run(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-f", "s16le", "-ac", "1", "-ar", str(rate),
+         "-i", "pipe:0", "-filter_complex", ";".join(graph), *outs],
+        input=pcm, what="đo độ to âm thanh",
+    )
+    levels = _tools.parse_ebur128_all(proc.stderr)
+    if len(levels) != n or not all(math.isfinite(v) for v in levels):
+        raise AudioError("Không đo được độ to của âm thanh.")
+    target = config.loudness_target
+    if target <= levels[0]:
+        # Peak at the ceiling is already loud enough: a plain gain, the limiter stays idle.
+        return gains[0] + (target - levels[0])
+    for i in range(1, n):
+        if levels[i] >= target:
+            g0, g1, l0, l1 = gains[i - 1], gains[i], levels[i - 1], levels[i]
+            return g0 + (g1 - g0) * (target - l0) / max(l1 - l0, 1e-6)
+    # Even the hardest drive falls short: take it (more would only distort).
+    return gains[-1]
+
+
+def _limit_chain(gain_db: float, ceiling_db: float) -> str:
+    ceiling = 10 ** (ceiling_db / 20)
+    return f"volume={gain_db:.2f}dB,alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true"
+
+
 def finish(pcm: bytes, rate: int, config: Config, out: Path, *, tempo: float = 1.0) -> Finished:
     """Return the PCM written to ``out`` (.wav or .mp3) at the target loudness and true peak."""
     pcm = _pcm.shorten_gaps(_pcm.trim(pcm, rate), rate)
     if not pcm:
         raise AudioError("Âm thanh chỉ có im lặng.")
-    before = _tools.measure_pcm(pcm, rate)
-    if not math.isfinite(before.integrated):
-        raise AudioError("Âm thanh quá nhỏ, không đo được độ to (gần như im lặng).")
-    gain = config.loudness_target - before.integrated
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("wav", "mp3"):
         raise AudioError(f"Chỉ lưu được WAV hoặc MP3, không phải «{out.suffix}».")
+    gain = _search_gain(pcm, rate, config)
+    ceiling_db = config.true_peak - LIMITER_MARGIN_DB
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.{fmt}")
     try:
-        for _ in range(2):
-            got = _render_pass(pcm, rate, config, tmp, gain, tempo, fmt)
-            if abs(got.integrated - config.loudness_target) <= TOLERANCE_LU:
+        for _ in range(3):
+            got = _render_pass(pcm, rate, config, tmp, gain, ceiling_db, tempo, fmt)
+            if fmt == "mp3":  # the encoder moves peaks a little: measure what will really air
+                got = _tools.measure(tmp)
+            loud_ok = abs(got.integrated - config.loudness_target) <= TOLERANCE_LU
+            peak_ok = got.peak <= config.true_peak
+            if loud_ok and peak_ok:
                 break
-            gain += config.loudness_target - got.integrated
-        if fmt == "mp3":  # the encoder moves peaks a little: measure what will really air
-            got = _tools.measure(tmp)
-            duration = int(_tools.probe(tmp).duration_s * 1000)
-        else:
-            duration = _wav_duration_ms(tmp)
+            if not peak_ok:
+                ceiling_db -= got.peak - config.true_peak + 0.2
+            if not loud_ok:
+                gain += config.loudness_target - got.integrated
+        duration = int(_tools.probe(tmp).duration_s * 1000) if fmt == "mp3" else _wav_duration_ms(tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -108,16 +158,18 @@ def finish(pcm: bytes, rate: int, config: Config, out: Path, *, tempo: float = 1
 
 
 def _render_pass(
-    pcm: bytes, rate: int, config: Config, out: Path, gain_db: float, tempo: float, fmt: str
+    pcm: bytes, rate: int, config: Config, out: Path, gain_db: float, ceiling_db: float, tempo: float,
+    fmt: str,
 ) -> _tools.Loudness:
-    ceiling = 10 ** ((config.true_peak - LIMITER_MARGIN_DB) / 20)
     filters = []
     if abs(tempo - 1.0) > 0.01:
         filters.append(f"atempo={tempo:.3f}")
+    # Limit at the source rate (the search pass predicted exactly this), then resample; the
+    # margin under the ceiling absorbs the resampler's inter-sample overshoot, and the true
+    # peak of what comes out is measured in the same pass.
     filters += [
-        f"volume={gain_db:.2f}dB",
+        _limit_chain(gain_db, ceiling_db),
         f"aresample={config.sample_rate}",
-        f"alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true",
         _tools.ebur128_filter(true_peak=True),
     ]
     codec = ["-c:a", "pcm_s16le"] if fmt == "wav" else ["-c:a", "libmp3lame", "-b:a", "128k"]

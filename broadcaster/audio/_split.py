@@ -151,10 +151,13 @@ def split_phrases(text: str, limit: int = LIMIT) -> list[str]:
             small.extend(_pack(_words(clause), limit, " "))
         pieces: list[str] = []
         for piece in small:
-            if len(piece) > limit:  # one token longer than the limit: nothing to do but cut it
-                pieces.extend(piece[i:i + limit] for i in range(0, len(piece), limit))
-            else:
+            if len(piece) <= limit:
                 pieces.append(piece)
+                continue
+            # A protected run longer than the limit (names written back to back): between its
+            # words; a single token longer than the limit: nothing to do but cut it.
+            for w in _pack(piece.split(" "), limit, " "):
+                pieces.extend(w[i:i + limit] for i in range(0, len(w), limit))
         out.extend(_pack(pieces, limit, " "))
     # Neighbouring short sentences share a request: fewer requests, less throttling.
     return _pack(out, limit, " ")

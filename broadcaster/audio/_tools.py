@@ -116,6 +116,19 @@ def parse_ebur128(stderr: bytes) -> Loudness:
     return Loudness(integrated=num(i[-1]), peak=num(p[-1]) if p else float("nan"))
 
 
+_SUMMARY_RE = re.compile(rb"\[Parsed_ebur128_(\d+) @ [^\]]*\] Summary:\s*\n\s*\n\s*Integrated loudness:\s*\n"
+                         rb"\s*I:\s*(-?[\d.]+|-inf)\s*LUFS")
+
+
+def parse_ebur128_all(stderr: bytes) -> list[float]:
+    """Return the integrated loudness of every ebur128 filter of a graph, in graph order."""
+    # ffmpeg configures a complex graph twice; the first, empty instances print summaries too.
+    last: dict[int, float] = {}
+    for k, v in _SUMMARY_RE.findall(stderr):
+        last[int(k)] = float("-inf") if v == b"-inf" else float(v)
+    return [last[k] for k in sorted(last)]
+
+
 def ebur128_filter(true_peak: bool = True) -> str:
     """Return the ffmpeg filter that measures loudness (per-frame log hidden, summary kept)."""
     return f"ebur128=framelog=verbose:peak={'true' if true_peak else 'sample'}"
