@@ -56,6 +56,20 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_wakeups(pid: int) -> tuple[int, int]:
+    """Give back voluntary context switches summed over the daemon's threads, and how many threads."""
+    total = threads = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+                    threads += 1
+        except OSError:
+            pass  # a thread that ended meanwhile
+    return total, threads
+
+
 def proc_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -146,10 +160,13 @@ def main() -> int:
         while datetime.now(UTC) < end:
             time.sleep(0.5)
         rss = proc_rss_mb(daemon.pid)
-        # Idle: nothing left to air, the daemon only polls its mailbox and the plan fingerprint.
-        c0, t0 = proc_cpu_s(daemon.pid), time.monotonic()
+        # Idle: nothing left to air; the daemon sleeps on its wake-up socket (1 s fallback poll)
+        # and APScheduler's housekeeping timers.
+        c0, t0, (w0, _) = proc_cpu_s(daemon.pid), time.monotonic(), proc_wakeups(daemon.pid)
         time.sleep(a.idle)
-        idle_cpu = (proc_cpu_s(daemon.pid) - c0) / (time.monotonic() - t0) * 100
+        (w1, threads), elapsed = proc_wakeups(daemon.pid), time.monotonic() - t0
+        idle_cpu = (proc_cpu_s(daemon.pid) - c0) / elapsed * 100
+        wakeups = (w1 - w0) / elapsed
         rss = max(rss, proc_rss_mb(daemon.pid))
     finally:
         daemon.terminate()
@@ -172,6 +189,7 @@ def main() -> int:
         )
     print(f"daemon RSS: {rss:.1f} MB")
     print(f"daemon idle CPU: {idle_cpu:.2f} % of one core over {a.idle:.0f} s")
+    print(f"daemon idle wake-ups: {wakeups:.1f} per second over {threads} threads")
     print(f"(data dir kept for inspection: {tmp})")
     return 0
 

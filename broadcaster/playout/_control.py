@@ -1,7 +1,8 @@
 """What the web and the command line ask of the station daemon, through the database as mailbox.
 
-Each ``request_*`` adds a :class:`ControlCommand` to the caller's session; the daemon picks it up
-within a fraction of a second of the commit. ``upcoming`` and ``on_air`` read the plan and log.
+Each ``request_*`` adds a :class:`ControlCommand` to the caller's session; the commit pokes the
+daemon's wake-up socket, so it picks the command up at once (or within its fallback poll of about a
+second when the poke cannot reach it). ``upcoming`` and ``on_air`` read the plan and log.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..models import (
     StationState,
     Zone,
 )
+from ._wake import wake_after_commit
 
 HEARTBEAT_STALE = timedelta(seconds=30)
 
@@ -50,6 +52,7 @@ def _command(session: Session, station_id: int, action: str, payload: dict, by: 
     cmd = ControlCommand(station_id=station_id, action=action, payload=payload, requested_by=by)
     session.add(cmd)
     session.flush()
+    wake_after_commit(session)
     return cmd
 
 

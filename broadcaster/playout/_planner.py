@@ -7,17 +7,20 @@ disabled, zone changed, station timezone changed) and never touches what already
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..models import (
     AirStatus,
     AudioAsset,
+    ControlCommand,
     Occurrence,
     Programme,
     ProgrammeItem,
@@ -27,6 +30,7 @@ from ..models import (
     StationState,
     Zone,
 )
+from ._wake import wake_after_commit
 from .recurrence import expand_occurrences, validate_schedule
 
 log = logging.getLogger("broadcaster.playout")
@@ -37,8 +41,10 @@ LOOKBACK = timedelta(hours=24)  # how far back a (re)start still logs what it mi
 def bump_plan(session: Session, station_id: int) -> int:
     """Give back the new plan revision, after telling the daemon that schedules or programmes changed.
 
-    Call it in the same unit of work as the edit; the daemon re-plans within a second of the commit.
+    Call it in the same unit of work as the edit; the daemon is woken by the commit and re-plans
+    at once (within its fallback poll of a second if the wake-up cannot reach it).
     """
+    wake_after_commit(session)
     state = session.get(StationState, station_id)
     if state is None:
         state = StationState(station_id=station_id, plan_revision=0)
@@ -49,36 +55,60 @@ def bump_plan(session: Session, station_id: int) -> int:
     return state.plan_revision
 
 
-def plan_fingerprint(session: Session, station_id: int) -> tuple:
-    """Give back a cheap value that changes whenever the plan may need rebuilding."""
-    rev = session.scalar(select(StationState.plan_revision).where(StationState.station_id == station_id))
-    sched = session.execute(
-        select(func.count(Schedule.id), func.max(Schedule.updated_at), func.sum(Schedule.id)).where(
-            Schedule.station_id == station_id
-        )
-    ).one()
-    tz = session.scalar(select(Station.timezone).where(Station.id == station_id))
-    zones = session.execute(
-        select(Zone.id, Zone.enabled, Zone.sink).where(Zone.station_id == station_id).order_by(Zone.id)
-    ).all()
-    return (rev, tuple(sched), tz, tuple(tuple(z) for z in zones))
+class Probe(NamedTuple):
+    """What the daemon looks at on every wake: the mailbox and two fingerprints."""
+
+    commands: int  # control commands not yet taken
+    plan: tuple  # changes whenever the plan may need rebuilding
+    content: tuple  # changes when what an airing plays may have changed
 
 
-def content_fingerprint(session: Session, station_id: int) -> tuple:
-    """Give back a cheap value that changes when what an airing plays may have changed."""
-    segs = session.execute(
-        select(func.count(Segment.id), func.max(Segment.updated_at)).where(Segment.station_id == station_id)
-    ).one()
-    progs = session.execute(
-        select(func.count(Programme.id), func.max(Programme.updated_at)).where(
-            Programme.station_id == station_id
-        )
-    ).one()
-    items = session.execute(
-        select(func.count(ProgrammeItem.id), func.max(ProgrammeItem.id), func.sum(ProgrammeItem.position))
-    ).one()
-    assets = session.scalar(select(func.max(AudioAsset.id)))
-    return (tuple(segs), tuple(progs), tuple(items), assets)
+@functools.cache
+def _probe_statement() -> Select:
+    """Give back the probe as one statement of scalar subqueries, built once (building it costs more
+    than running it)."""
+
+    def one(q):
+        return q.scalar_subquery()
+
+    sid = bindparam("sid")
+    sched = Schedule.station_id == sid
+    zone = Zone.station_id == sid
+    return select(
+        one(
+            select(func.count(ControlCommand.id)).where(
+                ControlCommand.station_id == sid, ControlCommand.taken_at.is_(None)
+            )
+        ),
+        # plan
+        one(select(StationState.plan_revision).where(StationState.station_id == sid)),
+        one(select(func.count(Schedule.id)).where(sched)),
+        one(select(func.max(Schedule.updated_at)).where(sched)),
+        one(select(func.sum(Schedule.id)).where(sched)),
+        one(select(Station.timezone).where(Station.id == sid)),
+        one(select(func.count(Zone.id)).where(zone)),
+        one(select(func.sum(Zone.id)).where(zone, Zone.enabled.is_(True))),
+        one(select(func.aggregate_strings(Zone.sink, "|")).where(zone)),
+        # content
+        one(select(func.count(Segment.id)).where(Segment.station_id == sid)),
+        one(select(func.max(Segment.updated_at)).where(Segment.station_id == sid)),
+        one(select(func.count(Programme.id)).where(Programme.station_id == sid)),
+        one(select(func.max(Programme.updated_at)).where(Programme.station_id == sid)),
+        one(select(func.count(ProgrammeItem.id))),
+        one(select(func.max(ProgrammeItem.id))),
+        one(select(func.sum(ProgrammeItem.position))),
+        one(select(func.max(AudioAsset.id))),
+    )
+
+
+def probe(conn: Session | Connection, station_id: int) -> Probe:
+    """Give back the mailbox count and the plan and content fingerprints, in one query.
+
+    One round trip of scalar subqueries over small or indexed tables, because the idle daemon asks
+    this on every wake: it is most of the daemon's idle CPU.
+    """
+    row = tuple(conn.execute(_probe_statement(), {"sid": station_id}).one())
+    return Probe(commands=row[0] or 0, plan=row[1:9], content=row[9:])
 
 
 @dataclass
