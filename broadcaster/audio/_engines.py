@@ -1,23 +1,27 @@
 """Speech engines behind one abstract class with a ``NAME``, and a registry (beets replaygain style).
 
 - ``pyttsx3``: offline. espeak-ng's Vietnamese voices on Linux (``vi``, ``vi-vn-x-central``,
-  ``vi-vn-x-south`` for the northern, central and southern dialects), SAPI5 on Windows. Every job
-  runs in its own subprocess (:mod:`._pyttsx3_worker`) with a timeout, because pyttsx3 can hang
-  and drops files when several saves are queued.
+  ``vi-vn-x-south`` for the northern, central and southern dialects), SAPI5 on Windows. Every
+  synthesis runs in its own subprocess with a timeout (pyttsx3 can hang and drops files when
+  several saves are queued): see :class:`Pyttsx3Engine` for how the work is split between
+  pyttsx3 and the espeak-ng program, and why.
 - ``gtts``: Google Translate's voice through gTTS, online. Text is cut by our own phrase splitter
   (:func:`._split.split_phrases`, ≤ 100 characters, never inside a number or a name); requests
   are throttled, retried with exponential back-off on 429, 5xx and timeouts, and the whole job
   has an overall deadline. ``config.gtts_url`` points it at another host (tests use a local
   stand-in that speaks the same batchexecute protocol).
 
-An engine gives back one PCM clip per sentence; the assembler (:mod:`._assemble`) does pauses,
-trimming and loudness, so every engine's output is treated alike.
+An engine gives back PCM (one clip per sentence, or one clip with the pauses already in); the
+assembler (:mod:`._assemble`) does trimming, gaps and loudness, so every engine's output is
+treated alike.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 from ..config import Config
 from . import _tools
@@ -49,6 +54,8 @@ class Speech:
     voice: str
     #: Tempo change the assembler applies afterwards (engines that cannot change speed).
     tempo: float = 1.0
+    #: True when the engine already put the pauses in: one clip, the assembler only finishes it.
+    joined: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,8 +74,10 @@ class Engine(ABC):
         """Return the voice id this engine uses for a dialect (it goes into the cache key)."""
 
     @abstractmethod
-    def synthesize(self, sentences: list[str], *, dialect: str, speed: int) -> Speech:
-        """Return one clip per sentence; raise AudioError (Vietnamese reason) on any failure."""
+    def synthesize(self, paragraphs: list[list[str]], *, dialect: str, speed: int) -> Speech:
+        """Return the speech of paragraphs of sentences: one clip per sentence, or one clip with
+        the configured pauses already in (``joined``). Raise AudioError (Vietnamese reason) on
+        any failure."""
 
     @abstractmethod
     def health(self) -> tuple[bool, str]:
@@ -78,10 +87,14 @@ class Engine(ABC):
 # --------------------------------------------------------------------------- pyttsx3 (offline)
 
 DIALECT_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
-#: Above this many characters a job is spread over several worker processes (one per CPU).
+#: Above this many characters a job is spread over several processes (one per CPU).
 PARALLEL_CHARS = 1500
-#: One worker never gets more than this: its timeout stays meaningful for any text length.
+#: One process never gets more than this: its timeout stays meaningful for any text length.
 CHUNK_CHARS = 20_000
+#: espeak-ng lets the sound die away ~60 ms past a <break>: subtracted so gaps match the settings.
+ESPEAK_DECAY_MS = 60
+VOICES_TTL = 600.0
+_voices_cache: dict[str, tuple[float, dict]] = {}
 
 
 def _read_wav(path: Path) -> tuple[bytes, int]:
@@ -96,7 +109,43 @@ def _read_wav(path: Path) -> tuple[bytes, int]:
         return pcm, w.getframerate()
 
 
+def _groups(items: list, size_of, target: int) -> list[list]:
+    """Return items cut into contiguous groups of about ``target`` total size."""
+    groups: list[list] = [[]]
+    size = 0
+    for it in items:
+        if groups[-1] and size + size_of(it) > target:
+            groups.append([])
+            size = 0
+        groups[-1].append(it)
+        size += size_of(it)
+    return groups
+
+
+def _parallel(fn, groups: list) -> list:
+    if len(groups) == 1:
+        return [fn(groups[0])]
+    with ThreadPoolExecutor(max_workers=min(len(groups), os.cpu_count() or 1, 4)) as pool:
+        return list(pool.map(fn, groups))
+
+
 class Pyttsx3Engine(Engine):
+    """Offline voice: pyttsx3 chooses the voice; on Linux espeak-ng itself writes the sound.
+
+    pyttsx3 enumerates the installed voices (in a worker subprocess) and the dialect picks one of
+    them. Where pyttsx3's driver is espeak and the ``espeak-ng`` program is installed, the
+    sound is made by ``espeak-ng -m`` (SSML) with that voice, one process per group of
+    paragraphs, each with a timeout, with ``<break>`` marks for the configured pauses. Why not
+    pyttsx3's own ``save_to_file`` there (measured on this project, pyttsx3 2.99): its espeak
+    driver synthesises in libespeak-ng's asynchronous retrieval mode through Python callbacks
+    and polls with a 10 ms sleep per utterance, 4–6× slower than the espeak-ng program on the
+    same text; it writes the WAV when the "message terminated" event arrives and only then
+    appends that callback's samples (the end of an utterance can be lost); property changes
+    are queued until ``runAndWait`` and a second ``save_to_file`` before it replaces the first.
+    Elsewhere (SAPI5 on Windows, or no espeak-ng program) the worker uses pyttsx3's public
+    API, one utterance per ``runAndWait``, every file checked.
+    """
+
     NAME = "pyttsx3"
     LABEL = "Giọng đọc ngoại tuyến (pyttsx3 / espeak-ng)"
 
@@ -128,44 +177,93 @@ class Pyttsx3Engine(Engine):
             raise AudioError(f"Bộ đọc ngoại tuyến lỗi: {reason}.")
         return reply
 
-    def _job(self, texts: list[str], voice: str, speed: int, timeout: float) -> tuple[list[bytes], int, str]:
+    def voices(self) -> dict:
+        """Return pyttsx3's driver name and installed voices (asked once every ten minutes)."""
+        now = time.monotonic()
+        hit = _voices_cache.get(sys.executable)
+        if hit and now < hit[0]:
+            return hit[1]
+        info = self._worker(None, timeout=min(10.0, self.config.tts_timeout))
+        _voices_cache[sys.executable] = (now + VOICES_TTL, info)
+        return info
+
+    def _pick(self, dialect: str) -> tuple[str, str]:
+        from ._pyttsx3_worker import pick_voice
+
+        info = self.voices()
+        voice = pick_voice(info.get("voices", []), self.voice_for(dialect))
+        if voice is None:
+            raise AudioError("Bộ đọc ngoại tuyến không có giọng tiếng Việt (cần cài espeak-ng).")
+        return str(info.get("driver")), voice["id"]
+
+    def synthesize(self, paragraphs: list[list[str]], *, dialect: str, speed: int) -> Speech:
+        driver, voice_id = self._pick(dialect)
+        mode = self.config.extra.get("PYTTSX3_MODE", "auto")  # "api" forces pyttsx3's own saving
+        if mode != "api" and driver == "espeak" and shutil.which("espeak-ng"):
+            return self._espeak(paragraphs, voice_id.rsplit("/", 1)[-1], speed)
+        return self._api(paragraphs, voice_id, speed)
+
+    # espeak-ng program, voice chosen through pyttsx3
+    def _ssml(self, paragraphs: list[list[str]]) -> str:
+        cfg = self.config
+        s_ms = max(0, min(cfg.sentence_pause_ms, 1500) - ESPEAK_DECAY_MS)
+        p_ms = max(0, min(cfg.paragraph_pause_ms, 1500) - ESPEAK_DECAY_MS)
+        paras = [f'<break time="{s_ms}ms"/> '.join(escape(s) for s in p) for p in paragraphs]
+        return "<speak>" + f' <break time="{p_ms}ms"/> '.join(paras) + "</speak>"
+
+    def _espeak_job(self, paragraphs: list[list[str]], voice: str, speed: int) -> tuple[bytes, int]:
+        args = [_tools.need("espeak-ng"), "-m", "-b", "1", "-v", voice, "-s", str(speed), "--stdout"]
+        try:
+            proc = subprocess.run(args, input=self._ssml(paragraphs).encode("utf-8"), capture_output=True,
+                                  timeout=self.config.tts_timeout)
+        except subprocess.TimeoutExpired:
+            raise AudioError(
+                f"Bộ đọc ngoại tuyến không trả lời sau {self.config.tts_timeout:.0f} giây (đã dừng)."
+            ) from None
+        if proc.returncode != 0 or len(proc.stdout) <= 44:
+            raise AudioError(f"Bộ đọc ngoại tuyến lỗi: {_tools.last_line(proc.stderr)}.")
+        with wave.open(io.BytesIO(_fix_stream_header(proc.stdout)), "rb") as w:
+            return w.readframes(w.getnframes()), w.getframerate()
+
+    def _espeak(self, paragraphs: list[list[str]], voice: str, speed: int) -> Speech:
+        total = sum(len(s) for p in paragraphs for s in p)
+        workers = max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_CHARS else 1
+        target = min(CHUNK_CHARS, total // workers + 1)
+        groups = _groups(paragraphs, lambda p: sum(len(s) for s in p), target)
+        results = _parallel(lambda g: self._espeak_job(g, voice, speed), groups)
+        rate = results[0][1]
+        gap = _silence(min(self.config.paragraph_pause_ms, 1500), rate)
+        pcm = gap.join(_trim(r[0], rate) for r in results)
+        return Speech(clips=[pcm], rate=rate, voice=voice, joined=True)
+
+    # pyttsx3's public API in the worker (SAPI5, or no espeak-ng program)
+    def _api_job(self, texts: list[str], voice: str, speed: int) -> tuple[list[bytes], int, str]:
         with tempfile.TemporaryDirectory(prefix="bc-tts-") as tmp:
-            reply = self._worker({"voice": voice, "rate": speed, "dir": tmp, "texts": texts}, timeout)
+            payload = {"voice": voice, "rate": speed, "dir": tmp, "texts": texts}
+            try:
+                reply = self._worker(payload, self.config.tts_timeout)
+            except AudioError as exc:
+                if "không trả lời" in str(exc):
+                    raise
+                # pyttsx3 now and then writes an empty file; a fresh process gets it right.
+                reply = self._worker(payload, self.config.tts_timeout)
             clips, rate = [], 0
             for f in reply["files"]:
                 pcm, rate = _read_wav(Path(f))
                 clips.append(pcm)
             return clips, rate, str(reply.get("voice") or voice)
 
-    def synthesize(self, sentences: list[str], *, dialect: str, speed: int) -> Speech:
-        voice = self.voice_for(dialect)
-        timeout = self.config.tts_timeout
-        # Contiguous groups, one per CPU when the text is long, each under CHUNK_CHARS.
+    def _api(self, paragraphs: list[list[str]], voice: str, speed: int) -> Speech:
+        sentences = [s for p in paragraphs for s in p]
         total = sum(len(s) for s in sentences)
         workers = max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_CHARS else 1
-        target = min(CHUNK_CHARS, max(1, total // workers + 1))
-        groups: list[list[str]] = [[]]
-        size = 0
-        for s in sentences:
-            if groups[-1] and size + len(s) > target:
-                groups.append([])
-                size = 0
-            groups[-1].append(s)
-            size += len(s)
-        if len(groups) == 1:
-            results = [self._job(groups[0], voice, speed, timeout)]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(lambda g: self._job(g, voice, speed, timeout), groups))
-        clips = [c for r in results for c in r[0]]
+        groups = _groups(sentences, len, min(CHUNK_CHARS, total // workers + 1))
+        results = _parallel(lambda g: self._api_job(g, voice, speed), groups)
         rates = {r[1] for r in results}
         if len(rates) != 1:
             raise AudioError("Bộ đọc ngoại tuyến trả về tần số lấy mẫu không thống nhất.")
-        return Speech(clips=clips, rate=rates.pop(), voice=results[0][2])
-
-    def voices(self) -> dict:
-        """Return the installed voices as the worker sees them (driver name and voice list)."""
-        return self._worker(None, timeout=10)
+        clips = [c for r in results for c in r[0]]
+        return Speech(clips=clips, rate=rates.pop(), voice=results[0][2].rsplit("/", 1)[-1])
 
     def health(self) -> tuple[bool, str]:
         try:
@@ -177,6 +275,27 @@ class Pyttsx3Engine(Engine):
             return False, "Không có giọng tiếng Việt nào được cài (cần espeak-ng)."
         names = ", ".join(sorted(v["id"].rsplit("/", 1)[-1] for v in vi))
         return True, f"Sẵn sàng, trình điều khiển {info.get('driver')}, giọng: {names}."
+
+
+def _fix_stream_header(data: bytes) -> bytes:
+    """Return a WAV whose RIFF/data sizes are real: espeak-ng --stdout cannot seek back to fill them."""
+    if data[:4] != b"RIFF" or data[36:40] != b"data":
+        return data
+    riff = (len(data) - 8).to_bytes(4, "little")
+    size = (len(data) - 44).to_bytes(4, "little")
+    return data[:4] + riff + data[8:40] + size + data[44:]
+
+
+def _silence(ms: int, rate: int) -> bytes:
+    from ._pcm import silence
+
+    return silence(ms, rate)
+
+
+def _trim(pcm: bytes, rate: int) -> bytes:
+    from ._pcm import trim
+
+    return trim(pcm, rate)
 
 
 # --------------------------------------------------------------------------- gTTS (online)
@@ -330,7 +449,8 @@ class GttsEngine(Engine):
                 )
             time.sleep(delay)
 
-    def synthesize(self, sentences: list[str], *, dialect: str, speed: int) -> Speech:
+    def synthesize(self, paragraphs: list[list[str]], *, dialect: str, speed: int) -> Speech:
+        sentences = [s for p in paragraphs for s in p]
         ok, detail = reachable(self.url)
         if not ok:
             raise AudioError(f"Giọng Google không dùng được: {detail}")

@@ -11,27 +11,18 @@ Protocol: a JSON request on stdin ``{"voice": "vi-vn-x-south", "rate": 150, "dir
 ``{"voice": <voice id used>, "files": [...], "rate": <sample rate>}`` or ``{"error": "..."}``.
 ``--voices`` lists the installed voices as JSON instead.
 
-Two ways to make the files, the same voice selection either way (through pyttsx3):
-
-- ``api``: pyttsx3's public ``save_to_file`` + ``runAndWait``, one utterance at a time. Portable
-  (SAPI5 on Windows, NSSpeech on macOS). Each ``runAndWait`` sleeps at least 10 ms in the espeak
-  driver's loop and the driver prints "Audio saved to …" on stdout.
-- ``espeak`` (default on Linux when pyttsx3 picked its espeak driver): after pyttsx3 has set the
-  voice and rate, the utterance is synthesised by a synchronous call into the same libespeak-ng
-  binding pyttsx3 uses (``pyttsx3.drivers._espeak``) with our own callback collecting the
-  samples. Same engine, same voice, same samples, without the per-utterance sleep (a 3-minute
-  programme has ~50 sentences: half a second of sleeping) and without the driver's habit of
-  appending the last buffer after the file has been written.
+Each utterance: ``save_to_file`` then ``runAndWait``, then the file is checked before the next one
+(pyttsx3 applies queued property changes and the save only inside ``runAndWait``). On Linux the
+engine uses this worker to list the voices and lets the espeak-ng program write the sound (see
+``Pyttsx3Engine``); this path serves SAPI5 on Windows and machines without the espeak-ng program.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import sys
-import wave
 from pathlib import Path
 
 DIALECT_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
@@ -59,38 +50,12 @@ def _is_vietnamese(voice: dict) -> bool:
 
 def pick_voice(voices: list[dict], wanted: str) -> dict | None:
     """Return the installed voice for ``wanted`` (an espeak name), else any Vietnamese voice."""
+    wanted = wanted.lower()
     for v in voices:
-        if v["id"].lower().rsplit("/", 1)[-1] == wanted:
+        ident = v["id"].lower()
+        if wanted in (ident, ident.rsplit("/", 1)[-1]):
             return v
     return next((v for v in voices if _is_vietnamese(v)), None)
-
-
-def _espeak_synth(text: str) -> tuple[bytes, int]:
-    from pyttsx3.drivers import _espeak
-
-    chunks: list[bytes] = []
-
-    def callback(wav, numsamples, events):
-        if numsamples > 0:
-            chunks.append(ctypes.string_at(wav, numsamples * 2))
-        return 0
-
-    _espeak.SetSynthCallback(callback)
-    # Retrieval mode (set by pyttsx3's driver) makes Synth synchronous: samples arrive through the
-    # callback before it returns. ENDPAUSE off: sentence pauses are added by the assembler.
-    rc = _espeak.Synth(text.encode("utf-8"), flags=_espeak.CHARS_UTF8)
-    if rc not in (0, None):
-        raise RuntimeError(f"espeak Synth returned {rc}")
-    _espeak.Synchronize()
-    return b"".join(chunks), 22050
-
-
-def _write_wav(path: Path, pcm: bytes, rate: int) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
 
 
 def main() -> int:
@@ -127,31 +92,17 @@ def main() -> int:
     engine.setProperty("voice", vid)
     engine.setProperty("rate", int(req.get("rate", 150)))
     engine.setProperty("volume", 1.0)
-    mode = req.get("mode") or ("espeak" if driver == "espeak" else "api")
-    if mode == "espeak":
-        # pyttsx3 queues property changes until its run loop starts; releasing the proxy's busy
-        # flag pumps the queue now (what runAndWait does first), so the voice and rate are set
-        # in libespeak-ng before we call it directly.
-        engine.proxy.setBusy(False)
-        got_voice = str(engine.getProperty("voice") or "").rsplit("/", 1)[-1]
-        got_rate = engine.getProperty("rate")
-        if got_voice != vid.lower() or got_rate != int(req.get("rate", 150)):
-            return reply({"error": f"voice/rate not applied: {got_voice}/{got_rate}"})
     out_dir = Path(req["dir"])
     files = []
     for i, text in enumerate(req["texts"]):
         path = out_dir / f"{i:05d}.wav"
-        if mode == "espeak":
-            pcm, rate = _espeak_synth(text)
-            _write_wav(path, pcm, rate)
-        else:
-            engine.save_to_file(text, str(path))
-            with contextlib.redirect_stdout(sys.stderr):
-                engine.runAndWait()
+        engine.save_to_file(text, str(path))
+        with contextlib.redirect_stdout(sys.stderr):
+            engine.runAndWait()
         if not path.is_file() or path.stat().st_size <= 44:
             return reply({"error": f"no audio written for utterance {i}"})
         files.append(str(path))
-    return reply({"voice": vid, "files": files, "driver": driver, "mode": mode})
+    return reply({"voice": vid, "files": files, "driver": driver})
 
 
 if __name__ == "__main__":

@@ -149,11 +149,10 @@ def render_text(
             if hit is not None:
                 return hit
     paras = split_paragraphs(normalized)
-    sentences = [s for p in paras for s in p]
     errors: list[str] = []
     for e in engines:
         try:
-            speech = e.synthesize(sentences, dialect=dialect, speed=speed)
+            speech = e.synthesize(paras, dialect=dialect, speed=speed)
         except AudioError as exc:
             log.warning("engine %s failed: %s", e.NAME, exc)
             errors.append(f"{e.LABEL}: {exc}")
@@ -165,7 +164,10 @@ def render_text(
 def _store(speech, engine: Engine, sizes: list[int], key: str, config: Config, speed: int,
            chime: str | None) -> Rendered:
     lead = _tools.decode(chime_path(chime), speech.rate) if chime else b""
-    pcm = join_speech(speech.clips, sizes, speech.rate, config, lead=lead)
+    if speech.joined:
+        pcm = join_speech(speech.clips, [1], speech.rate, config, lead=lead)
+    else:
+        pcm = join_speech(speech.clips, sizes, speech.rate, config, lead=lead)
     path = cache_path(config, key)
     done = finish(pcm, speech.rate, config, path, tempo=speech.tempo)
     rendered = Rendered(

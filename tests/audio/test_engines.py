@@ -36,7 +36,7 @@ def test_pyttsx3_dialects_are_different_espeak_voices(config) -> None:
     eng = Pyttsx3Engine(config)
     got = {}
     for dialect in ("north", "central", "south"):
-        speech = eng.synthesize(["xin chào bà con."], dialect=dialect, speed=150)
+        speech = eng.synthesize([["xin chào bà con."]], dialect=dialect, speed=150)
         assert speech.rate == 22050 and len(speech.clips) == 1
         assert len(speech.clips[0]) > 22050  # more than half a second of speech
         got[dialect] = (speech.voice, hashlib.sha256(speech.clips[0]).hexdigest())
@@ -46,7 +46,7 @@ def test_pyttsx3_dialects_are_different_espeak_voices(config) -> None:
 
 def test_pyttsx3_speed_changes_duration(config) -> None:
     eng = Pyttsx3Engine(config)
-    text = ["hôm nay đài truyền thanh xã thông báo lịch tiếp công dân của ủy ban nhân dân xã."]
+    text = [["hôm nay đài truyền thanh xã thông báo lịch tiếp công dân của ủy ban nhân dân xã."]]
     slow = len(eng.synthesize(text, dialect="north", speed=100).clips[0])
     fast = len(eng.synthesize(text, dialect="north", speed=250).clips[0])
     assert slow > 1.8 * fast
@@ -54,13 +54,13 @@ def test_pyttsx3_speed_changes_duration(config) -> None:
 
 def test_pyttsx3_public_api_mode_saves_every_utterance(tmp_path) -> None:
     """pyttsx3's own save_to_file + runAndWait, one utterance per runAndWait, files all there."""
-    req = {"voice": "vi-vn-x-south", "rate": 150, "dir": str(tmp_path), "mode": "api",
+    req = {"voice": "vi-vn-x-south", "rate": 150, "dir": str(tmp_path),
            "texts": ["câu thứ nhất.", "câu thứ hai, dài hơn một chút.", "câu ba."]}
     proc = subprocess.run([sys.executable, "-m", "broadcaster.audio._pyttsx3_worker"],
                           input=json.dumps(req).encode(), capture_output=True, timeout=60)
     reply = json.loads(proc.stdout)
     assert proc.returncode == 0, reply
-    assert reply["mode"] == "api" and reply["voice"] == "vi-vn-x-south"
+    assert reply["driver"] == "espeak" and reply["voice"] == "vi-vn-x-south"
     sizes = [(tmp_path / f"{i:05d}.wav").stat().st_size for i in range(3)]
     assert all(s > 10_000 for s in sizes)
 
@@ -69,20 +69,42 @@ def test_pyttsx3_job_that_overruns_its_timeout_is_killed(config) -> None:
     eng = Pyttsx3Engine(config.with_overrides(tts_timeout=0.05))
     started = time.monotonic()
     with pytest.raises(AudioError, match="không trả lời"):
-        eng.synthesize(["một câu khá dài để bộ đọc phải làm việc một lúc."] * 50, dialect="north", speed=150)
+        eng.synthesize([["một câu khá dài để bộ đọc phải làm việc một lúc."] * 50] * 4, dialect="north",
+                       speed=150)
     assert time.monotonic() - started < 5
 
 
-def test_long_text_is_spread_over_workers_and_keeps_sentence_order(config) -> None:
-    eng = Pyttsx3Engine(config)
+def test_long_text_through_pyttsx3_api_is_spread_over_workers_in_order(env) -> None:
+    """pyttsx3's own save_to_file path (SAPI5's path on Windows), forced here on espeak."""
+    eng = Pyttsx3Engine(load({**env, "BROADCASTER_PYTTSX3_MODE": "api"}))
     # Groups of sentences 1, 2, 3, 4 words long: clip lengths must rise within every group.
     sents = [" ".join(["ba"] * k) + "." for k in (1, 2, 3, 4)] * 60
     assert sum(map(len, sents)) > _engines.PARALLEL_CHARS
-    speech = eng.synthesize(sents, dialect="north", speed=150)
+    speech = eng.synthesize([sents[i:i + 8] for i in range(0, len(sents), 8)], dialect="south", speed=150)
+    assert not speech.joined and speech.voice == "vi-vn-x-south"
     assert len(speech.clips) == len(sents)
     lengths = [len(c) for c in speech.clips]
     for g in range(0, len(lengths), 4):
         assert lengths[g] < lengths[g + 1] < lengths[g + 2] < lengths[g + 3], lengths[g:g + 4]
+
+
+def test_espeak_path_puts_the_configured_pauses_in(config) -> None:
+    from broadcaster.audio import _pcm
+
+    eng = Pyttsx3Engine(config.with_overrides(sentence_pause_ms=500, paragraph_pause_ms=1200))
+    speech = eng.synthesize([["câu một.", "câu hai."], ["đoạn hai."]], dialect="north", speed=150)
+    assert speech.joined and len(speech.clips) == 1 and speech.voice == "vi"
+    loud = _pcm.loud_frames(speech.clips[0], speech.rate)
+    runs, n = [], 0
+    for flag in loud:
+        if flag:
+            if n >= 30:
+                runs.append(n * 10)
+            n = 0
+        else:
+            n += 1
+    assert len(runs) == 2
+    assert runs[0] == pytest.approx(500, abs=80) and runs[1] == pytest.approx(1200, abs=80)
 
 
 # --------------------------------------------------------------------------- gTTS
@@ -94,7 +116,7 @@ def test_gtts_requests_are_short_and_numbers_and_names_whole(gtts_config, fake_g
         "sau bão, ông Trần Văn Minh cũng nhận được hai triệu bảy trăm năm mươi nghìn đồng từ quỹ."
     )
     eng = GttsEngine(gtts_config)
-    speech = eng.synthesize([text], dialect="north", speed=150)
+    speech = eng.synthesize([[text]], dialect="north", speed=150)
     sent = fake_google.texts()
     assert len(sent) >= 2 and all(len(t) <= 100 for t in sent)
     assert any("Nguyễn Thị Hòa" in t for t in sent) and any("Trần Văn Minh" in t for t in sent)
@@ -105,7 +127,7 @@ def test_gtts_requests_are_short_and_numbers_and_names_whole(gtts_config, fake_g
 
 def test_gtts_retries_429_and_500_with_growing_backoff(gtts_config, fake_google) -> None:
     fake_google.script = [429, 500, 503, "ok"]
-    speech = GttsEngine(gtts_config).synthesize(["xin chào bà con."], dialect="north", speed=150)
+    speech = GttsEngine(gtts_config).synthesize([["xin chào bà con."]], dialect="north", speed=150)
     assert len(speech.clips) == 1
     times = [t for t, _, _ in fake_google.requests]
     assert [o for _, _, o in fake_google.requests] == ["429", "500", "503", "ok"]
@@ -116,21 +138,21 @@ def test_gtts_retries_429_and_500_with_growing_backoff(gtts_config, fake_google)
 def test_gtts_gives_up_after_the_retries(gtts_config, fake_google) -> None:
     fake_google.script = [500] * 10
     with pytest.raises(AudioError, match="sau 4 lần thử"):
-        GttsEngine(gtts_config).synthesize(["xin chào."], dialect="north", speed=150)
+        GttsEngine(gtts_config).synthesize([["xin chào."]], dialect="north", speed=150)
     assert len(fake_google.requests) == 4
 
 
 def test_gtts_client_error_is_not_retried(gtts_config, fake_google) -> None:
     fake_google.script = [403]
     with pytest.raises(AudioError, match="mã 403"):
-        GttsEngine(gtts_config).synthesize(["xin chào."], dialect="north", speed=150)
+        GttsEngine(gtts_config).synthesize([["xin chào."]], dialect="north", speed=150)
     assert len(fake_google.requests) == 1
 
 
 def test_gtts_garbage_answer_is_an_error(gtts_config, fake_google) -> None:
     fake_google.script = ["garbage"]
     with pytest.raises(AudioError):
-        GttsEngine(gtts_config).synthesize(["xin chào."], dialect="north", speed=150)
+        GttsEngine(gtts_config).synthesize([["xin chào."]], dialect="north", speed=150)
 
 
 def test_gtts_hang_is_cut_by_request_timeout_then_retried(gtts_env, fake_google) -> None:
@@ -138,7 +160,7 @@ def test_gtts_hang_is_cut_by_request_timeout_then_retried(gtts_env, fake_google)
     fake_google.script = ["hang", "ok"]
     fake_google.hang_s = 5
     started = time.monotonic()
-    speech = GttsEngine(cfg).synthesize(["xin chào."], dialect="north", speed=150)
+    speech = GttsEngine(cfg).synthesize([["xin chào."]], dialect="north", speed=150)
     assert len(speech.clips) == 1
     assert time.monotonic() - started < 3
 
@@ -149,7 +171,7 @@ def test_gtts_overall_timeout_bounds_a_hanging_server(gtts_env, fake_google) -> 
     fake_google.hang_s = 10
     started = time.monotonic()
     with pytest.raises(AudioError, match="quá thời gian"):
-        GttsEngine(cfg).synthesize(["xin chào.", "câu hai."], dialect="north", speed=150)
+        GttsEngine(cfg).synthesize([["xin chào.", "câu hai."]], dialect="north", speed=150)
     assert time.monotonic() - started < 3.5
 
 

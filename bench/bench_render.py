@@ -1,0 +1,118 @@
+"""Offline rendering speed: real-time factor, pipeline vs raw espeak-ng, cache-hit time.
+
+Run: ``.venv/bin/python bench/bench_render.py``. Prints figures; passes or fails nothing.
+Targets (issue 3): ≥ 50× real time, pipeline ≤ 1.5× espeak-ng alone on the same normalized
+text, cache hit ≤ 50 ms. The text is the starter CCHC column (playlists/starter.yaml), about
+three minutes read aloud.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from broadcaster.audio import _assemble, _engines, _render, render_text  # noqa: E402
+from broadcaster.audio.normalize import normalize  # noqa: E402
+from broadcaster.config import load  # noqa: E402
+
+TARGET_WORDS = 560  # ≈ 3 minutes at the default speed with the configured pauses
+
+
+def bench_text() -> str:
+    data = yaml.safe_load((ROOT / "playlists" / "starter.yaml").read_text("utf-8"))
+    bodies, words = [], 0
+    for seg in data["segments"]:
+        body = (seg.get("body") or "").strip()
+        if not body:
+            continue
+        for para in body.split("\n\n"):
+            if words >= TARGET_WORDS:
+                break
+            bodies.append(para)
+            words += len(normalize(para).split())
+    return "\n\n".join(bodies)
+
+
+timings: dict[str, list[float]] = {}
+
+
+@contextmanager
+def patched(obj, name: str, label: str):
+    orig = getattr(obj, name)
+
+    def wrapper(*a, **k):
+        t = time.perf_counter()
+        try:
+            return orig(*a, **k)
+        finally:
+            timings.setdefault(label, []).append(time.perf_counter() - t)
+
+    setattr(obj, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(obj, name, orig)
+
+
+def main() -> int:
+    text = bench_text()
+    spoken = normalize(text)
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        cfg = load({"BROADCASTER_DATA_DIR": tmp, "BROADCASTER_TTS_ORDER": "pyttsx3"})
+        norm = Path(tmp) / "spoken.txt"
+        norm.write_text(spoken, "utf-8")
+        raw_wav = Path(tmp) / "raw.wav"
+
+        raw = []
+        for _ in range(5):
+            t = time.perf_counter()
+            subprocess.run(["espeak-ng", "-v", "vi", "-s", str(cfg.speed), "-w", str(raw_wav), "-f", str(norm)],
+                           check=True, timeout=120)
+            raw.append(time.perf_counter() - t)
+
+        render_text(text, cfg, force=True)  # warm the page cache and imports
+        pipe = []
+        with patched(_engines.Pyttsx3Engine, "synthesize", "synthesis (workers)"), \
+             patched(_render, "join_speech", "join + trim"), \
+             patched(_assemble, "_search_gain", "loudness search pass"), \
+             patched(_assemble, "_render_pass", "final pass (limit, resample, encode, meter)"):
+            for _ in range(5):
+                t = time.perf_counter()
+                r = render_text(text, cfg, force=True)
+                pipe.append(time.perf_counter() - t)
+
+        hits = []
+        for _ in range(30):
+            t = time.perf_counter()
+            hit = render_text(text, cfg)
+            hits.append(time.perf_counter() - t)
+        assert hit.cached and hit.sha256 == r.sha256
+
+    audio_s = r.duration_ms / 1000
+    p, e, h = statistics.median(pipe), statistics.median(raw), statistics.median(hits)
+    print(f"text: {len(text)} characters, {len(spoken.split())} spoken words, {spoken.count(chr(10) * 2) + 1} paragraphs")
+    print(f"audio: {audio_s:.1f} s ({r.engine}/{r.voice}, {r.loudness_lufs} LUFS, {r.true_peak_dbtp} dBTP)")
+    print(f"espeak-ng alone (median of 5):  {e * 1000:7.0f} ms")
+    print(f"our pipeline   (median of 5):   {p * 1000:7.0f} ms")
+    print(f"real-time factor:               {audio_s / p:7.1f}x   (target >= 50x)")
+    print(f"pipeline / espeak-ng:           {p / e:7.2f}    (target <= 1.5)")
+    print(f"cache hit      (median of 30):  {h * 1000:7.1f} ms   (target <= 50 ms)")
+    print("where the pipeline's time goes (median per render):")
+    for label, values in timings.items():
+        per = statistics.median(values)
+        print(f"  {label:45s} {per * 1000:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
