@@ -76,8 +76,8 @@ def main() -> int:
         raw = []
         for _ in range(5):
             t = time.perf_counter()
-            subprocess.run(["espeak-ng", "-v", "vi", "-s", str(cfg.speed), "-w", str(raw_wav), "-f", str(norm)],
-                           check=True, timeout=120)
+            cmd = ["espeak-ng", "-v", "vi", "-s", str(cfg.speed), "-w", str(raw_wav), "-f", str(norm)]
+            subprocess.run(cmd, check=True, timeout=120)
             raw.append(time.perf_counter() - t)
 
         render_text(text, cfg, force=True)  # warm the page cache and imports
@@ -100,7 +100,8 @@ def main() -> int:
 
     audio_s = r.duration_ms / 1000
     p, e, h = statistics.median(pipe), statistics.median(raw), statistics.median(hits)
-    print(f"text: {len(text)} characters, {len(spoken.split())} spoken words, {spoken.count(chr(10) * 2) + 1} paragraphs")
+    paras = spoken.count("\n\n") + 1
+    print(f"text: {len(text)} characters, {len(spoken.split())} spoken words, {paras} paragraphs")
     print(f"audio: {audio_s:.1f} s ({r.engine}/{r.voice}, {r.loudness_lufs} LUFS, {r.true_peak_dbtp} dBTP)")
     print(f"espeak-ng alone (median of 5):  {e * 1000:7.0f} ms")
     print(f"our pipeline   (median of 5):   {p * 1000:7.0f} ms")

@@ -6,10 +6,11 @@ Steps, each a plain function over PCM bytes:
    configured pauses (sentence_pause_ms between sentences, paragraph_pause_ms between paragraphs),
    an optional chime in front.
 2. ``shorten_gaps``: no internal silence reaches 2 s (anything over 1.5 s is cut down).
-3. ``finish``: one ffmpeg measurement pass (ebur128, integrated loudness) and one rendering pass:
-   gain to the target, resample to the station rate, a look-ahead limiter below the true-peak
-   ceiling (never clipping), encode WAV or MP3, and measure what came out (ebur128 with true
-   peak) in the same pass. If the limiter ate more than half a LU, one corrective pass.
+3. ``finish``: a search pass finds the gain that reaches the loudness target once the look-ahead
+   limiter has held the peaks under the true-peak ceiling (never clipping), then one rendering
+   pass: gain, limiter, resample to the station rate, encode WAV or MP3, and measure what came
+   out (integrated loudness and true peak) in the same run. Off by more than half a LU or over
+   the ceiling: one corrective pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,29 +78,19 @@ def _wav_duration_ms(path: Path) -> int:
         return int(w.getnframes() * 1000 / w.getframerate())
 
 
-#: Limiter drive levels tried in the single search pass (dB above "peak at the ceiling").
-DRIVES = (0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0)
+#: Limiter drive levels tried by the search (dB above "sample peak at the ceiling"): a first
+#: round, and a second one only when the first did not reach the target.
+DRIVE_ROUNDS = ((0.0, 4.0, 8.0, 12.0), (15.0, 18.0, 21.0))
 
 
-def _search_gain(pcm: bytes, rate: int, config: Config) -> float:
-    """Return the gain that brings the limited signal to the loudness target.
-
-    Speech has a high crest factor: bringing it to -16 LUFS under a -1 dBTP ceiling means the
-    limiter works, and what it takes away depends on how hard it is driven, so the gain cannot
-    be computed from one measurement. One ffmpeg process measures the signal under several
-    drives at once (asplit → volume → alimiter → ebur128 per branch); the answer is interpolated
-    between the two drives that bracket the target.
-    """
-    peak = _pcm.peak_dbfs(pcm)
-    if not math.isfinite(peak):
-        raise AudioError("Âm thanh chỉ có im lặng.")
-    ceiling_db = config.true_peak - LIMITER_MARGIN_DB
-    gains = [ceiling_db - peak + d for d in DRIVES]
+def _levels(pcm: bytes, rate: int, gains: list[float], ceiling_db: float) -> list[float]:
+    """Return the integrated loudness of the signal after each gain + limiter, in one ffmpeg run."""
     n = len(gains)
-    graph = [f"[0:a]asplit={n}" + "".join(f"[s{i}]" for i in range(n))]
+    graph = [f"[0:a]asplit={n}" + "".join(f"[s{i}]" for i in range(n))] if n > 1 else []
     outs: list[str] = []
     for i, g in enumerate(gains):
-        graph.append(f"[s{i}]{_limit_chain(g, ceiling_db)},{_tools.ebur128_filter(true_peak=False)}[o{i}]")
+        src = f"[s{i}]" if n > 1 else "[0:a]"
+        graph.append(f"{src}{_limit_chain(g, ceiling_db)},{_tools.ebur128_filter(true_peak=False)}[o{i}]")
         outs += ["-map", f"[o{i}]", "-f", "null", "-"]
     proc = _tools.run(
         ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-f", "s16le", "-ac", "1", "-ar", str(rate),
@@ -108,11 +100,40 @@ def _search_gain(pcm: bytes, rate: int, config: Config) -> float:
     levels = _tools.parse_ebur128_all(proc.stderr)
     if len(levels) != n or not all(math.isfinite(v) for v in levels):
         raise AudioError("Không đo được độ to của âm thanh.")
+    return levels
+
+
+def _search_gain(pcm: bytes, rate: int, config: Config) -> float:
+    """Return the gain that brings the limited signal to the loudness target.
+
+    Speech has a high crest factor: bringing it to -16 LUFS under a -1 dBTP ceiling means the
+    limiter works, and what it takes away depends on how hard it is driven, so the gain cannot
+    be computed from one measurement. The signal is measured under several drives at once
+    (asplit → volume → alimiter → ebur128 per branch, the branches shared between one ffmpeg
+    process per CPU) and the gain interpolated between the two drives that bracket the target.
+    """
+    peak = _pcm.peak_dbfs(pcm)
+    if not math.isfinite(peak):
+        raise AudioError("Âm thanh chỉ có im lặng.")
+    ceiling_db = config.true_peak - LIMITER_MARGIN_DB
     target = config.loudness_target
+    gains: list[float] = []
+    levels: list[float] = []
+    for drives in DRIVE_ROUNDS:
+        new = [ceiling_db - peak + d for d in drives]
+        procs = max(1, min(os.cpu_count() or 1, len(new)))
+        shares = [new[i::procs] for i in range(procs)]
+        with ThreadPoolExecutor(max_workers=procs) as pool:
+            results = list(pool.map(lambda gs: _levels(pcm, rate, gs, ceiling_db), shares))
+        measured = {g: v for gs, vs in zip(shares, results, strict=True) for g, v in zip(gs, vs, strict=True)}
+        gains += new
+        levels += [measured[g] for g in new]
+        if levels[-1] >= target:
+            break
     if target <= levels[0]:
         # Peak at the ceiling is already loud enough: a plain gain, the limiter stays idle.
         return gains[0] + (target - levels[0])
-    for i in range(1, n):
+    for i in range(1, len(gains)):
         if levels[i] >= target:
             g0, g1, l0, l1 = gains[i - 1], gains[i], levels[i - 1], levels[i]
             return g0 + (g1 - g0) * (target - l0) / max(l1 - l0, 1e-6)
@@ -161,22 +182,24 @@ def _render_pass(
     pcm: bytes, rate: int, config: Config, out: Path, gain_db: float, ceiling_db: float, tempo: float,
     fmt: str,
 ) -> _tools.Loudness:
-    filters = []
-    if abs(tempo - 1.0) > 0.01:
-        filters.append(f"atempo={tempo:.3f}")
-    # Limit at the source rate (the search pass predicted exactly this), then resample; the
-    # margin under the ceiling absorbs the resampler's inter-sample overshoot, and the true
-    # peak of what comes out is measured in the same pass.
-    filters += [
-        _limit_chain(gain_db, ceiling_db),
-        f"aresample={config.sample_rate}",
-        _tools.ebur128_filter(true_peak=True),
-    ]
+    pre = f"atempo={tempo:.3f}," if abs(tempo - 1.0) > 0.01 else ""
+    # Limit at the source rate (the search predicted exactly this), then resample; the margin
+    # under the ceiling absorbs the resampler's inter-sample overshoot. What comes out is
+    # measured in the same run: integrated loudness (ebur128) and true peak as BS.1770 defines
+    # it, the sample peak of the signal oversampled 4× (aresample + astats; the same figure as
+    # ebur128's true-peak mode at under half its cost).
+    sr = config.sample_rate
+    graph = (
+        f"[0:a]{pre}{_limit_chain(gain_db, ceiling_db)},aresample={sr},asplit=2[out][m];"
+        f"[m]{_tools.ebur128_filter(true_peak=False)},aresample={sr * 4},"
+        "astats=measure_overall=Peak_level:measure_perchannel=none,anullsink"
+    )
     codec = ["-c:a", "pcm_s16le"] if fmt == "wav" else ["-c:a", "libmp3lame", "-b:a", "128k"]
     proc = _tools.run(
         ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-y", "-f", "s16le", "-ac", "1", "-ar", str(rate),
-         "-i", "pipe:0", "-af", ",".join(filters), "-ac", "1", "-ar", str(config.sample_rate), *codec,
+         "-i", "pipe:0", "-filter_complex", graph, "-map", "[out]", "-ac", "1", "-ar", str(sr), *codec,
          "-f", fmt, str(out)],
         input=pcm, what="chuẩn hóa độ to và ghi tệp âm thanh",
     )
-    return _tools.parse_ebur128(proc.stderr)
+    loud = _tools.parse_ebur128(proc.stderr)
+    return _tools.Loudness(loud.integrated, _tools.parse_astats_peak(proc.stderr))

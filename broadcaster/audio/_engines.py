@@ -343,9 +343,12 @@ def reachable(url: str, timeout: float = 2.0) -> tuple[bool, str]:
         if hit and now < hit[0]:
             return hit[1], hit[2]
     ok, detail = False, ""
+    started = time.monotonic()
     try:
         addr = _resolve(host, port, timeout)
-        with socket.create_connection(addr, timeout=timeout):
+        # One budget for both steps: the whole check never takes much more than ``timeout``.
+        left = max(0.1, timeout - (time.monotonic() - started))
+        with socket.create_connection(addr, timeout=left):
             ok, detail = True, f"Kết nối được tới {host}."
     except OSError as exc:
         detail = f"Không kết nối được tới {host}: {exc.strerror or exc}."

@@ -129,6 +129,17 @@ def parse_ebur128_all(stderr: bytes) -> list[float]:
     return [last[k] for k in sorted(last)]
 
 
+_ASTATS_PEAK_RE = re.compile(rb"Peak level dB:\s*(-?[\d.]+|-inf)")
+
+
+def parse_astats_peak(stderr: bytes) -> float:
+    """Return the overall peak level (dBFS) that ffmpeg's ``astats`` filter printed last."""
+    found = _ASTATS_PEAK_RE.findall(stderr)
+    if not found:
+        raise AudioError("Không đo được đỉnh âm thanh (ffmpeg astats không có kết quả).")
+    return float("-inf") if found[-1] == b"-inf" else float(found[-1])
+
+
 def ebur128_filter(true_peak: bool = True) -> str:
     """Return the ffmpeg filter that measures loudness (per-frame log hidden, summary kept)."""
     return f"ebur128=framelog=verbose:peak={'true' if true_peak else 'sample'}"
