@@ -12,71 +12,26 @@ Thin: parse the request, call :mod:`broadcaster.reports`, render. Who sees what:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from .. import reports as rp
+from ..content import record
 from ..db import utcnow
-from ..models import User
+from ..models import Role, User
 from ..reports._charts import horizontal_bars, vertical_bars
 from ..reports._fmt import local, vn_int, vn_num, vn_pct
+from ._core import has_role, roles
+from ._core import store as app_store
 
 bp = Blueprint("reports", __name__, url_prefix="/bao-cao")
 
-REPORT_ROLES = ("admin", "approver")
-LOGBOOK_ROLES = ("admin", "approver", "editor", "operator")
-
-
-def _store():
-    """Give back the app's open Store, wherever the app factory put it."""
-    ext = current_app.extensions
-    for key in ("broadcaster_store", "store", "broadcaster"):
-        found = ext.get(key)
-        if found is not None and hasattr(found, "sessions"):
-            return found
-        if isinstance(found, dict) and "store" in found:
-            return found["store"]
-    store = current_app.config.get("STORE")
-    if store is None:
-        raise RuntimeError("the app exposes no Store (extensions['store'] or config['STORE'])")
-    return store
-
-
-def _role() -> str:
-    role = getattr(current_user, "role", None)
-    return str(getattr(role, "value", role) or "")
-
-
-def _user_id() -> int | None:
-    uid = getattr(current_user, "id", None)
-    if uid is None and hasattr(current_user, "get_id"):
-        uid = current_user.get_id()
-    try:
-        return int(uid)
-    except (TypeError, ValueError):
-        return None
-
-
-def roles_required(*roles: str) -> Callable:
-    """Give back a decorator that lets only signed-in users with one of ``roles`` through."""
-
-    def deco(view: Callable) -> Callable:
-        @login_required
-        @wraps(view)
-        def wrapped(*a: Any, **kw: Any):
-            if _role() not in roles:
-                return render_template("reports/forbidden.html"), 403
-            return view(*a, **kw)
-
-        return wrapped
-
-    return deco
+REPORT_ROLES = (Role.ADMIN, Role.APPROVER)
+LOGBOOK_ROLES = (Role.ADMIN, Role.APPROVER, Role.EDITOR, Role.OPERATOR)
 
 
 def _period_from_request(timezone: str, default: rp.Period) -> tuple[str, rp.Period | None, str | None]:
@@ -124,9 +79,9 @@ def _vn(value: Any) -> str:
 
 
 @bp.route("/", methods=["GET"])
-@roles_required(*REPORT_ROLES)
+@roles(*REPORT_ROLES)
 def index():
-    store = _store()
+    store = app_store()
     tz = store.config.timezone
     now = utcnow()
     raw, period, error = _period_from_request(tz, rp.current_month(now, tz))
@@ -144,9 +99,9 @@ def index():
 
 
 @bp.route("/xuat", methods=["GET", "POST"])
-@roles_required(*REPORT_ROLES)
+@roles(*REPORT_ROLES)
 def export():
-    store = _store()
+    store = app_store()
     tz = store.config.timezone
     now = utcnow()
     fmt = (request.values.get("format") or "").lower()
@@ -178,9 +133,9 @@ def _logbook_period(tz: str, now) -> tuple[str, rp.Period | None, str | None]:
 
 
 @bp.route("/so-nhat-ky", methods=["GET"])
-@roles_required(*LOGBOOK_ROLES)
+@roles(*LOGBOOK_ROLES)
 def logbook():
-    store = _store()
+    store = app_store()
     tz = store.config.timezone
     now = utcnow()
     raw, period, error = _logbook_period(tz, now)
@@ -191,13 +146,13 @@ def logbook():
     return render_template("reports/logbook.html", raw=raw, error=error, period=period, book=book,
                            forms=rp.ACCEPTED_FORMS, headers=rp.LOGBOOK_HEADERS,
                            rows=rp.logbook_rows(book) if book else [],
-                           can_report=_role() in REPORT_ROLES), (400 if error else 200)
+                           can_report=has_role(*REPORT_ROLES)), (400 if error else 200)
 
 
 @bp.route("/so-nhat-ky/ban-in", methods=["GET"])
-@roles_required(*LOGBOOK_ROLES)
+@roles(*LOGBOOK_ROLES)
 def logbook_print():
-    store = _store()
+    store = app_store()
     tz = store.config.timezone
     raw, period, error = _logbook_period(tz, utcnow())
     if error is not None:
@@ -210,9 +165,9 @@ def logbook_print():
 
 
 @bp.route("/so-nhat-ky.docx", methods=["GET"])
-@roles_required(*LOGBOOK_ROLES)
+@roles(*LOGBOOK_ROLES)
 def logbook_docx():
-    store = _store()
+    store = app_store()
     tz = store.config.timezone
     raw, period, error = _logbook_period(tz, utcnow())
     if error is not None:
@@ -227,14 +182,17 @@ def logbook_docx():
 @bp.route("/lich", methods=["GET", "POST"])
 @login_required
 def calendar():
-    store = _store()
-    uid = _user_id()
+    store = app_store()
     token = None
     with store.sessions.begin() as s:
-        user = s.get(User, uid) if uid is not None else None
+        user = s.get(User, int(current_user.get_id()))
         if user is not None:
             if request.method == "POST":
+                had = bool(user.ics_token)
                 token = rp.ensure_ics_token(s, user, regenerate=True)
+                # The token is a secret: the log says that it changed, never what it is.
+                record(s, user=user, action="update", entity="user", entity_id=user.id,
+                       before={"ics_token": "••••" if had else None}, after={"ics_token": "•••• (mới)"})
             else:
                 token = user.ics_token
     url = url_for("reports.calendar_feed", token=token, _external=True) if token else None
@@ -243,7 +201,7 @@ def calendar():
 
 @bp.route("/lich/<token>.ics", methods=["GET"])
 def calendar_feed(token: str):
-    store = _store()
+    store = app_store()
     with store.sessions() as s:
         if rp.user_for_ics_token(s, token) is None:
             return Response("Liên kết lịch không còn hiệu lực.\n", status=404, mimetype="text/plain")

@@ -1,0 +1,417 @@
+"""Programmes: ordered items (segments, chimes, pauses), their durations, and the monthly CCHC column.
+
+Only approved segments go into a programme, and a programme whose segment has since gone back to
+draft is reported as not airable: what airs is what a leader approved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..audio.chimes import CHIMES
+from ..models import ItemType, Programme, ProgrammeItem, Segment, SegmentKind, SegmentStatus, Station, User
+from ._audit import record, snapshot
+from ._dates import to_month
+from ._errors import ContentError
+
+#: Chimes shipped in audio/chimes, by name, with the label officers see.
+CHIME_LABELS = {name: chime.label for name, chime in CHIMES.items()}
+MAX_PAUSE_MS = 60_000
+#: Reading speed for an estimate of text not yet rendered, in words per minute.
+DEFAULT_WPM = 150
+
+
+def _chime_ms(name: str) -> int:
+    chime = CHIMES.get(name)
+    return int(chime.duration * 1000) if chime else 2500
+
+
+def _snap(programme: Programme) -> dict[str, Any]:
+    data = snapshot(programme)
+    data["items"] = [
+        {"type": it.item_type.value, "segment_id": it.segment_id, "chime": it.chime, "pause_ms": it.pause_ms}
+        for it in programme.items
+    ]
+    return data
+
+
+def _check_month(month: str | None) -> str | None:
+    try:
+        return to_month(month)
+    except ValueError as exc:
+        raise ContentError(str(exc), "month") from None
+
+
+def create_programme(
+    session: Session,
+    station: Station | int,
+    user: User | None,
+    title: str,
+    description: str = "",
+    month: str | None = None,
+) -> Programme:
+    """Give back a new, empty programme; ContentError names the bad field."""
+    title = (title or "").strip()
+    if not title:
+        raise ContentError("Hãy nhập tên chương trình.", "title")
+    if len(title) > 300:
+        raise ContentError("Tên chương trình dài quá 300 ký tự.", "title")
+    station_id = station if isinstance(station, int) else station.id
+    prog = Programme(
+        station_id=station_id, title=title, description=(description or "").strip(), month=_check_month(month)
+    )
+    session.add(prog)
+    session.flush()
+    record(
+        session,
+        user=user,
+        action="create",
+        entity="programme",
+        entity_id=prog.id,
+        after=_snap(prog),
+        station_id=station_id,
+    )
+    return prog
+
+
+def update_programme(
+    session: Session,
+    programme: Programme,
+    user: User | None,
+    title: str,
+    description: str = "",
+    month: str | None = None,
+) -> None:
+    """Change a programme's name, description and month (audited)."""
+    title = (title or "").strip()
+    if not title:
+        raise ContentError("Hãy nhập tên chương trình.", "title")
+    if len(title) > 300:
+        raise ContentError("Tên chương trình dài quá 300 ký tự.", "title")
+    before = _snap(programme)
+    programme.title, programme.description, programme.month = (
+        title,
+        (description or "").strip(),
+        _check_month(month),
+    )
+    session.flush()
+    record(
+        session,
+        user=user,
+        action="update",
+        entity="programme",
+        entity_id=programme.id,
+        before=before,
+        after=_snap(programme),
+        station_id=programme.station_id,
+    )
+
+
+def _renumber(session: Session, programme: Programme, items: list[ProgrammeItem]) -> None:
+    # Positions are unique per programme: park them out of the way first, then number 0..n-1.
+    for it in programme.items:
+        it.position = it.position + 100_000 if it.position >= 0 else it.position
+    session.flush()
+    for i, it in enumerate(items):
+        it.position = i
+    session.flush()
+    programme.items.sort(key=lambda it: it.position)
+
+
+def _approved_segment(session: Session, programme: Programme, segment_id: Any) -> Segment:
+    try:
+        seg = session.get(Segment, int(segment_id))
+    except (TypeError, ValueError):
+        seg = None
+    if seg is None or seg.station_id != programme.station_id:
+        raise ContentError("Không tìm thấy bản tin đã chọn.", "segment_id")
+    if seg.status != SegmentStatus.APPROVED:
+        raise ContentError(
+            f"Bản tin «{seg.title}» chưa được duyệt nên chưa đưa vào chương trình được.", "segment_id"
+        )
+    return seg
+
+
+def add_item(
+    session: Session,
+    programme: Programme,
+    user: User | None,
+    item_type: str,
+    *,
+    segment_id: Any = None,
+    chime: str | None = None,
+    pause_ms: Any = None,
+    position: int | None = None,
+) -> ProgrammeItem:
+    """Give back the new item appended to the programme (or inserted at ``position``)."""
+    try:
+        kind = ItemType(item_type)
+    except ValueError:
+        raise ContentError("Loại mục không hợp lệ.", "item_type") from None
+    item = ProgrammeItem(programme_id=programme.id, item_type=kind, position=-1)
+    if kind == ItemType.SEGMENT:
+        item.segment = _approved_segment(session, programme, segment_id)
+    elif kind == ItemType.CHIME:
+        if chime not in CHIME_LABELS:
+            raise ContentError("Hãy chọn một nhạc hiệu có sẵn.", "chime")
+        item.chime = chime
+    else:
+        try:
+            ms = int(float(str(pause_ms).replace(",", ".")) * 1000) if pause_ms not in (None, "") else None
+        except ValueError:
+            ms = None
+        if ms is None or not 0 < ms <= MAX_PAUSE_MS:
+            raise ContentError("Khoảng lặng phải từ 0,1 đến 60 giây.", "pause_ms")
+        item.pause_ms = ms
+    before = _snap(programme)
+    items = list(programme.items)
+    at = len(items) if position is None else max(0, min(position, len(items)))
+    items.insert(at, item)
+    programme.items.append(item)
+    session.flush()
+    _renumber(session, programme, items)
+    record(
+        session,
+        user=user,
+        action="add_item",
+        entity="programme",
+        entity_id=programme.id,
+        before=before,
+        after=_snap(programme),
+        station_id=programme.station_id,
+    )
+    return item
+
+
+def _find(programme: Programme, item_id: Any) -> ProgrammeItem:
+    for it in programme.items:
+        if str(it.id) == str(item_id):
+            return it
+    raise ContentError("Mục này không còn trong chương trình.")
+
+
+def remove_item(session: Session, programme: Programme, user: User | None, item_id: Any) -> None:
+    """Take one item out of the programme and close the gap."""
+    item = _find(programme, item_id)
+    before = _snap(programme)
+    programme.items.remove(item)
+    session.delete(item)
+    session.flush()
+    _renumber(session, programme, list(programme.items))
+    record(
+        session,
+        user=user,
+        action="remove_item",
+        entity="programme",
+        entity_id=programme.id,
+        before=before,
+        after=_snap(programme),
+        station_id=programme.station_id,
+    )
+
+
+def move_item(session: Session, programme: Programme, user: User | None, item_id: Any, step: int) -> None:
+    """Move an item one place up (step -1) or down (step +1); nothing happens at either end."""
+    item = _find(programme, item_id)
+    items = list(programme.items)
+    i = items.index(item)
+    j = i + (1 if step > 0 else -1)
+    if not 0 <= j < len(items):
+        return
+    before = _snap(programme)
+    items[i], items[j] = items[j], items[i]
+    _renumber(session, programme, items)
+    record(
+        session,
+        user=user,
+        action="move_item",
+        entity="programme",
+        entity_id=programme.id,
+        before=before,
+        after=_snap(programme),
+        station_id=programme.station_id,
+    )
+
+
+def estimate_speech_ms(text: str, wpm: int = DEFAULT_WPM) -> int:
+    """Give back how long a text takes to read aloud at ``wpm`` words a minute (plus sentence pauses)."""
+    words = len((text or "").split())
+    sentences = len(re.findall(r"[.!?;:]+(\s|$)", text or "")) or (1 if words else 0)
+    return int(words * 60_000 / max(wpm, 1)) + sentences * 350
+
+
+@dataclass
+class ItemDuration:
+    item: ProgrammeItem
+    ms: int
+    estimated: bool  # True when the segment is not rendered yet and its length is a reading estimate
+
+
+def item_durations(programme: Programme, wpm: int = DEFAULT_WPM) -> tuple[list[ItemDuration], int]:
+    """Give back each item's duration and the total, in milliseconds."""
+    out: list[ItemDuration] = []
+    for it in programme.items:
+        if it.item_type == ItemType.CHIME:
+            out.append(ItemDuration(it, _chime_ms(it.chime or ""), False))
+        elif it.item_type == ItemType.PAUSE:
+            out.append(ItemDuration(it, int(it.pause_ms or 0), False))
+        else:
+            seg = it.segment
+            audio = seg.audio if seg is not None else None
+            if audio is not None:
+                ms = audio.duration_ms + (_chime_ms("thong-bao") if seg.chime_before else 0)
+                out.append(ItemDuration(it, ms, False))
+            else:
+                ms = estimate_speech_ms(seg.body if seg else "", wpm)
+                if seg is not None and seg.chime_before:
+                    ms += _chime_ms("thong-bao")
+                out.append(ItemDuration(it, ms, True))
+    return out, sum(d.ms for d in out)
+
+
+def programme_problems(programme: Programme) -> list[str]:
+    """Give back why the programme may not air (empty when every segment is approved)."""
+    problems = []
+    if not programme.items:
+        problems.append(f"Chương trình «{programme.title}» chưa có mục nào.")
+    for it in programme.items:
+        seg = it.segment
+        if it.item_type == ItemType.SEGMENT and (seg is None or seg.status != SegmentStatus.APPROVED):
+            title = seg.title if seg else "?"
+            problems.append(f"Bản tin «{title}» trong chương trình chưa được duyệt (hoặc đã bị sửa lại).")
+    return problems
+
+
+# --------------------------------------------------------------------------- monthly CCHC column
+
+
+def _month_bounds(month: str) -> tuple[date, date]:
+    y, m = (int(p) for p in month.split("-"))
+    first = date(y, m, 1)
+    nxt = date(y + (m == 12), m % 12 + 1, 1)
+    return first, date.fromordinal(nxt.toordinal() - 1)
+
+
+def approved_for_month(session: Session, station_id: int, month: str) -> list[Segment]:
+    """Give back approved segments valid at some point of the month, newest first."""
+    first, last = _month_bounds(_check_month(month) or "")
+    q = (
+        select(Segment)
+        .where(Segment.station_id == station_id, Segment.status == SegmentStatus.APPROVED)
+        .order_by(Segment.approved_at.desc().nullslast(), Segment.id.desc())
+    )
+    return [
+        s
+        for s in session.scalars(q)
+        if (s.valid_from is None or s.valid_from <= last) and (s.valid_to is None or s.valid_to >= first)
+    ]
+
+
+def propose_monthly(session: Session, station_id: int, month: str) -> list[dict[str, Any]]:
+    """Give back a proposed running order for the month's CCHC column, as item dicts.
+
+    Opening chime, a station jingle if any, CCHC news, at least one "người tốt, việc tốt" item
+    (01 mục/tháng in the plans), procedure notices, the hotline, closing chime. Segments not used
+    by another month's column come first.
+    """
+    month = _check_month(month)
+    if not month:
+        raise ContentError("Hãy chọn tháng.", "month")
+    segs = approved_for_month(session, station_id, month)
+    used = set(
+        session.scalars(
+            select(ProgrammeItem.segment_id)
+            .join(Programme)
+            .where(Programme.station_id == station_id, Programme.month.is_not(None), Programme.month != month)
+        )
+    )
+
+    def pick(kind: SegmentKind, n: int) -> list[Segment]:
+        of_kind = [s for s in segs if s.kind == kind]
+        of_kind.sort(key=lambda s: s.id in used)  # stable: fresh ones first, newest first within
+        return of_kind[:n]
+
+    items: list[dict[str, Any]] = [{"type": "chime", "chime": "mo-dau"}]
+    for s in pick(SegmentKind.JINGLE, 1):
+        items.append({"type": "segment", "segment_id": s.id})
+    for kind, n in (
+        (SegmentKind.CCHC_NEWS, 2),
+        (SegmentKind.GOOD_EXAMPLE, 1),
+        (SegmentKind.PROCEDURE, 3),
+        (SegmentKind.HOTLINE, 1),
+    ):
+        for s in pick(kind, n):
+            items.append({"type": "segment", "segment_id": s.id})
+            items.append({"type": "pause", "pause_ms": 1000})
+    if items[-1]["type"] == "pause":
+        items.pop()
+    items.append({"type": "chime", "chime": "ket-thuc"})
+    return items
+
+
+def month_title(month: str) -> str:
+    """Give back the usual name of a month's column: "Chuyên mục cải cách hành chính tháng 11/2026"."""
+    y, m = month.split("-")
+    return f"Chuyên mục cải cách hành chính tháng {int(m)}/{y}"
+
+
+def save_monthly(
+    session: Session,
+    station: Station | int,
+    user: User | None,
+    month: str,
+    title: str,
+    items: list[dict[str, Any]],
+) -> Programme:
+    """Give back the saved monthly column; refused (nothing saved) without a "người tốt, việc tốt" item."""
+    month = _check_month(month)
+    if not month:
+        raise ContentError("Hãy chọn tháng.", "month")
+    station_id = station if isinstance(station, int) else station.id
+    seg_ids = [it.get("segment_id") for it in items if it.get("type") == "segment"]
+    kinds = {session.get(Segment, int(i)).kind for i in seg_ids if i and session.get(Segment, int(i))}
+    if SegmentKind.GOOD_EXAMPLE not in kinds:
+        raise ContentError(
+            "Chuyên mục tháng cần ít nhất một tin «Nêu gương người tốt, việc tốt» đã duyệt.", "items"
+        )
+    with session.begin_nested():
+        prog = create_programme(session, station_id, user, title or month_title(month), month=month)
+        for it in items:
+            add_item(
+                session,
+                prog,
+                user,
+                it.get("type", ""),
+                segment_id=it.get("segment_id"),
+                chime=it.get("chime"),
+                pause_ms=(it["pause_ms"] / 1000 if it.get("pause_ms") else None),
+            )
+    return prog
+
+
+def delete_programme(session: Session, programme: Programme, user: User | None) -> None:
+    """Delete a programme that no schedule uses (ContentError otherwise)."""
+    from ..models import Occurrence, Schedule
+
+    if session.scalar(select(Schedule.id).where(Schedule.programme_id == programme.id).limit(1)):
+        raise ContentError("Chương trình đang có lịch phát: hãy xoá hoặc đổi lịch trước.")
+    if session.scalar(select(Occurrence.id).where(Occurrence.programme_id == programme.id).limit(1)):
+        raise ContentError("Chương trình đã từng phát, phải giữ lại làm bằng chứng trong nhật ký phát.")
+    before = _snap(programme)
+    session.delete(programme)
+    session.flush()
+    record(
+        session,
+        user=user,
+        action="delete",
+        entity="programme",
+        entity_id=before["id"],
+        before=before,
+        station_id=before["station_id"],
+    )

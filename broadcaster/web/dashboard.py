@@ -1,0 +1,226 @@
+"""The dashboard: on air now, the next broadcasts, the last 24 hours, engine health, free disk.
+
+The dashboard is the page every officer leaves open, so it is cheap to serve:
+
+* its data (plain values from column queries, never ORM objects) is kept per station for at most
+  ``DATA_TTL`` seconds, and dropped at once when this process commits a write to the database
+  (see :func:`_watch_writes`). The panels made from it hold station data only and are rendered
+  once per data (:func:`panels`); the page around them is rendered for each request, with the
+  signed-in user's name and CSRF token;
+* engine health may run a subprocess and probe the network (seconds): it is checked in a background
+  thread and a page shows the last answer, or "đang kiểm tra" before the first one — never waits.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import Engine, event
+
+from ..config import Config
+from ..content._queries import on_air_rows, recent_asrun, upcoming_rows
+from ..models import StationState
+from ._core import config, db, local, station, store
+
+bp = Blueprint("dashboard", __name__)
+
+#: Seconds the dashboard's data may be reused (a write from this process drops it sooner).
+DATA_TTL = 2.0
+#: Seconds between background engine checks.
+HEALTH_EVERY = 60.0
+_clock: Callable[[], float] = time.monotonic  # replaced by tests
+
+
+# --------------------------------------------------------------------------- data cache
+
+
+class DataCache:
+    """Per-station dashboard data, kept ``DATA_TTL`` seconds, dropped when this process writes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._entries: dict[Any, tuple[int, float, dict]] = {}
+
+    def written(self) -> None:
+        """Forget everything: this process has just committed a write."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+    def get(self, key: Any, compute: Callable[[], dict]) -> dict:
+        now = _clock()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == self._generation and now < hit[1]:
+                return hit[2]
+            generation = self._generation
+        data = compute()
+        with self._lock:
+            # Not kept when a write committed while computing: it may predate the write.
+            if generation == self._generation:
+                self._entries[key] = (generation, now + DATA_TTL, data)
+        return data
+
+
+_caches: weakref.WeakKeyDictionary[Engine, DataCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
+def _watch_writes(engine: Engine) -> DataCache:
+    """Give back the engine's dashboard cache, made on first use together with listeners that
+    drop it whenever a connection of this engine commits after a write statement (pages, API,
+    background render threads: anything in this process)."""
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is not None:
+            return cache
+        cache = _caches[engine] = DataCache()
+
+        def _mark(conn, _cursor, statement: str, *_a) -> None:
+            if statement.lstrip()[:6].upper() in _WRITES:
+                conn.info["dashboard_dirty"] = True
+
+        def _commit(conn) -> None:
+            if conn.info.pop("dashboard_dirty", False):
+                cache.written()
+
+        def _rollback(conn) -> None:
+            conn.info.pop("dashboard_dirty", None)
+
+        event.listen(engine, "before_cursor_execute", _mark)
+        event.listen(engine, "commit", _commit)
+        event.listen(engine, "rollback", _rollback)
+        return cache
+
+
+def _disk(cfg: Config) -> dict:
+    try:
+        usage = shutil.disk_usage(cfg.data_dir)
+    except OSError:
+        return {"free_gb": None, "pct_free": None, "low": True}
+    free_gb = usage.free / 1024**3
+    pct = usage.free * 100 / usage.total if usage.total else 0
+    return {"free_gb": free_gb, "pct_free": pct, "low": free_gb < 2 or pct < 5}
+
+
+def _compute() -> dict:
+    from ..playout import daemon_alive
+
+    s, st = db(), station()
+    state = s.get(StationState, st.id)
+    return {
+        "daemon_alive": daemon_alive(s, st.id),
+        "heartbeat_at": state.heartbeat_at if state else None,
+        "on_air": on_air_rows(s, st.id),
+        "upcoming": upcoming_rows(s, st.id, 8),
+        "recent": recent_asrun(s, st.id, 24),
+        "disk": _disk(config()),
+    }
+
+
+# --------------------------------------------------------------------------- engine health
+
+
+class HealthWatch:
+    """Engine health, checked in a background thread; :meth:`get` never waits for a check."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[tuple, tuple[float, dict]] = {}
+        self._running: set[tuple] = set()
+
+    @staticmethod
+    def _key(cfg: Config) -> tuple:
+        return (cfg.gtts_url, cfg.tts_order)
+
+    def get(self, cfg: Config) -> dict | None:
+        """Give back the last answer (None before the first), starting a check when it is due."""
+        key = self._key(cfg)
+        with self._lock:
+            known = self._known.get(key)
+            due = known is None or _clock() - known[0] >= HEALTH_EVERY
+            if due and key not in self._running:
+                self._running.add(key)
+                threading.Thread(
+                    target=self._check, args=(cfg, key), name="engine-health", daemon=True
+                ).start()
+        return known[1] if known else None
+
+    def _check(self, cfg: Config, key: tuple) -> None:
+        try:
+            from ..audio import engine_health
+
+            result = engine_health(cfg)
+        except Exception as exc:  # noqa: BLE001 - a broken engine check must not take the dashboard down
+            result = {"?": {"available": False, "detail": str(exc), "label": "Bộ đọc", "online": False}}
+        with self._lock:
+            self._known[key] = (_clock(), result)
+            self._running.discard(key)
+
+
+health_watch = HealthWatch()
+
+
+def warm_up(cfg: Config) -> None:
+    """Start the first engine check now (a server calls it as it starts, so the first page has it)."""
+    health_watch.get(cfg)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def status_data() -> dict:
+    """Give back what the dashboard shows, as plain values (also served as JSON).
+
+    ``health`` is None while the first engine check runs.
+    """
+    cfg = config()
+    data = _watch_writes(store().engine).get(cfg.station_code, _compute)
+    return {**data, "health": health_watch.get(cfg)}
+
+
+#: The last panels rendered per station: (data, health, HTML). The panels show station data only,
+#: so they are rendered once per data and health answer, not once per request.
+_panels: dict[str, tuple[dict, Any, Markup]] = {}
+
+
+def panels() -> Markup:
+    """Give back the dashboard's panels as HTML, rendered again only when their data changed."""
+    cfg = config()
+    data = _watch_writes(store().engine).get(cfg.station_code, _compute)
+    health = health_watch.get(cfg)
+    last = _panels.get(cfg.station_code)
+    if last is not None and last[0] is data and last[1] is health:
+        return last[2]
+    html = Markup(render_template("dashboard_panels.html", **data, health=health))
+    _panels[cfg.station_code] = (data, health, html)
+    return html
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template("dashboard.html", panels=panels())
+
+
+@bp.route("/trang-thai.json")
+@login_required
+def status_json():
+    d = status_data()
+    return jsonify(
+        {
+            "bo_phat_hoat_dong": d["daemon_alive"],
+            "dang_phat": [{"tieu_de": o["title"], "tu_luc": local(o["started_at"])} for o in d["on_air"]],
+            "sap_phat": [{"tieu_de": o["title"], "luc": local(o["scheduled_at"])} for o in d["upcoming"]],
+        }
+    )

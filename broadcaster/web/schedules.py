@@ -1,0 +1,262 @@
+"""Schedules: week and month calendars, the recurrence form, conflicts shown before saving."""
+
+from __future__ import annotations
+
+import calendar as cal
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import content
+from ..models import PRIORITY_LABELS, Programme, Role, Schedule, Zone
+from ._core import commit, config, db, me, roles, station
+
+bp = Blueprint("schedules", __name__, url_prefix="/lich-phat")
+EDITORS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+RECURRENCE_LABELS = {
+    "once": "Một lần",
+    "daily": "Hằng ngày",
+    "weekly": "Hằng tuần",
+    "monthly_day": "Một ngày cố định trong tháng",
+    "monthly_nth": "Thứ … của tuần thứ … trong tháng",
+}
+
+#: Form field → (id of its input, its label): where an error is shown and what the summary links to.
+FIELD_TARGETS = {
+    "programme_id": ("f-programme", "Chương trình"),
+    "recurrence": ("f-recurrence", "Lặp lại"),
+    "start_time": ("f-start_time", "Giờ bắt đầu"),
+    "window_minutes": ("f-window", "Khung giờ"),
+    "weekdays": ("f-weekdays", "Các ngày trong tuần"),
+    "month_day": ("f-md", "Ngày trong tháng"),
+    "nth": ("f-nth", "Tuần thứ"),
+    "nth_weekday": ("f-nthw", "Vào"),
+    "start_date": ("f-start_date", "Từ ngày"),
+    "end_date": ("f-end_date", "Đến ngày"),
+    "priority": ("f-priority", "Mức ưu tiên"),
+    "zone_ids": ("f-zones", "Cụm loa"),
+    "replay_count": ("f-rc", "Số lần phát"),
+    "replay_gap_s": ("f-rg", "Cách nhau"),
+    "misfire_grace_s": ("f-grace", "Cho phép phát trễ"),
+    "overrun": ("f-overrun", "Khi quá khung giờ"),
+    "on_interrupt": ("f-oi", "Khi bị ngắt"),
+    "skip_dates": ("f-skip", "Ngày nghỉ"),
+}
+
+
+def _placed(errors: list[str]) -> list[dict]:
+    """Give back each error with the field it goes next to: {"o", "id", "ten", "loi", "con_lai"}.
+
+    ``con_lai`` is what the summary writes after the field's name (a link): the message without the
+    name when it starts with it ("Giờ bắt đầu «25:00» …"), else ": " and the message.
+    """
+    out = []
+    for message in errors:
+        field = content.error_field(message)
+        target, label = FIELD_TARGETS.get(field, ("", ""))
+        rest = message[len(label) :] if label and message.startswith(label + " ") else f": {message}"
+        field = field if target else ""
+        out.append({"o": field, "id": target, "ten": label, "loi": message, "con_lai": rest})
+    return out
+
+
+def _schedule(schedule_id: int) -> Schedule:
+    sc = db().get(Schedule, schedule_id)
+    if sc is None or sc.station_id != station().id:
+        abort(404)
+    return sc
+
+
+def _calendar(first: date, last: date) -> dict[date, list[dict]]:
+    """Give back, per local day in [first, last], the airings of the enabled schedules."""
+    from ..playout import expand
+
+    tz = config().tz
+    lo = datetime.combine(first, time(0), tz)
+    hi = datetime.combine(last + timedelta(days=1), time(0), tz)
+    days: dict[date, list[dict]] = {first + timedelta(days=i): [] for i in range((last - first).days + 1)}
+    scheds = db().scalars(
+        select(Schedule)
+        .where(Schedule.station_id == station().id, Schedule.enabled)
+        .options(selectinload(Schedule.programme), selectinload(Schedule.zones))
+    )
+    for sc in scheds:
+        for at in expand(sc, lo, hi, tz):
+            local_at = at.astimezone(tz)
+            days.setdefault(local_at.date(), []).append(
+                {
+                    "at": local_at,
+                    "schedule": sc,
+                    "title": sc.programme.title,
+                    "end": local_at + timedelta(minutes=sc.window_minutes),
+                }
+            )
+    for items in days.values():
+        items.sort(key=lambda x: x["at"])
+    return days
+
+
+@bp.route("/")
+@roles(*EDITORS, Role.OPERATOR)
+def index():
+    view = request.args.get("xem", "tuan")
+    tz = config().tz
+    try:
+        day = (
+            date.fromisoformat(request.args["ngay"]) if request.args.get("ngay") else datetime.now(tz).date()
+        )
+    except ValueError:
+        day = datetime.now(tz).date()
+    if view == "thang":
+        first = day.replace(day=1)
+        last = first.replace(day=cal.monthrange(first.year, first.month)[1])
+        grid_first = first - timedelta(days=first.weekday())
+        grid_last = last + timedelta(days=6 - last.weekday())
+        prev_day = (first - timedelta(days=1)).replace(day=1)
+        next_day = last + timedelta(days=1)
+    else:
+        view = "tuan"
+        first = grid_first = day - timedelta(days=day.weekday())
+        last = grid_last = first + timedelta(days=6)
+        prev_day, next_day = first - timedelta(days=7), first + timedelta(days=7)
+    days = _calendar(grid_first, grid_last)
+    weeks = [list(days.items())[i : i + 7] for i in range(0, len(days), 7)]
+    return render_template(
+        "schedules/calendar.html",
+        view=view,
+        weeks=weeks,
+        first=first,
+        last=last,
+        weekdays=WEEKDAYS,
+        prev_day=prev_day,
+        next_day=next_day,
+        today=datetime.now(tz).date(),
+    )
+
+
+@bp.route("/danh-sach")
+@roles(*EDITORS, Role.OPERATOR)
+def list_():
+    from ..playout import describe
+
+    rows = list(
+        db().scalars(
+            select(Schedule)
+            .where(Schedule.station_id == station().id)
+            .order_by(Schedule.enabled.desc(), Schedule.start_time)
+        )
+    )
+    return render_template("schedules/list.html", rows=rows, describe=describe)
+
+
+def _form(
+    sc: Schedule | None,
+    values: dict,
+    errors: list[str],
+    conflicts: list[str],
+    warning: str | None = None,
+    status: int = 200,
+):
+    progs = list(
+        db().scalars(
+            select(Programme).where(Programme.station_id == station().id).order_by(Programme.id.desc())
+        )
+    )
+    zones = list(db().scalars(select(Zone).where(Zone.station_id == station().id).order_by(Zone.id)))
+    return render_template(
+        "schedules/form.html",
+        sc=sc,
+        v=values,
+        errors=errors,
+        placed=_placed(errors),
+        field_errors={f: ms for f, ms in content.errors_by_field(errors).items() if f in FIELD_TARGETS},
+        conflicts=conflicts,
+        warning=warning,
+        programmes=progs,
+        zones=zones,
+        weekdays=WEEKDAYS,
+        recurrences=RECURRENCE_LABELS,
+        priorities=PRIORITY_LABELS,
+    ), status
+
+
+def _defaults() -> dict:
+    tz = config().tz
+    zones = list(db().scalars(select(Zone.id).where(Zone.station_id == station().id, Zone.enabled)))
+    return {
+        "recurrence": "daily",
+        "start_time": time(5, 30),
+        "window_minutes": 30,
+        "start_date": datetime.now(tz).date(),
+        "priority": "normal",
+        "replay_count": 1,
+        "replay_gap_s": 0,
+        "misfire_grace_s": config().misfire_grace,
+        "overrun": "stop",
+        "on_interrupt": "resume",
+        "enabled": True,
+        "zone_ids": zones[:1],
+        "weekdays": [],
+        "skip_dates": [],
+        "programme_id": request.args.get("chuong_trinh", type=int),
+    }
+
+
+def _save(sc: Schedule | None):
+    values = content.parse_schedule_form(request.form)
+    try:
+        saved = content.save_schedule(db(), station(), me(), values, sc)
+        commit()
+    except content.ScheduleError as exc:
+        db().rollback()
+        return _form(sc, values, exc.messages, exc.conflicts, status=400)
+    flash("Đã lưu lịch phát.", "success")
+    return redirect(url_for("schedules.index", ngay=saved.start_date.isoformat()))
+
+
+@bp.route("/moi", methods=["GET", "POST"])
+@roles(*EDITORS)
+def new():
+    if request.method == "POST":
+        return _save(None)
+    return _form(None, _defaults(), [], [])
+
+
+@bp.route("/<int:schedule_id>/sua", methods=["GET", "POST"])
+@roles(*EDITORS)
+def edit(schedule_id: int):
+    sc = _schedule(schedule_id)
+    if request.method == "POST":
+        return _save(sc)
+    return _form(sc, content.schedule_values(sc), [], [])
+
+
+@bp.route("/kiem-tra", methods=["POST"])
+@roles(*EDITORS)
+def check():
+    """Give back (JSON) the errors, conflicts and overrun warning of the form as it stands."""
+    values = content.parse_schedule_form(request.form)
+    sid = request.form.get("schedule_id", type=int)
+    errors, conflicts, warning = content.check_schedule(db(), station().id, values, sid)
+    db().rollback()
+    return jsonify(
+        {"loi": errors, "loi_theo_o": _placed(errors), "trung_gio": conflicts, "canh_bao": warning}
+    )
+
+
+@bp.route("/<int:schedule_id>/bat-tat", methods=["POST"])
+@roles(*EDITORS)
+def toggle(schedule_id: int):
+    sc = _schedule(schedule_id)
+    try:
+        content.set_schedule_enabled(db(), sc, me(), not sc.enabled)
+        commit()
+        flash("Đã bật lịch phát." if sc.enabled else "Đã tắt lịch phát.", "success")
+    except content.ScheduleError as exc:
+        db().rollback()
+        for m in exc.messages + exc.conflicts:
+            flash(m, "error")
+    return redirect(url_for("schedules.list_"))
