@@ -79,7 +79,9 @@ def horizontal_bars(
     row: int = 26,
 ) -> str:
     """Give back an SVG of horizontal bars: long Vietnamese labels stay readable on the left."""
-    left, right, top = 300, 70, 28
+    # The label column fits the longest label (about 7 px a character at 13 px), within reason.
+    longest = max((len(lab) for lab in labels), default=0)
+    left, right, top = min(width // 2, max(120, int(longest * 7.2) + 14)), 70, 28
     height = top + row * max(1, len(labels)) + 8
     plot_w = width - left - right
     vmax = max([v for v in values] + [0]) or 1

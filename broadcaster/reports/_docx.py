@@ -109,21 +109,77 @@ def _cell_para(cell, text: str, **kw):
 
 
 def letterhead_block(
-    doc: DocumentType, lh: Letterhead, left_cm: float = 6.0, right_cm: float = 10.0, *, number: bool = True
+    doc: DocumentType, lh: Letterhead, left_cm: float = 6.0, right_cm: float = 10.5, *, number: bool = True
 ) -> None:
     """Add the two-column head: issuer and number on the left, national motto and date on the right."""
     t = doc.add_table(rows=2, cols=2)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False
-    for row in t.rows:
-        row.cells[0].width, row.cells[1].width = Cm(left_cm), Cm(right_cm)
+    set_widths(t, [left_cm, right_cm])
     left, right = t.cell(0, 0), t.cell(0, 1)
     _cell_para(left, lh.parent, size=HEAD_PT, align="center")
     _cell_para(left, lh.unit, bold=True, underline=True, size=HEAD_PT, align="center")
-    _cell_para(right, MOTTO_1, bold=True, size=HEAD_PT, align="center")
+    # Decree 30/2020 allows 12–13 pt for the national name: 12 keeps it on one line.
+    _cell_para(right, MOTTO_1, bold=True, size=12, align="center")
     _cell_para(right, MOTTO_2, bold=True, underline=True, size=BODY_PT, align="center")
     _cell_para(t.cell(1, 0), lh.number if number else "", size=HEAD_PT, align="center", after=6)
     _cell_para(t.cell(1, 1), lh.place_date, italic=True, size=BODY_PT, align="center", after=6)
+
+
+def text_width_cm(doc: DocumentType) -> float:
+    """Give back the width between the margins of the document's first section, in cm."""
+    sec = doc.sections[0]
+    return (sec.page_width - sec.left_margin - sec.right_margin) / 360000
+
+
+def auto_widths(headers: Sequence[str], rows: Sequence[Sequence[object]], total_cm: float) -> list[float]:
+    """Give back column widths in cm: a narrow STT; numbers and short texts (months, statuses) as
+    wide as their longest value or header word needs; long texts share the rest by their length,
+    each at least as wide as its longest word. Scaled down together if the page is too narrow."""
+    cm_per_char, pad = 0.24, 0.45  # a 12 pt Times letter (bold a little wider), and the cell margins
+
+    def need(texts: list[str]) -> float:
+        return cm_per_char * max((len(t) for t in texts), default=0) + pad
+
+    widths: list[float] = []
+    long_cols: dict[int, int] = {}  # column → its longest text, for sharing what is left
+    for j, h in enumerate(headers):
+        values = [r[j] for r in rows]
+        texts = [vn(v) for v in values]
+        words = [w for t in texts + [h] for w in t.split()]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if h == "STT":
+            widths.append(1.4)
+        elif numeric or max((len(t) for t in texts), default=0) <= 16:
+            widths.append(max(1.6, need(texts + h.split())))
+        else:
+            widths.append(need(words))
+            long_cols[j] = min(60, max(len(t) for t in texts))
+    spare = total_cm - sum(widths)
+    if spare > 0 and long_cols:
+        # Give the spare width to long columns in proportion to how much more their text needs.
+        want = {j: max(0.0, cm_per_char * n + pad - widths[j]) for j, n in long_cols.items()}
+        total_want = sum(want.values()) or 1.0
+        for j, w in want.items():
+            widths[j] += spare * w / total_want
+    return [w * total_cm / sum(widths) for w in widths] if sum(widths) > total_cm or not long_cols else widths
+
+
+def vn(value: object) -> str:
+    """Give back a cell's text as the table shows it (numbers the Vietnamese way)."""
+    from ._fmt import vn_num
+
+    return vn_num(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def set_widths(table, widths_cm: Sequence[float]) -> None:
+    """Fix a table's column widths in both places readers look: Word reads the cells, LibreOffice
+    the table grid."""
+    table.autofit = False
+    for col, w in zip(table.columns, widths_cm, strict=True):
+        col.width = Cm(w)
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(w)
 
 
 def grid_table(
@@ -137,8 +193,6 @@ def grid_table(
     size: int = TABLE_PT,
 ):
     """Add a bordered table with a bold header row; numbers are right-aligned, Vietnamese-formatted."""
-    from ._fmt import vn_num
-
     # Cells are reached through each row's own ``cells``: ``Table.cell(i, j)`` rescans the whole
     # grid on every call, which made a 300-row table take half a minute.
     t = doc.add_table(rows=1, cols=len(headers))
@@ -151,14 +205,10 @@ def grid_table(
         cells = t.add_row().cells
         for j, (cell, v) in enumerate(zip(cells, row, strict=True)):
             is_num = isinstance(v, int | float) and not isinstance(v, bool)
-            text = vn_num(v) if is_num else str(v)
             _cell_para(
-                cell, text, bold=bold, size=size, align="right" if is_num and j >= numeric_from else None
+                cell, vn(v), bold=bold, size=size, align="right" if is_num and j >= numeric_from else None
             )
-    if widths_cm:
-        for row in t.rows:
-            for cell, w in zip(row.cells, widths_cm, strict=True):
-                cell.width = Cm(w)
+    set_widths(t, widths_cm or auto_widths(headers, rows, text_width_cm(doc)))
     # Repeat the header row on every printed page.
     trpr = t.rows[0]._tr.get_or_add_trPr()
     el = trpr.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
@@ -169,9 +219,9 @@ def grid_table(
 def signature_block(doc: DocumentType, lh: Letterhead) -> None:
     """Add recipients on the left and the signature block on the right."""
     t = doc.add_table(rows=1, cols=2)
-    t.autofit = False
+    half = text_width_cm(doc) / 2
+    set_widths(t, [half, half])
     left, right = t.cell(0, 0), t.cell(0, 1)
-    left.width, right.width = Cm(8), Cm(8)
     _cell_para(left, "Nơi nhận:", bold=True, italic=True, size=12)
     for r in lh.recipients:
         _cell_para(left, f"- {r}", size=11)

@@ -162,7 +162,7 @@ def logbook_docx(book: Logbook, lh: Letterhead) -> bytes:
             rows,
             numeric_from=99,
             size=10,
-            widths_cm=[1.0, 2.2, 1.5, 1.8, 3.6, 2.2, 6.0, 1.6, 1.8, 2.6, 2.9],
+            widths_cm=[1.1, 2.4, 1.5, 2.0, 3.3, 2.0, 5.9, 1.5, 1.8, 2.4, 2.3],  # 26.2 cm: A4 landscape
         )
     else:
         para(doc, "Không có chương trình nào trong kỳ.", italic=True)

@@ -20,8 +20,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 ACCEPTED_FORMS = (
-    "tháng 2025-11, quý 2025-Q3, 6 tháng 2025-6M, 9 tháng 2025-9M, năm 2025, "
-    "tuần 2025-W47, khoảng ngày 2025-03-01..2025-05-31"
+    "tháng 11/2025 (hoặc 2025-11), quý III/2025 (2025-Q3), 6 tháng 2025 (2025-6M), "
+    "9 tháng 2025 (2025-9M), năm 2025, tuần 47/2025 (2025-W47), "
+    "khoảng ngày 01/03/2025-31/05/2025 (2025-03-01..2025-05-31)"
 )
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -133,10 +134,36 @@ def _day(text: str, raw: str) -> date:
     return d
 
 
+_ROMAN_NUM = {"I": 1, "II": 2, "III": 3, "IV": 4}
+_DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+
+
+def _from_words(raw: str) -> str | None:
+    """Give back the code for a period written the Vietnamese way ("quý III/2025", "tháng 11/2025",
+    "6 tháng đầu năm 2025", "01/03/2025 - 31/05/2025"), or None."""
+    t = " ".join(raw.lower().replace("năm ", "/").replace("–", "-").split())
+    t = re.sub(r"\s*/\s*", "/", t)
+    if m := re.fullmatch(r"(?:tháng )?(\d{1,2})[/-](\d{4})", t):
+        return f"{m[2]}-{int(m[1]):02d}"
+    if m := re.fullmatch(r"(?:quý|q) ?(i{1,3}|iv|\d)/(\d{4})", t):
+        q = m[1].upper()
+        return f"{m[2]}-Q{_ROMAN_NUM.get(q, q)}"
+    if m := re.fullmatch(r"([69]) tháng(?: đầu)? ?/?(\d{4})", t):
+        return f"{m[2]}-{m[1]}M"
+    if m := re.fullmatch(r"/?(\d{4})", t):
+        return m[1]
+    if m := re.fullmatch(r"tuần (\d{1,2})/(\d{4})", t):
+        return f"{m[2]}-W{m[1]}"
+    if m := re.fullmatch(rf"(?:từ (?:ngày )?)?{_DMY} ?(?:-|\.\.|đến(?: ngày)?) ?{_DMY}", t):
+        d1, mo1, y1, d2, mo2, y2 = (int(x) for x in m.groups())
+        return f"{y1:04d}-{mo1:02d}-{d1:02d}..{y2:04d}-{mo2:02d}-{d2:02d}"
+    return None
+
+
 def parse_period(text: str, timezone: str = "Asia/Ho_Chi_Minh") -> Period:
     """Give back the :class:`Period` an officer's text names, or raise :class:`PeriodError`."""
     raw = (text or "").strip()
-    s = raw.upper().replace(" ", "")
+    s = (_from_words(raw) or raw).upper().replace(" ", "")
     if not s:
         raise _bad(raw, "chưa nhập kỳ báo cáo")
     if m := re.fullmatch(r"(\d{4})", s):

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from ._fmt import vn_int
 from ._period import ACCEPTED_FORMS
 
 FORMATS = ("csv", "xlsx", "docx")
@@ -49,7 +50,8 @@ def _cmd_report(args: argparse.Namespace, ctx) -> int:
         data = export_report(report, letterhead(s, station), fmt, narrative)
     _write(out, data)
     sys.stdout.write(
-        f"Đã xuất báo cáo {period.words} ({report.programmes} buổi, {report.items} lượt tin, bài) ra {out}.\n"
+        f"Đã xuất báo cáo {period.words} ({vn_int(report.programmes)} buổi, "
+        f"{vn_int(report.items)} lượt tin, bài) ra {out}.\n"
     )
     return 0
 
@@ -76,7 +78,7 @@ def _cmd_logbook(args: argparse.Namespace, ctx) -> int:
         lh = letterhead(s, station)
         data = logbook_docx(book, lh) if fmt == "docx" else logbook_html(book, lh).encode("utf-8")
     _write(out, data)
-    sys.stdout.write(f"Đã xuất sổ nhật ký {period.words} ({len(book.lines)} buổi) ra {out}.\n")
+    sys.stdout.write(f"Đã xuất sổ nhật ký {period.words} ({vn_int(len(book.lines))} buổi) ra {out}.\n")
     return 0
 
 

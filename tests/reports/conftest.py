@@ -7,19 +7,15 @@ figures tests only read it.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_login import LoginManager, UserMixin, login_user
-from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader
 
 from broadcaster.config import load
 from broadcaster.models import User
 from broadcaster.reports import fill_sample_asrun
 from broadcaster.store import ensure_station, open_store
 
-ROOT = Path(__file__).resolve().parents[2]
 NO_GOOD_EXAMPLE_MONTHS = frozenset({3, 8})
 
 
@@ -38,48 +34,25 @@ def year_store(tmp_path_factory):
     st.engine.dispose()
 
 
-class LoginUser(UserMixin):
-    def __init__(self, user: User) -> None:
-        self.id = user.id
-        self.role = user.role
-        self.username = user.username
-
-
-MINIMAL_BASE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<title>{% block title %}{% endblock %}</title></head>
-<body><main>{% block content %}{% endblock %}</main></body></html>"""
+PASSWORD = "mật-khẩu-dài-123"
 
 
 def make_app(store) -> Flask:
-    """A small app with the real reports blueprint and real flask-login, on the given store.
+    """The real admin app (create_app) on the given store; forms without CSRF for brevity."""
+    from broadcaster.web import create_app
 
-    The base template is a minimal stand-in so these tests do not depend on the web room's
-    layout; the reports templates themselves are the real files from web/templates.
-    """
-    from broadcaster.web.reports import bp
+    return create_app(store.config, store=store, TESTING=True, WTF_CSRF_ENABLED=False, SERVER_NAME="dai.test")
 
-    app = Flask(__name__, template_folder=str(ROOT / "web" / "templates"))
-    app.jinja_loader = ChoiceLoader(
-        [DictLoader({"base.html": MINIMAL_BASE}), FileSystemLoader(str(ROOT / "web" / "templates"))]
-    )
-    app.config.update(SECRET_KEY="test", TESTING=True, SERVER_NAME="dai.test")
-    app.extensions["store"] = store
-    lm = LoginManager(app)
 
-    @lm.user_loader
-    def _load(uid: str):
-        with store.sessions() as s:
-            u = s.get(User, int(uid))
-            return LoginUser(u) if u else None
-
-    @app.route("/_test_login/<int:uid>")
-    def _login(uid: int):
-        with store.sessions() as s:
-            login_user(LoginUser(s.get(User, uid)))
-        return "ok"
-
-    app.register_blueprint(bp)
-    return app
+def client_as(app: Flask, uid: int):
+    """A client signed in through the real login form as the user ``uid``."""
+    store = app.extensions["broadcaster_store"]
+    with store.sessions() as s:
+        username = s.get(User, uid).username
+    c = app.test_client()
+    r = c.post("/dang-nhap", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return c
 
 
 @pytest.fixture
@@ -92,7 +65,7 @@ def users(year_store):
         station = year_store.station(s)
         for role in ("admin", "approver", "editor", "operator"):
             existing = s.query(User).filter_by(username=f"u-{role}").one_or_none()
-            u = existing or create_user(s, station, f"u-{role}", "mật-khẩu-dài-123", role)
+            u = existing or create_user(s, station, f"u-{role}", PASSWORD, role)
             s.flush()
             out[role] = u.id
     return out

@@ -158,3 +158,23 @@ def test_empty_period_exports_zeros(year_store):
     doc = Document(io.BytesIO(export_docx(r, lh)))
     assert any("năm 2019" in p.text for p in doc.paragraphs)
     assert b"2019" in export_csv(r, lh)
+
+
+def test_docx_tables_fit_the_page_in_word_and_libreoffice(q3):
+    """Every table's widths are fixed in the grid (LibreOffice) and in the cells (Word), stay
+    within the A4 text width, keep STT narrow and give numbers room for their header words."""
+    from docx.oxml.ns import qn
+
+    report, lh = q3
+    doc = Document(io.BytesIO(export_docx(report, lh)))
+    sec = doc.sections[0]
+    text_width = sec.page_width - sec.left_margin - sec.right_margin
+    assert len(doc.tables) > 5
+    for table in doc.tables:
+        grid = [int(c.get(qn("w:w"))) * 635 for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]  # twips→EMU
+        assert all(g > 0 for g in grid) and sum(grid) <= text_width * 1.01
+        for row in table.rows:
+            assert [c.width for c in row.cells] == [c.width for c in table.rows[0].cells]
+        headers = [c.text for c in table.rows[0].cells]
+        if headers[0] == "STT":
+            assert grid[0] < min(grid[1:])

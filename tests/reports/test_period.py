@@ -74,3 +74,30 @@ def test_bad_periods_name_the_accepted_forms(bad, why):
     assert "\n" not in msg and len(msg) < 400
     assert "Kỳ báo cáo" in msg and "2025-Q3" in msg and "2025-6M" in msg and "2025-03-01..2025-05-31" in msg
     assert why in msg
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("tháng 11/2025", "2025-11"),
+        ("11/2025", "2025-11"),
+        ("Tháng 6-2024", "2024-06"),
+        ("quý III/2025", "2025-Q3"),
+        ("Quý 3 năm 2025", "2025-Q3"),
+        ("Q2/2025", "2025-Q2"),
+        ("6 tháng đầu năm 2025", "2025-6M"),
+        ("9 tháng 2025", "2025-9M"),
+        ("năm 2024", "2024"),
+        ("tuần 47/2025", "2025-W47"),
+        ("01/03/2025 - 31/05/2025", "2025-03-01..2025-05-31"),
+        ("từ ngày 1/3/2025 đến ngày 31/5/2025", "2025-03-01..2025-05-31"),
+    ],
+)
+def test_periods_written_the_vietnamese_way(text, code):
+    assert parse_period(text).code == code
+
+
+@pytest.mark.parametrize("text", ["quý V/2025", "tháng 13/2025", "32/01/2025 - 01/02/2025", "hôm qua"])
+def test_bad_vietnamese_periods_name_the_accepted_forms(text):
+    with pytest.raises(PeriodError, match="quý III/2025"):
+        parse_period(text)

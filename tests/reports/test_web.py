@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from icalendar import Calendar
 
-from .conftest import make_app
+from .conftest import client_as, make_app
 
 
 @pytest.fixture
@@ -18,16 +18,11 @@ def app(year_store):
     return make_app(year_store)
 
 
-def client_as(app, uid):
-    c = app.test_client()
-    assert c.get(f"/_test_login/{uid}").status_code == 200
-    return c
-
-
 def test_login_required(app):
     c = app.test_client()
     for url in ("/bao-cao/", "/bao-cao/so-nhat-ky", "/bao-cao/lich", "/bao-cao/xuat?period=2025&format=csv"):
-        assert c.get(url).status_code == 401
+        r = c.get(url)
+        assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"]
 
 
 @pytest.mark.parametrize(
@@ -53,7 +48,11 @@ def test_report_page_tables_charts_and_narrative(app, users):
     c = client_as(app, users["admin"])
     html = c.get("/bao-cao/?period=2025-Q3").get_data(as_text=True)
     assert "quý III năm 2025" in html
-    assert html.count("<svg") == 2 and "theo lĩnh vực cải cách hành chính" in html
+    assert (
+        html.count('<svg xmlns="http://www.w3.org/2000/svg" viewBox') == 2
+        and html.count('class="chart"') == 2
+        and "theo lĩnh vực cải cách hành chính" in html
+    )
     assert re.search(r'<textarea id="rp-narrative" name="narrative">Trong quý III năm 2025', html)
     for fmt in ("docx", "xlsx", "csv"):
         assert f'name="format" value="{fmt}"' in html
@@ -121,3 +120,14 @@ def test_calendar_token_flow(app, users):
     assert anon.get(url1.replace("http://dai.test", "")).status_code == 404
     assert anon.get(url2.replace("http://dai.test", "")).status_code == 200
     assert anon.get("/bao-cao/lich/khong-phai-token-nao-ca-0123456789.ics").status_code == 404
+    # Each new address is in the audit log, without the secret itself.
+    from broadcaster.models import AuditLog
+
+    store = app.extensions["broadcaster_store"]
+    with store.sessions() as s:
+        logged = (
+            s.query(AuditLog).filter_by(entity="user", action="update", entity_id=str(users["editor"])).all()
+        )
+    assert len(logged) == 2
+    secrets_ = {url1.rsplit("/", 1)[1][:-4], url2.rsplit("/", 1)[1][:-4]}
+    assert not any(t in repr((e.before, e.after)) for e in logged for t in secrets_)
