@@ -1,30 +1,38 @@
-"""From sentence clips to a broadcast-ready file: pauses, trimming, gaps, loudness, format.
+"""From speech to a broadcast-ready file: pauses, trimming, gaps, loudness, format.
 
-Steps, each a plain function over PCM bytes:
+Steps:
 
-1. ``join_speech``: every clip trimmed of its own leading/trailing silence, then joined with the
-   configured pauses (sentence_pause_ms between sentences, paragraph_pause_ms between paragraphs),
-   an optional chime in front.
-2. ``shorten_gaps``: no internal silence reaches 2 s (anything over 1.5 s is cut down).
-3. ``finish``: a search pass finds the gain that reaches the loudness target once the look-ahead
-   limiter has held the peaks under the true-peak ceiling (never clipping), then one rendering
-   pass: gain, limiter, resample to the station rate, encode WAV or MP3, and measure what came
-   out (integrated loudness and true peak) in the same run. Off by more than half a LU or over
-   the ceiling: one corrective pass.
+1. ``spool_speech``: every clip trimmed of its own leading/trailing silence and cut of internal
+   silences over 1.5 s (so none reaches 2 s), then written to a :class:`._dsp.Spool` with the
+   configured pauses (sentence_pause_ms between sentences, paragraph_pause_ms between
+   paragraphs), as the engine delivers the clips: a long text never sits in memory whole.
+2. ``finish``: the gain that reaches the loudness target once the look-ahead limiter has held the
+   peaks under the true-peak ceiling (never clipping) is found from the spool's block
+   statistics; then one rendering pass: gain, limiter, resample to the station rate, write WAV
+   (or MP3 through ffmpeg's encoder), and measure what came out (integrated loudness and true
+   peak of the written samples). Off by more than half a LU or over the ceiling: one
+   corrective pass. See :mod:`._dsp` for the signal processing and why it is not ffmpeg.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
-import wave
-from concurrent.futures import ThreadPoolExecutor
+import struct
+import subprocess
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from . import _pcm, _tools
 from ._errors import AudioError
+
+if TYPE_CHECKING:  # numpy and scipy load when audio is made, not with the package (the daemon)
+    from . import _dsp
 
 #: Longest pause the assembler itself inserts; the "no silence ≥ 2 s" rule wins over settings.
 MAX_PAUSE_MS = 1500
@@ -35,31 +43,58 @@ LIMITER_MARGIN_DB = 0.5
 TOLERANCE_LU = 0.5
 
 
-def join_speech(
-    clips: list[bytes], paragraph_sizes: list[int], rate: int, config: Config, *, lead: bytes = b""
-) -> bytes:
-    """Return the clips joined with sentence and paragraph pauses, ``lead`` (a chime) in front."""
+def _clean(pcm: bytes, rate: int) -> bytes:
+    return _pcm.shorten_gaps(_pcm.trim(pcm, rate), rate, max_ms=MAX_PAUSE_MS)
+
+
+def spool_speech(spool: _dsp.Spool, clips: Iterable[bytes], paragraph_sizes: list[int] | None,
+                 config: Config) -> int:
+    """Write the clips to the spool with sentence and paragraph pauses; return the frames written.
+
+    ``paragraph_sizes`` gives the number of sentence clips of each paragraph; ``None`` means every
+    clip is a paragraph already holding its own pauses (an engine that put them in). Raises
+    AudioError when nothing audible came.
+    """
+    rate = spool.rate
     sentence_gap = _pcm.silence(min(config.sentence_pause_ms, MAX_PAUSE_MS), rate)
     paragraph_gap = _pcm.silence(min(config.paragraph_pause_ms, MAX_PAUSE_MS), rate)
-    parts: list[bytes] = []
-    if lead:
-        parts += [lead, _pcm.silence(400, rate)]
-    i = 0
-    for p, size in enumerate(paragraph_sizes):
-        if p:
-            parts.append(paragraph_gap)
-        for s in range(size):
-            clip = _pcm.trim(clips[i], rate)
-            i += 1
-            if not clip:
-                continue
-            if s and parts and parts[-1] is not sentence_gap:
-                parts.append(sentence_gap)
-            parts.append(clip)
-    pcm = b"".join(parts)
-    if not _pcm.trim(pcm, rate):
+    para_of: list[int] = []  # paragraph index of every sentence clip
+    for p, size in enumerate(paragraph_sizes or []):
+        para_of += [p] * size
+    start = spool.frames
+    last = None  # paragraph of the last audible clip
+    for i, clip in enumerate(clips):
+        clip = _clean(clip, rate)
+        if not clip:
+            continue
+        para = i if paragraph_sizes is None else para_of[i]
+        if last is not None:
+            spool.append(paragraph_gap if para != last else sentence_gap)
+        spool.append(clip)
+        last = para
+    if last is None:
         raise AudioError("Bộ đọc chỉ trả về im lặng, không có tiếng nói.")
-    return pcm
+    return spool.frames - start
+
+
+def spool_lead(spool: _dsp.Spool, lead: bytes) -> None:
+    """Write a chime and 400 ms of silence at the start of the spool.
+
+    The chime's leading silence goes; its tail (the decay under the silence threshold) stays,
+    with as much of the 400 ms as keeps the gap to the speech under :data:`MAX_PAUSE_MS`.
+    """
+    rate = spool.rate
+    loud = _pcm.loud_frames(lead, rate)
+    if True not in loud:
+        return
+    size = _pcm._frames(lead, rate)[0]
+    first = max(0, loud.index(True) - 3)
+    tail_ms = loud[::-1].index(True) * _pcm.FRAME_MS
+    room = MAX_PAUSE_MS - 60  # the speech keeps 30 ms of its own edge, the chime's frame rounding
+    if tail_ms > room:
+        lead = lead[: len(lead) - (tail_ms - room) * rate // 1000 * 2]
+    spool.append(lead[first * size:])
+    spool.append(_pcm.silence(max(0, min(400, room - tail_ms)), rate))
 
 
 @dataclass(frozen=True)
@@ -71,135 +106,111 @@ class Finished:
     loudness_lufs: float
     true_peak_dbtp: float
     sample_rate: int
+    sha256: str
 
 
-def _wav_duration_ms(path: Path) -> int:
-    with wave.open(str(path), "rb") as w:
-        return int(w.getnframes() * 1000 / w.getframerate())
+def _wav_header(frames: int, rate: int) -> bytes:
+    size = frames * 2
+    return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + size, b"WAVE", b"fmt ", 16, 1, 1, rate,
+                       rate * 2, 2, 16, b"data", size)
 
 
-#: Limiter drive levels tried by the search (dB above "sample peak at the ceiling"): a first
-#: round, and a second one only when the first did not reach the target.
-DRIVE_ROUNDS = ((0.0, 4.0, 8.0, 12.0), (15.0, 18.0, 21.0))
+def _write_wav(spool: _dsp.Spool, gain: float, ceiling_db: float, rate: int, path: Path,
+               ) -> tuple[_dsp.Output, str]:
+    from . import _dsp
+
+    digest = hashlib.sha256()
+    header = _wav_header(_dsp.output_frames(spool.frames, spool.rate, rate), rate)
+    with open(path, "wb") as fh:
+        def write(data: bytes) -> None:
+            fh.write(data)
+            digest.update(data)
+
+        write(header)
+        got = _dsp.render(spool, gain, ceiling_db, rate, write)
+    if len(header) + got.frames * 2 != path.stat().st_size or got.frames * 2 + 36 != struct.unpack(
+            "<I", header[4:8])[0]:
+        raise AudioError("Ghi tệp âm thanh không trọn vẹn.")
+    return got, digest.hexdigest()
 
 
-def _levels(pcm: bytes, rate: int, gains: list[float], ceiling_db: float) -> list[float]:
-    """Return the integrated loudness of the signal after each gain + limiter, in one ffmpeg run."""
-    n = len(gains)
-    graph = [f"[0:a]asplit={n}" + "".join(f"[s{i}]" for i in range(n))] if n > 1 else []
-    outs: list[str] = []
-    for i, g in enumerate(gains):
-        src = f"[s{i}]" if n > 1 else "[0:a]"
-        graph.append(f"{src}{_limit_chain(g, ceiling_db)},{_tools.ebur128_filter(true_peak=False)}[o{i}]")
-        outs += ["-map", f"[o{i}]", "-f", "null", "-"]
-    proc = _tools.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-f", "s16le", "-ac", "1", "-ar", str(rate),
-         "-i", "pipe:0", "-filter_complex", ";".join(graph), *outs],
-        input=pcm, what="đo độ to âm thanh",
-    )
-    levels = _tools.parse_ebur128_all(proc.stderr)
-    if len(levels) != n or not all(math.isfinite(v) for v in levels):
-        raise AudioError("Không đo được độ to của âm thanh.")
-    return levels
+def _write_mp3(spool: _dsp.Spool, gain: float, ceiling_db: float, rate: int, path: Path,
+               ) -> tuple[_dsp.Output, str]:
+    from . import _dsp
+
+    args = [_tools.need("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-f", "s16le",
+            "-ac", "1", "-ar", str(rate), "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3",
+            str(path)]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            try:
+                got = _dsp.render(spool, gain, ceiling_db, rate, proc.stdin.write)
+            finally:
+                proc.stdin.close()
+            code = proc.wait(timeout=_tools.DEFAULT_TIMEOUT)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+            code = -1
+        if code != 0:
+            err.seek(0)
+            raise AudioError(f"Lỗi khi mã hóa MP3: {_tools.last_line(err.read())}")
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    # The encoder moves peaks a little: what will really air is measured on the MP3 itself.
+    loud = _tools.measure(path)
+    return _dsp.Output(got.frames, loud.integrated, loud.peak), digest.hexdigest()
 
 
-def _search_gain(pcm: bytes, rate: int, config: Config) -> float:
-    """Return the gain that brings the limited signal to the loudness target.
+def finish(spool: _dsp.Spool, config: Config, out: Path) -> Finished:
+    """Return the spool's sound written to ``out`` (.wav or .mp3) at the target loudness and true peak."""
+    from . import _dsp
 
-    Speech has a high crest factor: bringing it to -16 LUFS under a -1 dBTP ceiling means the
-    limiter works, and what it takes away depends on how hard it is driven, so the gain cannot
-    be computed from one measurement. The signal is measured under several drives at once
-    (asplit → volume → alimiter → ebur128 per branch, the branches shared between one ffmpeg
-    process per CPU) and the gain interpolated between the two drives that bracket the target.
-    """
-    peak = _pcm.peak_dbfs(pcm)
-    if not math.isfinite(peak):
-        raise AudioError("Âm thanh chỉ có im lặng.")
-    ceiling_db = config.true_peak - LIMITER_MARGIN_DB
-    target = config.loudness_target
-    gains: list[float] = []
-    levels: list[float] = []
-    for drives in DRIVE_ROUNDS:
-        new = [ceiling_db - peak + d for d in drives]
-        procs = max(1, min(os.cpu_count() or 1, len(new)))
-        shares = [new[i::procs] for i in range(procs)]
-        with ThreadPoolExecutor(max_workers=procs) as pool:
-            results = list(pool.map(lambda gs: _levels(pcm, rate, gs, ceiling_db), shares))
-        measured = {g: v for gs, vs in zip(shares, results, strict=True) for g, v in zip(gs, vs, strict=True)}
-        gains += new
-        levels += [measured[g] for g in new]
-        if levels[-1] >= target:
-            break
-    if target <= levels[0]:
-        # Peak at the ceiling is already loud enough: a plain gain, the limiter stays idle.
-        return gains[0] + (target - levels[0])
-    for i in range(1, len(gains)):
-        if levels[i] >= target:
-            g0, g1, l0, l1 = gains[i - 1], gains[i], levels[i - 1], levels[i]
-            return g0 + (g1 - g0) * (target - l0) / max(l1 - l0, 1e-6)
-    # Even the hardest drive falls short: take it (more would only distort).
-    return gains[-1]
-
-
-def _limit_chain(gain_db: float, ceiling_db: float) -> str:
-    ceiling = 10 ** (ceiling_db / 20)
-    return f"volume={gain_db:.2f}dB,alimiter=limit={ceiling:.4f}:attack=5:release=80:level=false:latency=true"
-
-
-def finish(pcm: bytes, rate: int, config: Config, out: Path, *, tempo: float = 1.0) -> Finished:
-    """Return the PCM written to ``out`` (.wav or .mp3) at the target loudness and true peak."""
-    pcm = _pcm.shorten_gaps(_pcm.trim(pcm, rate), rate)
-    if not pcm:
+    if not spool.frames:
         raise AudioError("Âm thanh chỉ có im lặng.")
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("wav", "mp3"):
         raise AudioError(f"Chỉ lưu được WAV hoặc MP3, không phải «{out.suffix}».")
-    gain = _search_gain(pcm, rate, config)
+    target = config.loudness_target
     ceiling_db = config.true_peak - LIMITER_MARGIN_DB
+    try:
+        gain = _dsp.find_gain(spool, target, ceiling_db)
+    except ValueError:
+        raise AudioError("Âm thanh chỉ có im lặng.") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.{fmt}")
+    writer = _write_wav if fmt == "wav" else _write_mp3
     try:
         for _ in range(3):
-            got = _render_pass(pcm, rate, config, tmp, gain, ceiling_db, tempo, fmt)
-            if fmt == "mp3":  # the encoder moves peaks a little: measure what will really air
-                got = _tools.measure(tmp)
-            loud_ok = abs(got.integrated - config.loudness_target) <= TOLERANCE_LU
-            peak_ok = got.peak <= config.true_peak
+            got, sha = writer(spool, gain, ceiling_db, config.sample_rate, tmp)
+            if not math.isfinite(got.loudness_lufs):
+                raise AudioError("Không đo được độ to của âm thanh.")
+            loud_ok = abs(got.loudness_lufs - target) <= TOLERANCE_LU
+            peak_ok = got.true_peak_dbtp <= config.true_peak
             if loud_ok and peak_ok:
                 break
             if not peak_ok:
-                ceiling_db -= got.peak - config.true_peak + 0.2
+                ceiling_db -= got.true_peak_dbtp - config.true_peak + 0.2
             if not loud_ok:
-                gain += config.loudness_target - got.integrated
-        duration = int(_tools.probe(tmp).duration_s * 1000) if fmt == "mp3" else _wav_duration_ms(tmp)
+                gain += target - got.loudness_lufs
+        if fmt == "mp3":
+            duration = int(_tools.probe(tmp).duration_s * 1000)
+        else:
+            duration = int(got.frames * 1000 / config.sample_rate)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return Finished(out, duration, round(got.integrated, 2), round(got.peak, 2), config.sample_rate)
+    return Finished(out, duration, round(got.loudness_lufs, 2), round(got.true_peak_dbtp, 2),
+                    config.sample_rate, sha)
 
 
-def _render_pass(
-    pcm: bytes, rate: int, config: Config, out: Path, gain_db: float, ceiling_db: float, tempo: float,
-    fmt: str,
-) -> _tools.Loudness:
-    pre = f"atempo={tempo:.3f}," if abs(tempo - 1.0) > 0.01 else ""
-    # Limit at the source rate (the search predicted exactly this), then resample; the margin
-    # under the ceiling absorbs the resampler's inter-sample overshoot. What comes out is
-    # measured in the same run: integrated loudness (ebur128) and true peak as BS.1770 defines
-    # it, the sample peak of the signal oversampled 4× (aresample + astats; the same figure as
-    # ebur128's true-peak mode at under half its cost).
-    sr = config.sample_rate
-    graph = (
-        f"[0:a]{pre}{_limit_chain(gain_db, ceiling_db)},aresample={sr},asplit=2[out][m];"
-        f"[m]{_tools.ebur128_filter(true_peak=False)},aresample={sr * 4},"
-        "astats=measure_overall=Peak_level:measure_perchannel=none,anullsink"
-    )
-    codec = ["-c:a", "pcm_s16le"] if fmt == "wav" else ["-c:a", "libmp3lame", "-b:a", "128k"]
-    proc = _tools.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-y", "-f", "s16le", "-ac", "1", "-ar", str(rate),
-         "-i", "pipe:0", "-filter_complex", graph, "-map", "[out]", "-ac", "1", "-ar", str(sr), *codec,
-         "-f", fmt, str(out)],
-        input=pcm, what="chuẩn hóa độ to và ghi tệp âm thanh",
-    )
-    loud = _tools.parse_ebur128(proc.stderr)
-    return _tools.Loudness(loud.integrated, _tools.parse_astats_peak(proc.stderr))
+def finish_pcm(pcm: bytes, rate: int, config: Config, out: Path) -> Finished:
+    """Return :func:`finish` of PCM held in memory (trimmed, long silences cut) — uploads."""
+    from . import _dsp
+
+    with _dsp.Spool(rate, directory=out.parent) as spool:
+        spool.append(_clean(pcm, rate))
+        return finish(spool, config, out)

@@ -30,6 +30,8 @@ import threading
 import time
 import wave
 from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,14 +49,16 @@ DIALECT_LABELS = {"north": "miền Bắc", "central": "miền Trung", "south": "
 
 @dataclass
 class Speech:
-    """What an engine made: one mono s16le clip per sentence, all at ``rate``."""
+    """What an engine made: one mono s16le clip per sentence, all at ``rate``.
 
-    clips: list[bytes]
+    ``clips`` may be an iterator that synthesises as it is read (the espeak-ng path): read it
+    once, in order.
+    """
+
+    clips: Iterable[bytes]
     rate: int
     voice: str
-    #: Tempo change the assembler applies afterwards (engines that cannot change speed).
-    tempo: float = 1.0
-    #: True when the engine already put the pauses in: one clip, the assembler only finishes it.
+    #: True when the engine already put the pauses in: every clip is a paragraph or more.
     joined: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -89,8 +93,11 @@ class Engine(ABC):
 DIALECT_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
 #: Above this many characters a job is spread over several processes (one per CPU).
 PARALLEL_CHARS = 1500
-#: One process never gets more than this: its timeout stays meaningful for any text length.
-CHUNK_CHARS = 20_000
+#: One process never gets more than this: its timeout stays meaningful for any text length, and
+#: the sound of a few such groups (~8 MB each at 22.05 kHz) is all a long text keeps in memory.
+CHUNK_CHARS = 2_500
+#: Groups per worker: the first groups' sound is spooled while the last ones are synthesised.
+SPLIT = 2
 #: espeak-ng lets the sound die away ~60 ms past a <break>: subtracted so gaps match the settings.
 ESPEAK_DECAY_MS = 60
 VOICES_TTL = 600.0
@@ -222,19 +229,50 @@ class Pyttsx3Engine(Engine):
             ) from None
         if proc.returncode != 0 or len(proc.stdout) <= 44:
             raise AudioError(f"Bộ đọc ngoại tuyến lỗi: {_tools.last_line(proc.stderr)}.")
-        with wave.open(io.BytesIO(_fix_stream_header(proc.stdout)), "rb") as w:
+        data = proc.stdout
+        plain = data[20:24] + data[34:36] == b"\1\0\1\0\20\0"  # PCM, mono, 16 bits
+        if plain and data[:4] == b"RIFF" and data[12:16] == b"fmt " and data[36:40] == b"data":
+            # espeak-ng --stdout cannot seek back to fill the sizes in: the samples are the rest.
+            return data[44:], int.from_bytes(data[24:28], "little")
+        with wave.open(io.BytesIO(_fix_stream_header(data)), "rb") as w:
             return w.readframes(w.getnframes()), w.getframerate()
 
     def _espeak(self, paragraphs: list[list[str]], voice: str, speed: int) -> Speech:
+        """Return the speech of groups of paragraphs as they are made, in order, a few at a time.
+
+        The first group is waited for here (a failure then is the engine's, for the fallback);
+        the others come through the clip iterator while the assembler spools what is done, so
+        synthesis and assembling overlap and a long text is never in memory whole.
+        """
         total = sum(len(s) for p in paragraphs for s in p)
-        workers = max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_CHARS else 1
-        target = min(CHUNK_CHARS, total // workers + 1)
+        parallel = total > PARALLEL_CHARS
+        workers = max(1, min(os.cpu_count() or 1, 4)) if parallel else 1
+        target = min(CHUNK_CHARS, total // (workers * SPLIT) + 1) if parallel else CHUNK_CHARS
         groups = _groups(paragraphs, lambda p: sum(len(s) for s in p), target)
-        results = _parallel(lambda g: self._espeak_job(g, voice, speed), groups)
-        rate = results[0][1]
-        gap = _silence(min(self.config.paragraph_pause_ms, 1500), rate)
-        pcm = gap.join(_trim(r[0], rate) for r in results)
-        return Speech(clips=[pcm], rate=rate, voice=voice, joined=True)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        pending = deque(pool.submit(self._espeak_job, g, voice, speed) for g in groups[: workers + 1])
+        later = iter(groups[workers + 1:])
+        try:
+            first, rate = pending[0].result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+
+        def clips():
+            try:
+                while pending:
+                    pcm, r = pending.popleft().result()
+                    nxt = next(later, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(self._espeak_job, nxt, voice, speed))
+                    if r != rate:
+                        raise AudioError("Bộ đọc ngoại tuyến trả về tần số lấy mẫu không thống nhất.")
+                    yield pcm
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+        del first
+        return Speech(clips=clips(), rate=rate, voice=voice, joined=True)
 
     # pyttsx3's public API in the worker (SAPI5, or no espeak-ng program)
     def _api_job(self, texts: list[str], voice: str, speed: int) -> tuple[list[bytes], int, str]:
@@ -323,7 +361,7 @@ def _resolve(host: str, port: int, timeout: float) -> tuple[str, int]:
     if not box:
         raise OSError(f"không phân giải được tên miền sau {timeout:.0f} giây")
     if isinstance(box[0], OSError):
-        raise OSError(box[0].strerror or "không phân giải được tên miền")
+        raise box[0]
     return box[0]
 
 
@@ -351,10 +389,23 @@ def reachable(url: str, timeout: float = 2.0) -> tuple[bool, str]:
         with socket.create_connection(addr, timeout=left):
             ok, detail = True, f"Kết nối được tới {host}."
     except OSError as exc:
-        detail = f"Không kết nối được tới {host}: {exc.strerror or exc}."
+        detail = f"Không kết nối được tới {host}: {_net_reason(exc)}."
     with _net_lock:
         _net_cache[key] = (now + (NET_OK_TTL if ok else NET_FAIL_TTL), ok, detail)
     return ok, detail
+
+
+def _net_reason(exc: OSError) -> str:
+    """Return why a connection failed, in Vietnamese (the OS gives English strerror texts)."""
+    if isinstance(exc, socket.gaierror):
+        return "không phân giải được tên miền (máy không có Internet?)"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "quá thời gian chờ"
+    if isinstance(exc, ConnectionRefusedError):
+        return "máy chủ từ chối kết nối"
+    if exc.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH
+        return "không có đường mạng tới máy chủ"
+    return str(exc.strerror or exc)
 
 
 def forget_network() -> None:
@@ -458,7 +509,8 @@ class GttsEngine(Engine):
         if not ok:
             raise AudioError(f"Giọng Google không dùng được: {detail}")
         deadline = time.monotonic() + self.config.tts_timeout
-        # Google has two speeds; "slow" for a clearly slow setting, the rest by tempo change.
+        # Google has two speeds; "slow" for a clearly slow setting, the rest by a tempo change of
+        # each sentence as it is decoded (the pauses between sentences keep their settings).
         slow = speed <= 100
         base = 100 if slow else 150
         tempo = max(0.5, min(2.0, speed / base))
@@ -466,10 +518,10 @@ class GttsEngine(Engine):
         for sentence in sentences:
             mp3 = b"".join(self._fetch(p, slow, deadline) for p in split_phrases(sentence))
             try:
-                clips.append(_tools.decode_bytes(mp3, self.RATE, fmt="mp3", timeout=30))
+                clips.append(_tools.decode_bytes(mp3, self.RATE, fmt="mp3", timeout=30, tempo=tempo))
             except AudioError:
                 raise AudioError("Giọng Google trả về dữ liệu không phải âm thanh MP3.") from None
-        return Speech(clips=clips, rate=self.RATE, voice="vi", tempo=tempo)
+        return Speech(clips=clips, rate=self.RATE, voice="vi")
 
     def health(self) -> tuple[bool, str]:
         ok, detail = reachable(self.url)

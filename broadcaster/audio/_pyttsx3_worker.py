@@ -96,10 +96,14 @@ def main() -> int:
     files = []
     for i, text in enumerate(req["texts"]):
         path = out_dir / f"{i:05d}.wav"
-        engine.save_to_file(text, str(path))
-        with contextlib.redirect_stdout(sys.stderr):
-            engine.runAndWait()
-        if not path.is_file() or path.stat().st_size <= 44:
+        # A second try when the driver dropped the file or wrote a bare header (seen under load).
+        for _attempt in range(2):
+            engine.save_to_file(text, str(path))
+            with contextlib.redirect_stdout(sys.stderr):
+                engine.runAndWait()
+            if path.is_file() and path.stat().st_size > 44:
+                break
+        else:
             return reply({"error": f"no audio written for utterance {i}"})
         files.append(str(path))
     return reply({"voice": vid, "files": files, "driver": driver})

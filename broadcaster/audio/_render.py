@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ..config import DIALECTS, Config
 from ..models import AudioAsset, ItemType, Programme, Pronunciation, RenderJob, Segment
 from . import _tools
-from ._assemble import finish, join_speech
+from ._assemble import finish, spool_lead, spool_speech
 from ._engines import Engine, get_engine
 from ._errors import AudioError
 from ._split import paragraphs as split_paragraphs
@@ -33,7 +33,7 @@ from .chimes import chime_path
 log = logging.getLogger(__name__)
 
 #: Bump when the pipeline changes the sound for the same inputs: old cache entries then miss.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -153,25 +153,59 @@ def render_text(
     for e in engines:
         try:
             speech = e.synthesize(paras, dialect=dialect, speed=speed)
+            return _store(speech, e, [len(p) for p in paras], keys[e.NAME], config, speed, chime)
+        except _SpeechFailed as exc:
+            reason = exc.args[0]
         except AudioError as exc:
-            log.warning("engine %s failed: %s", e.NAME, exc)
-            errors.append(f"{e.LABEL}: {exc}")
-            continue
-        return _store(speech, e, [len(p) for p in paras], keys[e.NAME], config, speed, chime)
+            if isinstance(exc, _StoreError):
+                raise
+            reason = exc
+        log.warning("engine %s failed: %s", e.NAME, reason)
+        errors.append(f"{e.LABEL}: {reason}")
     raise AudioError("Không chuyển được văn bản thành giọng nói. " + " ".join(errors))
+
+
+class _SpeechFailed(Exception):
+    """The engine failed while its clips were being read (the next engine is tried)."""
+
+
+class _StoreError(AudioError):
+    """Assembling or writing failed: not the engine's fault, no other engine is tried."""
+
+
+def _read(clips):
+    it = iter(clips)
+    while True:
+        try:
+            clip = next(it)
+        except StopIteration:
+            return
+        except AudioError as exc:
+            raise _SpeechFailed(exc) from None
+        yield clip
 
 
 def _store(speech, engine: Engine, sizes: list[int], key: str, config: Config, speed: int,
            chime: str | None) -> Rendered:
-    lead = _tools.decode(chime_path(chime), speech.rate) if chime else b""
-    if speech.joined:
-        pcm = join_speech(speech.clips, [1], speech.rate, config, lead=lead)
-    else:
-        pcm = join_speech(speech.clips, sizes, speech.rate, config, lead=lead)
     path = cache_path(config, key)
-    done = finish(pcm, speech.rate, config, path, tempo=speech.tempo)
+    clips = _read(speech.clips)
+    try:
+        from . import _dsp  # numpy and scipy: only when audio is made
+
+        with _dsp.Spool(speech.rate, directory=path.parent) as spool:
+            try:
+                if chime:
+                    spool_lead(spool, _tools.decode(chime_path(chime), speech.rate))
+                spool_speech(spool, clips, None if speech.joined else sizes, config)
+                done = finish(spool, config, path)
+            except AudioError as exc:
+                raise _StoreError(str(exc)) from None
+    finally:
+        close = getattr(speech.clips, "close", None)
+        if close is not None:
+            close()  # stop the engine's remaining work when assembling failed
     rendered = Rendered(
-        path=path, sha256=_sha256(path), duration_ms=done.duration_ms, loudness_lufs=done.loudness_lufs,
+        path=path, sha256=done.sha256, duration_ms=done.duration_ms, loudness_lufs=done.loudness_lufs,
         true_peak_dbtp=done.true_peak_dbtp, sample_rate=done.sample_rate, engine=engine.NAME,
         voice=speech.voice, speed=speed, cache_key=key, cached=False,
     )

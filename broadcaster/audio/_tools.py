@@ -178,11 +178,15 @@ def decode(path: Path, rate: int, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
 
 
 def decode_bytes(
-    data: bytes, rate: int, *, fmt: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    data: bytes, rate: int, *, fmt: str | None = None, timeout: float = DEFAULT_TIMEOUT, tempo: float = 1.0
 ) -> bytes:
-    """Return encoded audio bytes (an MP3 from gTTS, say) decoded to mono s16le PCM at ``rate``."""
+    """Return encoded audio bytes (an MP3 from gTTS, say) decoded to mono s16le PCM at ``rate``,
+    its tempo changed by ``tempo`` (pitch kept) when that is not 1."""
     args = ["ffmpeg", "-nostdin", "-v", "error"]
     if fmt:
         args += ["-f", fmt]
-    args += ["-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"]
+    args += ["-i", "pipe:0"]
+    if abs(tempo - 1.0) > 0.01:
+        args += ["-af", f"atempo={tempo:.3f}"]
+    args += ["-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"]
     return run(args, input=data, timeout=timeout, what="giải mã âm thanh").stdout

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..models import AudioAsset
 from . import _tools
-from ._assemble import finish
+from ._assemble import finish_pcm
 from ._errors import AudioError
 from ._render import relative_media_path
 
@@ -86,7 +86,7 @@ def import_upload(
     tmp_dir.mkdir(parents=True, exist_ok=True)
     staged = tmp_dir / f"{digest}.{fmt}"
     try:
-        done = finish(pcm, config.sample_rate, config, staged)
+        done = finish_pcm(pcm, config.sample_rate, config, staged)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staged), out)
     finally:

@@ -3,26 +3,100 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 import shutil
 import sys
 from pathlib import Path
 
-from ..config import DIALECTS, ENGINES
+from ..config import DIALECTS, ENGINES, Config
 
 DIALECT_HELP = "giọng vùng: north (Bắc), central (Trung), south (Nam)"
 
 
+class InputError(ValueError):
+    """The text to read could not be read; one Vietnamese line."""
+
+
+_OS_REASONS = {
+    errno.ENOENT: "không có tệp này",
+    errno.EACCES: "không có quyền đọc",
+    errno.EPERM: "không có quyền đọc",
+    errno.EISDIR: "đây là một thư mục, không phải tệp văn bản",
+}
+
+
 def _read_text(src: str) -> str:
-    if src == "-":
-        return sys.stdin.read()
-    return Path(src).read_text("utf-8")
+    """Return the UTF-8 text of a file ("-": standard input); raise InputError in Vietnamese."""
+    name = "đầu vào chuẩn" if src == "-" else f"«{src}»"
+    try:
+        data = sys.stdin.buffer.read() if src == "-" else Path(src).read_bytes()
+    except OSError as exc:
+        reason = _OS_REASONS.get(exc.errno or 0, f"lỗi hệ thống số {exc.errno}")
+        raise InputError(f"không đọc được {name}: {reason}.") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name} không phải văn bản UTF-8 (byte lạ ở vị trí {exc.start}): hãy lưu lại dưới dạng UTF-8."
+        ) from None
+
+
+def _station(ctx, config: Config) -> tuple[Config, dict[str, str]]:
+    """Return the station's settings over ``config`` and its pronunciation entries.
+
+    The same dictionary and settings the web admin edits and the segment renderer uses; when the
+    station has no database yet, the defaults (and a note on stderr if it exists but is unusable).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..content import effective_config
+    from ..store import StoreError
+    from ._render import station_lexicon
+
+    url = config.db_url
+    if url.startswith("sqlite") and "///" in url and not Path(url.split("///", 1)[1]).is_file():
+        return config, {}
+    try:
+        store = ctx.store()
+    except StoreError as exc:
+        print(f"broadcaster: ghi chú: dùng từ điển phát âm mặc định ({exc})", file=sys.stderr)
+        return config, {}
+    try:
+        with store.sessions() as s:
+            station_id = store.station(s).id
+            return effective_config(s, station_id, config), station_lexicon(s, station_id)
+    except (StoreError, SQLAlchemyError) as exc:
+        reason = exc if isinstance(exc, StoreError) else type(exc).__name__
+        print(f"broadcaster: ghi chú: dùng từ điển phát âm mặc định ({reason})", file=sys.stderr)
+        return config, {}
+    finally:
+        store.engine.dispose()
+
+
+class _EngineNotes(logging.Handler):
+    """Collects "engine X failed" records of a render, shown as one Vietnamese note each."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.notes: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args and len(record.args) == 2:
+            self.notes.append(f"bỏ qua bộ đọc {record.args[0]}: {record.args[1]}")
 
 
 def _cmd_normalize(args: argparse.Namespace, ctx) -> int:
     from .normalize import NormalizeError, normalize
 
     try:
-        print(normalize(sys.stdin.read(), dialect=args.dialect or ctx.config.dialect))
+        text = _read_text("-")
+    except InputError as exc:
+        print(f"broadcaster: {exc}", file=sys.stderr)
+        return 1
+    config, lexicon = _station(ctx, ctx.config)
+    try:
+        print(normalize(text, dialect=args.dialect or config.dialect, lexicon=lexicon))
     except NormalizeError as exc:
         print(f"broadcaster: {exc}", file=sys.stderr)
         return 1
@@ -48,19 +122,31 @@ def _render_file(args: argparse.Namespace, ctx) -> int:
         return 2
     try:
         text = _read_text(args.text)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        print(f"broadcaster: không đọc được «{args.text}»: {reason}", file=sys.stderr)
+    except InputError as exc:
+        print(f"broadcaster: {exc}", file=sys.stderr)
         return 1
-    config = ctx.config.with_overrides(audio_format=fmt)
+    config, lexicon = _station(ctx, ctx.config)
+    config = config.with_overrides(audio_format=fmt)
+    notes = _EngineNotes()
+    logger = logging.getLogger("broadcaster.audio")
+    logger.addHandler(notes)
     try:
         r = render_text(text, config, engine=args.engine, dialect=args.dialect, speed=args.speed,
-                        chime=args.chime)
+                        chime=args.chime, lexicon=lexicon)
     except AudioError as exc:
         print(f"broadcaster: {exc}", file=sys.stderr)
         return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(r.path, out)
+    finally:
+        logger.removeHandler(notes)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(r.path, out)
+    except OSError as exc:
+        reason = _OS_REASONS.get(exc.errno or 0, f"lỗi hệ thống số {exc.errno}").replace("đọc", "ghi")
+        print(f"broadcaster: không ghi được «{out}»: {reason}.", file=sys.stderr)
+        return 1
+    for note in notes.notes:
+        print(f"Ghi chú: {note}")
     print(f"Bộ đọc: {r.engine}  giọng: {r.voice}  tốc độ: {r.speed}")
     print(f"Thời lượng: {_fmt_duration(r.duration_ms)}  độ to: {r.loudness_lufs:.1f} LUFS  "
           f"đỉnh thực: {r.true_peak_dbtp:.1f} dBTP  {r.sample_rate} Hz")
@@ -71,6 +157,7 @@ def _render_file(args: argparse.Namespace, ctx) -> int:
 def _render_many(args: argparse.Namespace, ctx) -> int:
     from sqlalchemy import select
 
+    from ..content import effective_config
     from ..models import Programme, RenderJob, Segment, SegmentStatus
     from . import AudioError, render_programme, render_segment
     from ._render import tqdm_progress
@@ -78,6 +165,7 @@ def _render_many(args: argparse.Namespace, ctx) -> int:
     store = ctx.store()
     with store.sessions() as s:
         station = store.station(s)
+        config = effective_config(s, station.id, ctx.config)
         if args.programme is not None:
             prog = s.get(Programme, args.programme)
             if prog is None or prog.station_id != station.id:
@@ -89,7 +177,7 @@ def _render_many(args: argparse.Namespace, ctx) -> int:
             n = sum(1 for it in prog.items if it.segment_id)
             step, close = tqdm_progress(n, "Chuyển giọng đọc")
             try:
-                assets = render_programme(s, ctx.config, prog, job=job, progress=step, engine=args.engine,
+                assets = render_programme(s, config, prog, job=job, progress=step, engine=args.engine,
                                           force=args.force)
             except AudioError as exc:
                 close()
@@ -108,7 +196,7 @@ def _render_many(args: argparse.Namespace, ctx) -> int:
         failed = 0
         for i, seg in enumerate(segs, 1):
             try:
-                render_segment(s, ctx.config, seg, engine=args.engine, force=args.force)
+                render_segment(s, config, seg, engine=args.engine, force=args.force)
                 s.commit()
             except AudioError as exc:
                 s.rollback()

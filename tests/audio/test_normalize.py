@@ -498,6 +498,32 @@ def _nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
+# Found reading the seed plans aloud (issue 3 review): each was said wrong before.
+REVIEW_FIXES = [
+    # A PDF export lost "ì" and "ò": was "tê nh hát nh", "các ph ng", "hài e lờ ng".
+    ("luật đối với cán bộ, công chức, viên chức; T nh h nh thực hiện chính sách tinh",
+     "luật đối với cán bộ, công chức, viên chức. tình hình thực hiện chính sách tinh."),
+    ("phù hợp với t nh h nh địa phương.", "phù hợp với tình hình địa phương."),
+    ("Chủ trì, phối hợp với các ph ng, ban, cơ quan", "chủ trì, phối hợp với các phòng, ban, cơ quan."),
+    ("chỉ số đo lường sự hài l ng của người dân", "chỉ số đo lường sự hài lòng của người dân."),
+    ("T NH H NH TRIỂN KHAI", "tình hình triển khai."),
+    ("chị H ngồi đây, đội T nhận giải", "chị hát ngồi đây, đội tê nhận giải."),  # whole words: untouched
+    # Other scripts: espeak-ng said "Chinese letter" in English, or Cyrillic letter names.
+    ("Xin chào 中文 bà con", "xin chào bà con."),
+    ("Tên Иван đọc không được", "tên đọc không được."),
+    ("ＵＢＮＤ xã", "Ủy ban nhân dân xã."),
+    # "7g30" is a time as often as "7h30": was "bảy gờ ba mươi".
+    ("họp lúc 7g30 sáng", "họp lúc bảy giờ ba mươi sáng."),
+    ("từ 13g30 đến 17g00", "từ mười ba giờ ba mươi đến mười bảy giờ."),
+    ("gói 500g", "gói năm trăm gam."),
+    # A minus before a temperature or the mathematical minus: was dropped ("năm độ").
+    ("nhiệt độ -2°C", "nhiệt độ âm hai độ xê."),
+    ("Sa Pa xuống -3 độ", "sa pa xuống âm ba độ."),
+    ("nhiệt độ −3,5°C", "nhiệt độ âm ba phẩy năm độ xê."),
+    ("-5 hộ nghèo", "năm hộ nghèo."),
+    ("giai đoạn 2016 -2020", f"giai đoạn hai nghìn không trăm mười sáu đến {Y2020}."),
+]
+
 CLEANING.append((_nfd("Thông báo lịch tiêm chủng"), "thông báo lịch tiêm chủng."))
 CLEANING.append((_nfd("QUYẾT ĐỊNH"), "quyết định."))
 
@@ -662,6 +688,7 @@ TABLE = (
     + UNITS_AND_MONEY
     + CLEANING
     + SEEDS
+    + REVIEW_FIXES
 )
 
 
@@ -694,7 +721,7 @@ def test_empty_text_is_refused_in_vietnamese(text: str) -> None:
         normalize(text)
 
 
-@pytest.mark.parametrize("text", ["😀😀", "<br><br>", "\x00\x01", "*#^"])
+@pytest.mark.parametrize("text", ["😀😀", "<br><br>", "\x00\x01", "*#^", "中文", "Привет"])
 def test_text_with_nothing_to_read_is_refused(text: str) -> None:
     with pytest.raises(NormalizeError, match="không có chữ nào đọc được"):
         normalize(text)

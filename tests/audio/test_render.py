@@ -274,3 +274,25 @@ def test_render_programme_marks_the_job_failed_but_renders_the_rest(config, sess
         render_programme(session, config, starter, job=job)
     assert job.status == "failed" and segs[1].title in job.error and job.done == job.total
     assert all(s.render_asset_id for i, s in enumerate(segs) if i != 1)
+
+
+def test_the_gain_is_found_for_every_text_in_one_pass(config, monkeypatch) -> None:
+    """No remembered state: the gain comes from the spool's block statistics, and the one
+    rendering pass lands on the target (the independent meter agrees)."""
+    from broadcaster.audio import _dsp
+
+    passes = []
+    real = _dsp.render
+    monkeypatch.setattr(_dsp, "render", lambda *a, **k: passes.append(1) or real(*a, **k))
+    texts = [KHAI_SINH, "Thông báo lịch tiếp công dân. Bà con mang theo căn cước công dân.",
+             "Đề nghị bà con đưa trẻ đi tiêm chủng đúng lịch."]
+    for text in texts:
+        r = render_text(text, config)
+        _loud_ok(r.path, config)
+        assert abs(r.loudness_lufs - config.loudness_target) <= 0.5 and r.true_peak_dbtp <= config.true_peak
+    assert len(passes) == len(texts)
+    for speed in (100, 250):  # another voice speed: another crest factor, still one pass
+        r = render_text(KHAI_SINH, config, speed=speed)
+        _loud_ok(r.path, config)
+    assert len(passes) == len(texts) + 2
+

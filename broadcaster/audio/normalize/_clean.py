@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ._numbers import number_words, roman_to_int
 
@@ -20,6 +21,27 @@ _TAG = re.compile(r"<(?:/?[A-Za-z!?][^<>]{0,500})>")
 _NEWLINES = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _KEEP_SYMBOLS = {"°", "№", "℃"}
 _APOSTROPHES = {"\u2019": "'", "\u02bc": "'", "\u2018": "'"}
+
+# A PDF exported from a TCVN3/VNI-era font sometimes loses "ì" and "ò", leaving a space: "T nh
+# h nh" (tình hình), "các ph ng" (phòng), "sự hài l ng" (lòng). Neither "nh" nor "ng" is ever a
+# word, and "ình"/"òng" are the only rhymes they make with a lost vowel ("ìng"/"ònh" are not
+# Vietnamese), so an onset standing alone before a lone "nh" or "ng" is joined back.
+_LOST_I_O = re.compile(
+    r"(?<![^\W\d_])(?P<on>ch|kh|ph|th|tr|nh|ng|[bdđghklmnrstvx])[ \t]+(?P<rhyme>nh|ng)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def _join_lost_vowel(m: re.Match[str]) -> str:
+    rhyme = m.group("rhyme")
+    vowel = "ì" if rhyme.lower() == "nh" else "ò"
+    return m.group("on") + (vowel.upper() if rhyme.isupper() else vowel) + rhyme
+
+
+@lru_cache(maxsize=4096)
+def _is_latin_letter(ch: str) -> bool:
+    """Return whether a letter belongs to the Latin script (every Vietnamese letter does)."""
+    return "LATIN" in unicodedata.name(ch, "")
 
 
 def _other_number(ch: str) -> str:
@@ -29,7 +51,8 @@ def _other_number(ch: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Return text in NFC with HTML, control characters and emoji gone and every digit ASCII."""
+    """Return text in NFC with HTML, control characters, emoji and letters of other scripts gone,
+    every digit ASCII, and "ì"/"ò" lost by a PDF export put back ("T nh h nh" → "Tình hình")."""
     text = unicodedata.normalize("NFC", text)
     text = html.unescape(text)
     text = _TAG.sub(" ", text)
@@ -44,7 +67,14 @@ def clean(text: str) -> str:
             continue
         cat = unicodedata.category(ch)
         major = cat[0]
-        if major == "L" or major == "M" or major == "P" or cat in ("Sm", "Sc"):
+        if major == "L":
+            # Another script (Chinese, Cyrillic, Thai…) is neither read by the Vietnamese voice
+            # nor by the announcer: espeak-ng would say "Chinese letter" in English.
+            if _is_latin_letter(ch):
+                out.append(unicodedata.normalize("NFKC", ch) if ord(ch) >= 0xFF00 else ch)
+            else:
+                out.append(" ")
+        elif major == "M" or major == "P" or cat in ("Sm", "Sc"):
             out.append(_APOSTROPHES.get(ch, ch))
         elif cat == "Nd":
             out.append(str(unicodedata.decimal(ch, 0)))
@@ -61,7 +91,8 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFC", "".join(out))
     # After composition every Vietnamese letter is one code point; a mark still standing alone
     # came with no letter to sit on.
-    return "".join(ch for ch in text if not unicodedata.combining(ch) and unicodedata.category(ch)[0] != "M")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch) and unicodedata.category(ch)[0] != "M")
+    return _LOST_I_O.sub(_join_lost_vowel, text)
 
 
 # --- structure -----------------------------------------------------------------------------

@@ -72,7 +72,7 @@ _TOKEN = re.compile(
     |(?P<docnum>(?<![0-9])[0-9]{{1,6}}[a-zđ]?(?:/[0-9]{{4}})?[/-][A-ZĐ][A-ZĐ][A-Za-zĐđ&]{{0,10}}[0-9]{{0,3}}
         (?:[-/][A-ZĐ][A-Za-zĐđ&]{{0,11}}[0-9]{{0,3}}){{0,4}}(?!{_AN}))
     |(?P<date>(?<![0-9.,/])[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-][0-9]{{4}}(?![0-9]))
-    |(?P<time>(?<![0-9.,:])[0-9]{{1,2}}(?:[hH][0-9]{{2}}|:[0-9]{{2}})(?![0-9:])(?:ph?(?!{_AN}))?
+    |(?P<time>(?<![0-9.,:])[0-9]{{1,2}}(?:[hHg][0-9]{{2}}|:[0-9]{{2}})(?![0-9:])(?:ph?(?!{_AN}))?
         |(?<![0-9.,:])[0-9]{{1,2}}[hH](?!{_AN}))
     |(?P<phone>(?<![0-9.,])(?:\+84[ .]?|0)[0-9]{{2,4}}(?:[ .][0-9]{{1,4}}){{1,4}}(?![0-9])
         |(?<![0-9.,])(?:\+84|0)[0-9]{{8,10}}(?![0-9])
@@ -119,6 +119,8 @@ _SYMBOLS = {
 _PAUSE_SIGNS = set("()[]{}\"'“”‘’«»‹›„‚,:/\\|•·●▪■◦→‣⁃") | {"->", "=>"}
 _DASHES = set("-–—‒―−")
 _WORD_CHARS = re.compile(r"[^\W\d_]+|,")
+#: A minus sign: the mathematical one before a number, or a dash before a temperature.
+_NEGATIVE = re.compile(r"\u2212[0-9]|[-–][0-9]+(?:,[0-9]+)?\s?(?:°|độ(?![^\W\d_]))")
 
 
 class Reader:
@@ -325,7 +327,7 @@ class Reader:
         return m.end()
 
     def _time(self, m: re.Match[str]) -> int:
-        t = re.match(r"([0-9]{1,2})[hH:]?([0-9]{2})?", m.group())
+        t = re.match(r"([0-9]{1,2})[hHg:]?([0-9]{2})?", m.group())
         assert t is not None
         hour, minute = int(t.group(1)), int(t.group(2) or 0)
         if hour > 24 or minute > 59:
@@ -562,6 +564,9 @@ class Reader:
         after = text[end:end + 1]
         if self.last_kind in ("num", "time", "date", "doc") and re.match(r"\s*[0-9]", text[end:end + 8]):
             self.say("đến")
+            return
+        if not before.isalnum() and re.match(_NEGATIVE, text[start:start + 24]):
+            self.say("âm", "sym")  # nhiệt độ -2°C: âm hai độ xê
             return
         glued = before.isalnum() and after.isalnum()
         if glued and not after.isupper():
