@@ -41,10 +41,11 @@ run: setup
 	@echo "Tạo tài khoản quản trị đầu tiên (ở cửa sổ khác):"
 	@echo "  BROADCASTER_DATA_DIR=$(BROADCASTER_DATA_DIR) $(BIN)/broadcaster user add admin --role admin --password-stdin"
 	@echo "Nhấn Ctrl-C để dừng cả trang quản trị và bộ phát."
-	@trap 'kill 0' INT TERM; \
+	@# Both stop on Ctrl-C; if one of them ends (a bad setting, the port taken) the other is stopped too.
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; \
 	  $(BIN)/broadcaster run & \
 	  $(BIN)/broadcaster web & \
-	  wait
+	  wait -n; rc=$$?; kill $$(jobs -p) 2>/dev/null; wait; exit $$rc
 
 test: setup
 	TZ=$${TZ:-UTC} $(BIN)/pytest -q -p no:cacheprovider

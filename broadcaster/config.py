@@ -32,6 +32,7 @@ class Config:
     station_name: str = "Đài truyền thanh xã"
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    web_workers: int = 2
     secret_key: str = ""
     tts_order: tuple[str, ...] = ("gtts", "pyttsx3")
     dialect: str = "north"
@@ -134,6 +135,8 @@ def load(environ: dict[str, str] | None = None) -> Config:
             kw[name.lower()] = v
     if (v := get("WEB_PORT")) is not None:
         kw["web_port"] = _int("WEB_PORT", v, 1, 65535)
+    if (v := get("WEB_WORKERS")) is not None:
+        kw["web_workers"] = _int("WEB_WORKERS", v, 1, 32)
     if (v := get("TTS_ORDER")) is not None:
         kw["tts_order"] = tuple(p.strip() for p in v.split(",") if p.strip())
     if (v := get("DIALECT")) is not None:
@@ -174,6 +177,7 @@ def load(environ: dict[str, str] | None = None) -> Config:
         "STATION_NAME",
         "WEB_HOST",
         "WEB_PORT",
+        "WEB_WORKERS",
         "SECRET_KEY",
         "TTS_ORDER",
         "DIALECT",

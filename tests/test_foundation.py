@@ -131,3 +131,78 @@ def test_user_add_via_stdin(env):
 def test_open_without_init_says_so(config):
     with pytest.raises(StoreError, match="broadcaster init"):
         open_store(config)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_web_port_taken_is_one_vietnamese_line(env):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        res = run_cli(env, "web", "--port", str(port))
+    assert res.returncode == 1
+    assert res.stderr.strip().count("\n") == 0
+    assert "cổng đã có chương trình khác dùng" in res.stderr
+
+
+@pytest.mark.parametrize("command", ["web", "run"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
+    """`make run` starts both services as shell background jobs, which begin with SIGINT ignored;
+    Ctrl-C (INT) and the Makefile's clean-up (TERM) must still stop them with exit code 0."""
+    import signal
+    import time
+    import urllib.request
+
+    port = _free_port()
+    assert run_cli(env, "init").returncode == 0
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "broadcaster.cli",
+            command,
+            *(["--port", str(port)] if command == "web" else []),
+        ],
+        env={**env, "BROADCASTER_WEB_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        ready = "Trang quản trị đang chạy" if command == "web" else "Bộ phát của đài đã chạy"
+        stream = proc.stdout if command == "web" else proc.stderr
+        deadline = time.monotonic() + 30
+        line = ""
+        while ready not in line and time.monotonic() < deadline and proc.poll() is None:
+            line = stream.readline()
+        assert ready in line, f"service did not start: {line!r}"
+        if command == "web":
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/dang-nhap") as resp:
+                assert resp.status == 200
+        proc.send_signal(getattr(signal, sig))
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_daemon_and_web_do_not_load_numpy_until_audio_is_made():
+    """numpy and scipy (~80 MB) load when audio is rendered, not with the packages: the station
+    daemon's memory budget (≤ 100 MB, bench/bench_playout.py) depends on it."""
+    code = (
+        "import sys, broadcaster.playout, broadcaster.audio, broadcaster.web, broadcaster.cli;"
+        "print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"

@@ -17,6 +17,7 @@ from ._control import (
     request_replan,
     request_stop,
     upcoming,
+    upcoming_select,
 )
 from ._daemon import Daemon, run_daemon
 from ._once import play_programme_once
@@ -62,6 +63,7 @@ __all__ = [
     "run_daemon",
     "sd_notify",
     "upcoming",
+    "upcoming_select",
     "validate_schedule",
     "wait_until",
     "wav_header",

@@ -11,8 +11,9 @@ import shutil
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -171,23 +172,27 @@ def request_replan(session: Session, station_id: int, by: str | None = None) -> 
     return _command(session, station_id, "replan", {}, by)
 
 
+def upcoming_select(station_id: int, n: int, now: datetime | None = None, *columns: Any) -> Select:
+    """Give back the query for the next ``n`` planned occurrences (pending, not yet past), soonest
+    first: of whole occurrences, or of ``columns`` (which must start with an Occurrence column)."""
+    now = now or utcnow()
+    return (
+        select(*(columns or (Occurrence,)))
+        .where(
+            Occurrence.station_id == station_id,
+            Occurrence.status == AirStatus.PENDING,
+            Occurrence.scheduled_at >= now - timedelta(minutes=1),
+        )
+        .order_by(Occurrence.scheduled_at, Occurrence.priority, Occurrence.id)
+        .limit(n)
+    )
+
+
 def upcoming(
     session: Session, station_id: int, n: int = 10, *, now: datetime | None = None
 ) -> list[Occurrence]:
     """Give back the next ``n`` planned occurrences (pending, not yet past), soonest first."""
-    now = now or utcnow()
-    return list(
-        session.scalars(
-            select(Occurrence)
-            .where(
-                Occurrence.station_id == station_id,
-                Occurrence.status == AirStatus.PENDING,
-                Occurrence.scheduled_at >= now - timedelta(minutes=1),
-            )
-            .order_by(Occurrence.scheduled_at, Occurrence.priority, Occurrence.id)
-            .limit(n)
-        )
-    )
+    return list(session.scalars(upcoming_select(station_id, n, now)))
 
 
 def on_air(session: Session, station_id: int) -> list[Occurrence]:

@@ -242,9 +242,13 @@ class Daemon:
         sched.add_job(self._plan_job, "interval", seconds=REPLAN_EVERY_S, id="plan", name="lập lịch")
         sched.add_job(self._recover, "interval", seconds=RECOVER_EVERY_S, id="recover", name="dọn buổi dở")
         sched.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_EVERY_S, id="heartbeat", name="nhịp")
+        return sched
+
+    def _start_watchdog(self) -> None:
+        # Added only once READY=1 has gone out: systemd must hear READY before the first WATCHDOG.
         wd = watchdog_interval()
         if wd is not None:
-            sched.add_job(
+            self.scheduler.add_job(
                 self._watchdog,
                 "interval",
                 seconds=wd,
@@ -253,7 +257,6 @@ class Daemon:
                 next_run_time=datetime.now(UTC),
                 kwargs={"every": wd},
             )
-        return sched
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -279,6 +282,7 @@ class Daemon:
             self.scheduler = self._make_scheduler()
             self.scheduler.start()
             sd_notify("READY=1\nSTATUS=Đang chạy")
+            self._start_watchdog()
             log.info("Bộ phát của đài đã chạy (PID %d).", os.getpid())
             while not self.stop_event.is_set():
                 self._loop_mono = time.monotonic()

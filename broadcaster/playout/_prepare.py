@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
+from ..audio.chimes import CHIMES
 from ..config import Config
 from ..models import (
     STATUS_LABELS,
@@ -250,7 +251,8 @@ def prepare(
         if pi.item_type == ItemType.SEGMENT:
             prepare_segment(session, config, pi.segment, item, spill, local_day=local_day, render=render)
         elif pi.item_type == ItemType.CHIME:
-            item.title = f"Nhạc hiệu «{pi.chime}»"
+            known = CHIMES.get(pi.chime or "")
+            item.title = known.label if known else f"Nhạc hiệu «{pi.chime}»"
             try:
                 path = _media.chime_path(pi.chime or "")
                 spill.keep(item, _media.load_pcm(path, config.sample_rate))

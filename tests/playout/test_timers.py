@@ -69,7 +69,10 @@ def test_each_occurrence_gets_a_timer_with_a_stable_id_in_real_wall_time(
     (gone,) = pending(store, late.id)
     with store.sessions.begin() as s:
         s.get(Schedule, late.id).enabled = False
-        s.get(Schedule, early.id).start_time = (now + timedelta(hours=2)).astimezone(config.tz).time()
+        moved_to = (now + timedelta(hours=2)).astimezone(config.tz)
+        # Date and time both: two hours later may be tomorrow in the station's zone.
+        s.get(Schedule, early.id).start_date = moved_to.date()
+        s.get(Schedule, early.id).start_time = moved_to.time()
         bump_plan(s, station.id)
 
     def moved():
