@@ -82,7 +82,9 @@ def test_plan_follows_edits_and_timezone_changes(store, config, session, station
     wait_for(lambda: _pending_at(store, station.id) == [at])
     # Moving the slot an hour later replaces the pending occurrence.
     with store.sessions.begin() as s:
-        s.get(type(sched), sched.id).start_time = (at + timedelta(hours=1)).astimezone(config.tz).time()
+        later = (at + timedelta(hours=1)).astimezone(config.tz)  # may be tomorrow in the station's zone
+        s.get(type(sched), sched.id).start_date = later.date()
+        s.get(type(sched), sched.id).start_time = later.time()
         bump_plan(s, station.id)
     wait_for(lambda: _pending_at(store, station.id) == [at + timedelta(hours=1)])
     # Changing the station's zone re-plans: the same wall time is now another instant.
