@@ -23,14 +23,21 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(data_dir: Path) -> dict[str, str]:
-    """The environment a station process gets in tests: offline voice first, null sound card."""
-    return {
+    """The environment a station process gets in tests: offline voice first, null sound card.
+
+    BROADCASTER_TIMEZONE passes through, so the suite can be run with the station in another zone
+    (for instance one where local midnight falls during the run).
+    """
+    env = {
         "BROADCASTER_DATA_DIR": str(data_dir),
         "BROADCASTER_TTS_ORDER": "pyttsx3",
         "BROADCASTER_SINK": "null",
         "PATH": os.environ.get("PATH", ""),
         "TZ": os.environ.get("TZ", "UTC"),
     }
+    if os.environ.get("BROADCASTER_TIMEZONE"):
+        env["BROADCASTER_TIMEZONE"] = os.environ["BROADCASTER_TIMEZONE"]
+    return env
 
 
 @pytest.fixture
