@@ -7,11 +7,12 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, jsonify, render_template, request
+from flask import abort, current_app, flash, g, jsonify, render_template, request
 from flask_login import UserMixin, current_user, login_required
 from sqlalchemy.orm import Session
 
 from ..config import Config
+from ..content import ContentError
 from ..models import ROLE_LABELS, Role, Station, User
 from ..store import Store
 
@@ -115,3 +116,21 @@ def error_page(code: int, title: str, message: str):
 def commit() -> None:
     """Commit the request's unit of work."""
     db().commit()
+
+
+def apply(change: Callable[[], object], done: str, catch: type[Exception] = ContentError) -> bool:
+    """Run one state change as the request's unit of work and tell the user how it went.
+
+    Commits and flashes ``done`` (when given), or rolls back and flashes the Vietnamese error of
+    the ``catch`` kind (a content rule by default). Gives back whether the change went through.
+    """
+    try:
+        change()
+        commit()
+    except catch as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return False
+    if done:
+        flash(done, "success")
+    return True

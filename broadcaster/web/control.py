@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .. import content
 from ..models import Programme, Role, Segment, SegmentStatus, Zone
-from ._core import commit, db, me, roles, station
+from ._core import apply, commit, db, me, roles, station
 
 bp = Blueprint("control", __name__, url_prefix="/dieu-khien")
 OPERATORS = (Role.ADMIN, Role.OPERATOR)
@@ -98,15 +98,11 @@ def play_now():
 def stop():
     from ..playout import PlayoutError, request_stop
 
-    try:
+    def stop_now() -> None:
         request_stop(db(), station().id, me().username, zone=_zone_arg())
         content.record(db(), user=me(), action="stop", entity="control", after={"zone_id": _zone_arg()})
-        commit()
-    except PlayoutError as exc:
-        db().rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("control.index"))
-    flash("Đã gửi lệnh dừng phát.", "success")
+
+    apply(stop_now, "Đã gửi lệnh dừng phát.", PlayoutError)
     return redirect(url_for("control.index"))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .. import content
 from ..models import KIND_LABELS, Programme, RenderJob, Role, Schedule, Segment, SegmentStatus
 from ..store import Store
-from ._core import commit, config, db, me, roles, station, store
+from ._core import apply, commit, config, db, me, roles, station, store
 
 bp = Blueprint("programmes", __name__, url_prefix="/chuong-trinh")
 EDITORS = (Role.ADMIN, Role.EDITOR)
@@ -176,17 +176,13 @@ def add_item(programme_id: int):
 @roles(*EDITORS)
 def item_action(programme_id: int, item_id: int, action: str):
     prog = _programme(programme_id)
-    try:
-        if action == "xoa":
-            content.remove_item(db(), prog, me(), item_id)
-        elif action in ("len", "xuong"):
-            content.move_item(db(), prog, me(), item_id, -1 if action == "len" else 1)
-        else:
-            abort(404)
-        commit()
-    except content.ContentError as exc:
-        db().rollback()
-        flash(str(exc), "error")
+    if action == "xoa":
+        apply(lambda: content.remove_item(db(), prog, me(), item_id), "")
+    elif action in ("len", "xuong"):
+        step = -1 if action == "len" else 1
+        apply(lambda: content.move_item(db(), prog, me(), item_id, step), "")
+    else:
+        abort(404)
     return redirect(url_for("programmes.edit", programme_id=prog.id) + "#muc")
 
 
@@ -194,15 +190,9 @@ def item_action(programme_id: int, item_id: int, action: str):
 @roles(*EDITORS)
 def delete(programme_id: int):
     prog = _programme(programme_id)
-    try:
-        content.delete_programme(db(), prog, me())
-        commit()
-        flash("Đã xoá chương trình.", "success")
+    if apply(lambda: content.delete_programme(db(), prog, me()), "Đã xoá chương trình."):
         return redirect(url_for("programmes.index"))
-    except content.ContentError as exc:
-        db().rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("programmes.edit", programme_id=programme_id))
+    return redirect(url_for("programmes.edit", programme_id=programme_id))
 
 
 def _render_in_background(st: Store, cfg, programme_id: int, job_id: int) -> None:

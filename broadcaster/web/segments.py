@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .. import content
 from ..models import AREA_LABELS, KIND_LABELS, CchcArea, Role, Segment, SegmentKind
-from ._core import commit, config, db, me, roles, station
+from ._core import apply, commit, config, db, me, roles, station
 from ._files import import_file, send_asset, send_audio
 
 bp = Blueprint("segments", __name__, url_prefix="/ban-tin")
@@ -165,13 +165,7 @@ def edit(segment_id: int):
 @roles(*WRITERS)
 def submit(segment_id: int):
     seg = _segment(segment_id)
-    try:
-        content.submit(db(), seg, me())
-        commit()
-        flash("Đã gửi tin cho lãnh đạo duyệt.", "success")
-    except content.ContentError as exc:
-        db().rollback()
-        flash(str(exc), "error")
+    apply(lambda: content.submit(db(), seg, me()), "Đã gửi tin cho lãnh đạo duyệt.")
     return redirect(url_for("segments.view", segment_id=seg.id))
 
 
@@ -181,13 +175,7 @@ def archive(segment_id: int):
     seg = _segment(segment_id)
     if not content.can_edit(current_user, seg):
         abort(403)
-    try:
-        content.archive(db(), seg, me())
-        commit()
-        flash("Đã chuyển tin vào lưu trữ.", "success")
-    except content.ContentError as exc:
-        db().rollback()
-        flash(str(exc), "error")
+    apply(lambda: content.archive(db(), seg, me()), "Đã chuyển tin vào lưu trữ.")
     return redirect(url_for("segments.view", segment_id=seg.id))
 
 
@@ -198,13 +186,11 @@ def render(segment_id: int):
     from ..audio import AudioError, render_segment
 
     seg = _segment(segment_id)
-    try:
-        render_segment(db(), content.effective_config(db(), station().id, config()), seg)
-        commit()
-        flash("Đã chuyển văn bản thành giọng nói.", "success")
-    except AudioError as exc:
-        db().rollback()
-        flash(str(exc), "error")
+    apply(
+        lambda: render_segment(db(), content.effective_config(db(), station().id, config()), seg),
+        "Đã chuyển văn bản thành giọng nói.",
+        AudioError,
+    )
     return redirect(url_for("segments.view", segment_id=seg.id))
 
 

@@ -193,3 +193,23 @@ def make_segment(store, author: str = "bientap", status: SegmentStatus = Segment
         if status == SegmentStatus.REJECTED:
             content.reject(s, seg, s.scalar(select(User).where(User.username == "lanhdao")), "Sửa lại")
         return seg.id
+
+
+def schedule_form(programme_id, **kw) -> dict:
+    """A valid schedule form (daily at 05:30 on zone 1 from 2030-01-01); ``kw`` overrides fields."""
+    form = {
+        "programme_id": str(programme_id),
+        "recurrence": "daily",
+        "start_time": "05:30",
+        "window_minutes": "30",
+        "start_date": "2030-01-01",
+        "priority": "normal",
+        "zone_ids": "1",
+        "replay_count": "1",
+        "replay_gap_s": "0",
+        "misfire_grace_s": "600",
+        "overrun": "stop",
+        "on_interrupt": "resume",
+    }
+    form.update(kw)
+    return form

@@ -22,7 +22,7 @@ from broadcaster.models import (
     SegmentStatus,
 )
 
-from .conftest import count, make_segment
+from .conftest import count, make_segment, schedule_form
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -172,31 +172,18 @@ def test_monthly_column_proposes_good_example_procedures_and_hotline(editor, sto
     assert r.status_code == 400
 
 
-def _schedule_form(pid, **kw) -> dict:
-    d = {
-        "programme_id": str(pid),
-        "recurrence": "weekly",
-        "weekdays": ["0", "2"],
-        "start_time": "05:30",
-        "window_minutes": "30",
-        "start_date": "2030-01-07",
-        "priority": "normal",
-        "zone_ids": "1",
-        "replay_count": "1",
-        "replay_gap_s": "0",
-        "misfire_grace_s": "600",
-        "overrun": "stop",
-        "on_interrupt": "resume",
-    }
-    d.update(kw)
-    return d
-
-
 def _ready_programme(editor, store, title="Bản tin sáng") -> int:
     sid = make_segment(store, title="Tin " + title, status=SegmentStatus.APPROVED)
     pid = _new_programme(editor, title)
     editor.form(f"/chuong-trinh/{pid}/muc", {"item_type": "segment", "segment_id": sid})
     return pid
+
+
+def _schedule_form(pid, **kw) -> dict:
+    """Weekly on Monday and Wednesday from 07/01/2030."""
+    return schedule_form(
+        pid, **{"recurrence": "weekly", "weekdays": ["0", "2"], "start_date": "2030-01-07", **kw}
+    )
 
 
 def test_only_approved_content_can_be_scheduled_or_aired(editor, operator, store):

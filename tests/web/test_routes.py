@@ -18,7 +18,7 @@ from broadcaster.audio import render_segment
 from broadcaster.models import ItemType, Programme, ProgrammeItem, RenderJob, Role, User
 from broadcaster.reports import ensure_ics_token
 
-from .conftest import make_segment
+from .conftest import make_segment, schedule_form
 
 A, E, P, OP = Role.ADMIN, Role.EDITOR, Role.APPROVER, Role.OPERATOR
 ALL = frozenset({A, E, P, OP})
@@ -175,23 +175,7 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
         prog.items.append(ProgrammeItem(position=1, item_type=ItemType.PAUSE, pause_ms=1000))
         s.add(prog)
         s.flush()
-        values = content.parse_schedule_form(
-            {
-                "programme_id": str(prog.id),
-                "recurrence": "daily",
-                "start_time": "05:30",
-                "window_minutes": "30",
-                "start_date": "2030-01-01",
-                "priority": "normal",
-                "zone_ids": "1",
-                "replay_count": "1",
-                "replay_gap_s": "0",
-                "misfire_grace_s": "600",
-                "overrun": "stop",
-                "on_interrupt": "resume",
-                "enabled": "1",
-            }
-        )
+        values = content.parse_schedule_form(schedule_form(prog.id, enabled="1"))
         sched = content.save_schedule(s, st, ed, values, None)
         job = RenderJob(station_id=st.id, programme_id=prog.id, total=1, done=1, status="done")
         s.add(job)

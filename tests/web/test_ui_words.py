@@ -29,7 +29,7 @@ from broadcaster.models import (
 )
 from broadcaster.web._format import by_airing, num, voice_detail
 
-from .conftest import make_segment
+from .conftest import make_segment, schedule_form
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Pictographs an office PC without an emoji font draws as empty boxes (▶ ✓ ↩ ■ ⚠ are fine).
@@ -44,8 +44,15 @@ def test_no_emoji_in_templates_or_scripts():
 
 def test_no_browser_date_widgets_nor_bare_file_inputs(editor, admin):
     """type=date/time/month follow the browser's language (mm/dd/yyyy, 06:49 PM): none are used."""
-    pages = ["/ban-tin/moi", "/ban-tin/", "/lich-phat/moi", "/nhat-ky-phat/", "/chuong-trinh/moi",
-             "/chuong-trinh/chuyen-muc-thang", "/tep-am-thanh/"]
+    pages = [
+        "/ban-tin/moi",
+        "/ban-tin/",
+        "/lich-phat/moi",
+        "/nhat-ky-phat/",
+        "/chuong-trinh/moi",
+        "/chuong-trinh/chuyen-muc-thang",
+        "/tep-am-thanh/",
+    ]
     for path in pages:
         html = editor.get(path).get_data(as_text=True)
         assert not re.search(r'type="(date|time|month|datetime-local)"', html), path
@@ -85,22 +92,8 @@ def _programme_with_segment(editor, store) -> int:
 
 
 def _form(pid, **kw) -> dict:
-    d = {
-        "programme_id": str(pid),
-        "recurrence": "daily",
-        "start_time": "05:30",
-        "window_minutes": "30",
-        "start_date": "07/01/2030",
-        "priority": "normal",
-        "zone_ids": "1",
-        "replay_count": "1",
-        "replay_gap_s": "0",
-        "misfire_grace_s": "600",
-        "overrun": "stop",
-        "on_interrupt": "resume",
-    }
-    d.update(kw)
-    return d
+    """The schedule form with the date typed the Vietnamese way."""
+    return schedule_form(pid, **{"start_date": "07/01/2030", **kw})
 
 
 def test_schedule_form_takes_vietnamese_dates_and_puts_errors_next_to_fields(editor, store):
@@ -177,8 +170,13 @@ def test_numbers_use_a_decimal_comma(editor, store):
         st = store.station(s)
         s.add(
             AudioAsset(
-                station_id=st.id, source="upload", path="x.wav", sha256="0" * 64, duration_ms=61_500,
-                loudness_lufs=-16.24, original_name="thu-am.wav",
+                station_id=st.id,
+                source="upload",
+                path="x.wav",
+                sha256="0" * 64,
+                duration_ms=61_500,
+                loudness_lufs=-16.24,
+                original_name="thu-am.wav",
             )
         )
     html = editor.get("/tep-am-thanh/").get_data(as_text=True)
@@ -216,17 +214,31 @@ def test_render_job_shows_no_english(editor, store):
 
 
 def _airing(s, st, zone, title, at, items):
-    o = Occurrence(station_id=st.id, zone_id=zone.id, scheduled_at=at, title=title, status=AirStatus.PLAYED,
-                   started_at=at)
+    o = Occurrence(
+        station_id=st.id,
+        zone_id=zone.id,
+        scheduled_at=at,
+        title=title,
+        status=AirStatus.PLAYED,
+        started_at=at,
+    )
     s.add(o)
     s.flush()
     t = at
     for pos, (item_title, kind, secs) in enumerate(items):
         s.add(
             AsRunEntry(
-                station_id=st.id, occurrence_id=o.id, position=pos, zone_id=zone.id, item_type=kind,
-                title=item_title, scheduled_at=at, started_at=t, ended_at=t + timedelta(seconds=secs),
-                duration_ms=secs * 1000, status=AirStatus.PLAYED,
+                station_id=st.id,
+                occurrence_id=o.id,
+                position=pos,
+                zone_id=zone.id,
+                item_type=kind,
+                title=item_title,
+                scheduled_at=at,
+                started_at=t,
+                ended_at=t + timedelta(seconds=secs),
+                duration_ms=secs * 1000,
+                status=AirStatus.PLAYED,
             )
         )
         t += timedelta(seconds=secs)
@@ -237,13 +249,18 @@ def test_as_run_lists_airings_newest_first_items_in_air_order(operator, store):
     with store.sessions.begin() as s:
         st = store.station(s)
         zone = s.scalar(select(Zone).where(Zone.station_id == st.id))
-        items = [("Nhạc mở đầu", ItemType.CHIME, 4), ("Tin sáng nay", ItemType.SEGMENT, 70),
-                 ("Nhạc kết thúc", ItemType.CHIME, 3)]
+        items = [
+            ("Nhạc mở đầu", ItemType.CHIME, 4),
+            ("Tin sáng nay", ItemType.SEGMENT, 70),
+            ("Nhạc kết thúc", ItemType.CHIME, 3),
+        ]
         _airing(s, st, zone, "Buổi sáng", now - timedelta(hours=3, seconds=7), items)
         _airing(s, st, zone, "Buổi trưa", now - timedelta(hours=1, seconds=7), items)
     order = ["Nhạc mở đầu", "Tin sáng nay", "Nhạc kết thúc"]
-    for path, table in (("/", r'<table class="table" id="recent">(.*?)</table>'),
-                        ("/nhat-ky-phat/", r'<table class="table">(.*?)</table>')):
+    for path, table in (
+        ("/", r'<table class="table" id="recent">(.*?)</table>'),
+        ("/nhat-ky-phat/", r'<table class="table">(.*?)</table>'),
+    ):
         html = operator.get(path).get_data(as_text=True)
         rows = re.findall(r"<tr class=\"row-[^\"]*\">(.*?)</tr>", re.search(table, html, re.S).group(1), re.S)
         titles = [next(t for t in order if t in r) for r in rows if any(t in r for t in order)]
@@ -265,7 +282,10 @@ def test_by_airing_groups_by_occurrence_in_air_order():
     ]
     out = by_airing(rows)
     assert [(r["occurrence_id"], r["title"], first) for r, first in out] == [
-        (8, "Chuông", True), (8, "Tin", False), (7, "Chuông", True), (7, "Tin", False)
+        (8, "Chuông", True),
+        (8, "Tin", False),
+        (7, "Chuông", True),
+        (7, "Tin", False),
     ]
 
 
