@@ -91,6 +91,7 @@ class Engine(ABC):
 # --------------------------------------------------------------------------- pyttsx3 (offline)
 
 DIALECT_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
+VOICE_LABELS = {"vi": "miền Bắc", "vi-vn-x-central": "miền Trung", "vi-vn-x-south": "miền Nam"}
 #: Above this many characters a job is spread over several processes (one per CPU).
 PARALLEL_CHARS = 1500
 #: One process never gets more than this: its timeout stays meaningful for any text length, and
@@ -311,8 +312,9 @@ class Pyttsx3Engine(Engine):
         vi = [v for v in info.get("voices", []) if v["id"].lower().rsplit("/", 1)[-1].startswith("vi")]
         if not vi:
             return False, "Không có giọng tiếng Việt nào được cài (cần espeak-ng)."
-        names = ", ".join(sorted(v["id"].rsplit("/", 1)[-1] for v in vi))
-        return True, f"Sẵn sàng, trình điều khiển {info.get('driver')}, giọng: {names}."
+        ids = sorted({v["id"].rsplit("/", 1)[-1] for v in vi}, key=lambda i: (i not in VOICE_LABELS, i))
+        names = ", ".join(VOICE_LABELS.get(i, i) for i in ids)
+        return True, f"Sẵn sàng, giọng {names} (qua {info.get('driver')})."
 
 
 def _fix_stream_header(data: bytes) -> bytes:

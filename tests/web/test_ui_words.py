@@ -186,8 +186,8 @@ def test_numbers_use_a_decimal_comma(editor, store):
 def test_dashboard_words_disk_and_voice(operator):
     html = operator.get("/").get_data(as_text=True)
     assert re.search(r"còn trống \d+% dung lượng ổ đĩa", html)
-    detail = "Sẵn sàng, trình điều khiển espeak, giọng: vi."
-    assert voice_detail(detail) == "Trình điều khiển espeak, giọng: vi."
+    detail = "Sẵn sàng, giọng miền Bắc, miền Nam (qua espeak)."
+    assert voice_detail(detail) == "Giọng miền Bắc, miền Nam (qua espeak)."
     assert voice_detail("Không có giọng tiếng Việt nào") == "Không có giọng tiếng Việt nào"
 
 
