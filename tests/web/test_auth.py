@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import select
 
 from broadcaster import content
 from broadcaster.models import Segment, User
+from broadcaster.store import open_store
 from broadcaster.web import create_app
 
-from .conftest import META_CSRF, count, login
+from .conftest import META_CSRF, count, login, user_id
 
 
 def test_default_hash_is_scrypt_or_pbkdf2_and_signs_in(app, store):
@@ -204,3 +206,32 @@ def test_every_page_is_vietnamese_with_csrf_meta(admin):
     html = admin.get("/").get_data(as_text=True)
     assert '<html lang="vi">' in html
     assert re.search(r'<meta name="csrf-token" content="[^"]+"', html)
+
+
+def test_account_changes_reach_signed_in_users(admin, editor, store, config):
+    """Signed-in accounts are kept a moment (no query per page): changes still reach them."""
+    assert editor.get("/ban-tin/moi").status_code == 200
+    uid = user_id(store, "bientap")
+    page = f"/quan-tri/nguoi-dung/{uid}"
+    # Through the admin page (this process): at once.
+    r = admin.form(page, {"full_name": "Biên tập", "role": "operator", "active": "1"})
+    assert r.status_code == 302
+    assert editor.get("/ban-tin/moi").status_code == 403, "an operator does not write segments"
+    r = admin.form(page, {"full_name": "Biên tập", "role": "operator"})
+    assert r.status_code == 302
+    r = editor.get("/")
+    assert r.status_code == 302 and "/dang-nhap" in r.headers["Location"], "a deactivated account is out"
+    r = admin.form(page, {"full_name": "Biên tập", "role": "editor", "active": "1"})
+    assert r.status_code == 302
+    assert editor.get("/ban-tin/moi").status_code == 200, "active again: the same sign-in serves"
+    # From another process (its own engine and sessions, like `broadcaster user`): within the TTL.
+    other = open_store(config)
+    try:
+        with other.sessions.begin() as s:
+            s.get(User, uid).active = False
+    finally:
+        other.engine.dispose()
+    deadline = time.monotonic() + 5
+    while editor.get("/").status_code != 302:
+        assert time.monotonic() < deadline, "the change made elsewhere never showed"
+        time.sleep(0.1)
