@@ -202,21 +202,28 @@ def _register_blueprints(app: Flask) -> None:
         control,
         dashboard,
         programmes,
+        reports,
         schedules,
         segments,
         uploads,
     )
 
-    for mod in (auth, dashboard, segments, approvals, programmes, schedules, asrun, uploads, control, admin):
+    for mod in (
+        auth,
+        dashboard,
+        segments,
+        approvals,
+        programmes,
+        schedules,
+        asrun,
+        uploads,
+        control,
+        admin,
+        reports,
+    ):
         app.register_blueprint(mod.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API checks the header itself, and not for bearer-token machines
-    try:
-        from . import reports
-    except ImportError:
-        reports = None
-    if reports is not None:
-        app.register_blueprint(reports.bp)
 
 
 def _register_errors(app: Flask) -> None:
@@ -286,15 +293,11 @@ def _nav() -> list[tuple[str, str, str]]:
         ("reports.logbook" if role in (Role.EDITOR, Role.OPERATOR) else "reports.index", "Báo cáo", None),
         ("admin.users", "Quản trị", (Role.ADMIN,)),
     ]
-    out = []
-    for endpoint, label, allowed in entries:
-        if allowed is not None and role not in allowed:
-            continue
-        try:
-            out.append((endpoint, label, url_for(endpoint)))
-        except Exception:  # noqa: BLE001 - the reports blueprint may be absent
-            continue
-    return out
+    return [
+        (endpoint, label, url_for(endpoint))
+        for endpoint, label, allowed in entries
+        if allowed is None or role in allowed
+    ]
 
 
 def _register_template_helpers(app: Flask) -> None:
