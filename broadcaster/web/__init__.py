@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,6 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
 from ..config import Config
@@ -74,37 +70,6 @@ def secret_key(config: Config) -> str:
     return key
 
 
-class _AccountCache:
-    """Signed-in accounts as the pages see them, kept a moment so a page load costs no query.
-
-    A change to any account through this process's sessions empties it at once; changes made by
-    another process (another web worker, ``broadcaster user``) show within :attr:`TTL_S`.
-    """
-
-    TTL_S = 2.0
-
-    def __init__(self, store: Store) -> None:
-        self._rows: dict[int, tuple[float, LoginUser | None]] = {}
-        self._lock = threading.Lock()
-        event.listen(store.sessions, "after_flush", self._after_flush)
-
-    def get(self, uid: int, load: Callable[[], User | None]) -> LoginUser | None:
-        now = time.monotonic()
-        hit = self._rows.get(uid)
-        if hit is not None and now - hit[0] < self.TTL_S:
-            return hit[1]
-        user = load()
-        row = LoginUser(user) if user is not None and user.active else None
-        with self._lock:
-            self._rows[uid] = (now, row)
-        return row
-
-    def _after_flush(self, session, _context) -> None:
-        if any(isinstance(o, User) for o in (*session.new, *session.dirty, *session.deleted)):
-            with self._lock:
-                self._rows.clear()
-
-
 def _dur(ms: Any) -> str:
     if ms is None:
         return ""
@@ -148,17 +113,23 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     login.login_message_category = "warning"
     login.session_protection = "basic"
 
-    accounts = _AccountCache(store)
-
     @login.user_loader
     def _load_user(uid: str) -> LoginUser | None:
+        # Kept with the dashboard's data (≤ 2 s, dropped when this process writes): a page load
+        # costs no query, and a change to an account reaches its pages at once or within 2 s.
         from ._core import db
+        from .dashboard import watch_writes
 
         try:
             key = int(uid)
         except ValueError:
             return None
-        return accounts.get(key, lambda: db().get(User, key))
+
+        def load() -> LoginUser | None:
+            user = db().get(User, key)
+            return LoginUser(user) if user is not None and user.active else None
+
+        return watch_writes(store.engine).get(("account", key), load)
 
     @login.unauthorized_handler
     def _unauthorized():

@@ -4,7 +4,7 @@ The dashboard is the page every officer leaves open, so it is cheap to serve:
 
 * its data (plain values from column queries, never ORM objects) is kept per station for at most
   ``DATA_TTL`` seconds, and dropped at once when this process commits a write to the database
-  (see :func:`_watch_writes`). The panels made from it hold station data only and are rendered
+  (see :func:`watch_writes`). The panels made from it hold station data only and are rendered
   once per data (:func:`panels`); the page around them is rendered for each request, with the
   signed-in user's name and CSRF token;
 * engine health may run a subprocess and probe the network (seconds): it is checked in a background
@@ -76,10 +76,10 @@ _caches_lock = threading.Lock()
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 
 
-def _watch_writes(engine: Engine) -> DataCache:
-    """Give back the engine's dashboard cache, made on first use together with listeners that
-    drop it whenever a connection of this engine commits after a write statement (pages, API,
-    background render threads: anything in this process)."""
+def watch_writes(engine: Engine) -> DataCache:
+    """Give back the engine's short-lived cache (dashboard data, signed-in accounts), made on first
+    use together with listeners that drop it whenever a connection of this engine commits after a
+    write statement (pages, API, background render threads: anything in this process)."""
     with _caches_lock:
         cache = _caches.get(engine)
         if cache is not None:
@@ -185,7 +185,7 @@ def status_data() -> dict:
     ``health`` is None while the first engine check runs.
     """
     cfg = config()
-    data = _watch_writes(store().engine).get(cfg.station_code, _compute)
+    data = watch_writes(store().engine).get(cfg.station_code, _compute)
     return {**data, "health": health_watch.get(cfg)}
 
 
@@ -197,7 +197,7 @@ _panels: dict[str, tuple[dict, Any, Markup]] = {}
 def panels() -> Markup:
     """Give back the dashboard's panels as HTML, rendered again only when their data changed."""
     cfg = config()
-    data = _watch_writes(store().engine).get(cfg.station_code, _compute)
+    data = watch_writes(store().engine).get(cfg.station_code, _compute)
     health = health_watch.get(cfg)
     last = _panels.get(cfg.station_code)
     if last is not None and last[0] is data and last[1] is health:

@@ -124,7 +124,7 @@ def test_a_write_in_this_process_shows_at_once(clock, operator, store):
 
 def test_a_rolled_back_write_does_not_matter_and_reads_keep_the_cache(clock, operator, store):
     operator.get("/")
-    cache = dashboard._watch_writes(store.engine)
+    cache = dashboard.watch_writes(store.engine)
     kept = dict(cache._entries)
     assert kept
     with store.sessions() as s:
