@@ -52,7 +52,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(obj: Any, exclude: tuple[str, ...] = ("password_hash",)) -> dict[str, Any]:
+def snapshot(obj: Any, exclude: tuple[str, ...] = ("password_hash", "ics_token")) -> dict[str, Any]:
     """Give back the record's columns as JSON-ready values (secrets left out)."""
     return {
         c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in exclude

@@ -375,7 +375,11 @@ def save_monthly(
         raise ContentError("Hãy chọn tháng.", "month")
     station_id = station if isinstance(station, int) else station.id
     seg_ids = [it.get("segment_id") for it in items if it.get("type") == "segment"]
-    kinds = {session.get(Segment, int(i)).kind for i in seg_ids if i and session.get(Segment, int(i))}
+    try:
+        found = [session.get(Segment, int(i)) for i in seg_ids if i]
+    except (TypeError, ValueError):
+        raise ContentError("Danh sách mục có tin không hợp lệ.", "items") from None
+    kinds = {seg.kind for seg in found if seg is not None}
     if SegmentKind.GOOD_EXAMPLE not in kinds:
         raise ContentError(
             "Chuyên mục tháng cần ít nhất một tin «Nêu gương người tốt, việc tốt» đã duyệt.", "items"

@@ -71,7 +71,7 @@ def search_segments(
         stmt = stmt.where(Segment.author_id == author_id)
     if month:
         lo, hi = month_range_utc(month, tz or ZoneInfo("Asia/Ho_Chi_Minh"))
-        stmt = stmt.where(Segment.created_at >= lo, Segment.created_at < hi)
+        stmt = stmt.where(Segment.updated_at >= lo, Segment.updated_at < hi)
     return list(session.scalars(stmt.order_by(Segment.updated_at.desc(), Segment.id.desc()).limit(limit)))
 
 

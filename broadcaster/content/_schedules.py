@@ -269,14 +269,11 @@ def set_schedule_enabled(session: Session, schedule: Schedule, user: User | None
     """Turn a schedule on or off (kept, since its past airings refer to it), conflicts checked when on."""
     from ..playout import bump_plan, find_conflicts
 
-    if enabled and not schedule.enabled:
-        schedule.enabled = True
+    if enabled and not schedule.enabled:  # conflicts are with the other enabled schedules
         conflicts = find_conflicts(session, schedule)
         problems = programme_problems(schedule.programme)
         if conflicts or problems:
-            schedule.enabled = False
             raise ScheduleError(problems, conflicts)
-        schedule.enabled = False
     before = snapshot(schedule)
     schedule.enabled = enabled
     session.flush()
