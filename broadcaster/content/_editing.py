@@ -57,8 +57,14 @@ class SegmentFields:
 
     @classmethod
     def from_mapping(cls, data: Any) -> SegmentFields:
-        """Give back the fields read from a form or a JSON object."""
-        get = data.get
+        """Give back the fields read from a form or a JSON object (text fields must be text)."""
+
+        def get(name: str) -> Any:
+            value = data.get(name)
+            if value is not None and not isinstance(value, str) and name != "chime_before":
+                raise ContentError(f"Trường «{name}» phải là chuỗi chữ.", name)
+            return value
+
         return cls(
             title=(get("title") or "").strip(),
             body=(get("body") or "").replace("\r\n", "\n").strip(),

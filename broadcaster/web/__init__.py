@@ -31,8 +31,9 @@ from ..models import (
     User,
 )
 from ..store import Store, ensure_station, open_store
-from ._core import LoginUser, error_page, local
+from ._core import LoginUser, db, error_page, local
 from ._format import FILTERS
+from .dashboard import watch_writes
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 csrf = CSRFProtect()
@@ -113,13 +114,13 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     login.login_message_category = "warning"
     login.session_protection = "basic"
 
+    # Signed-in accounts are kept with the dashboard's data (≤ 2 s, dropped when this process
+    # writes): a page load costs no query, and a change to an account reaches its pages at once
+    # (this process) or within 2 s (another one).
+    accounts = watch_writes(store.engine)
+
     @login.user_loader
     def _load_user(uid: str) -> LoginUser | None:
-        # Kept with the dashboard's data (≤ 2 s, dropped when this process writes): a page load
-        # costs no query, and a change to an account reaches its pages at once or within 2 s.
-        from ._core import db
-        from .dashboard import watch_writes
-
         try:
             key = int(uid)
         except ValueError:
@@ -129,7 +130,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
             user = db().get(User, key)
             return LoginUser(user) if user is not None and user.active else None
 
-        return watch_writes(store.engine).get(("account", key), load)
+        return accounts.get(("account", key), load)
 
     @login.unauthorized_handler
     def _unauthorized():

@@ -19,7 +19,9 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("dashboard.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # A backslash is a slash to browsers: "/\\host" would leave the site.
+    bad = "\\" in target or parts.scheme or parts.netloc
+    if bad or not target.startswith("/") or target.startswith("//"):
         return url_for("dashboard.index")
     return target
 

@@ -235,3 +235,21 @@ def test_account_changes_reach_signed_in_users(admin, editor, store, config):
     while editor.get("/").status_code != 302:
         assert time.monotonic() < deadline, "the change made elsewhere never showed"
         time.sleep(0.1)
+
+
+def test_a_signed_in_officer_is_never_sent_off_site(editor):
+    for target in ("/\\evil.example", "//evil.example", "https://evil.example/", "/\\/evil.example"):
+        r = editor.get("/dang-nhap", query_string={"next": target})
+        assert r.status_code == 302 and r.headers["Location"] == "/", target
+    r = editor.get("/dang-nhap", query_string={"next": "/ban-tin/"})
+    assert r.headers["Location"] == "/ban-tin/"
+
+
+def test_api_refuses_non_text_fields_with_a_400_naming_the_field(editor, store):
+    before = count(store, Segment)
+    for field, value in (("title", 5), ("kind", ["cchc_news"]), ("valid_from", {"d": 1})):
+        body = {"title": "Tin", "body": "Nội dung.", "kind": "cchc_news", field: value}
+        r = editor.api("POST", "/api/v1/segments", json=body)
+        assert r.status_code == 400, (field, r.status_code)
+        assert r.get_json()["truong"] == field and "chuỗi" in r.get_json()["loi"]
+    assert count(store, Segment) == before
