@@ -153,16 +153,16 @@ def _write_mp3(spool: _dsp.Spool, gain: float, ceiling_db: float, rate: int, pat
             proc.kill()
             proc.wait()
             code = -1
+        except BaseException:  # no encoder left writing a half file behind
+            proc.kill()
+            proc.wait()
+            raise
         if code != 0:
             err.seek(0)
             raise AudioError(f"Lỗi khi mã hóa MP3: {_tools.last_line(err.read())}")
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
     # The encoder moves peaks a little: what will really air is measured on the MP3 itself.
     loud = _tools.measure(path)
-    return _dsp.Output(got.frames, loud.integrated, loud.peak), digest.hexdigest()
+    return _dsp.Output(got.frames, loud.integrated, loud.peak), _tools.sha256_file(path)
 
 
 def finish(spool: _dsp.Spool, config: Config, out: Path) -> Finished:

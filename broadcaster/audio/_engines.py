@@ -326,16 +326,6 @@ def _fix_stream_header(data: bytes) -> bytes:
     return data[:4] + riff + data[8:40] + size + data[44:]
 
 
-def _silence(ms: int, rate: int) -> bytes:
-    from ._pcm import silence
-
-    return silence(ms, rate)
-
-
-def _trim(pcm: bytes, rate: int) -> bytes:
-    from ._pcm import trim
-
-    return trim(pcm, rate)
 
 
 # --------------------------------------------------------------------------- gTTS (online)

@@ -127,24 +127,3 @@ def peak_dbfs(pcm: bytes) -> float:
         return float("-inf")
     peak = audioop.max(pcm, WIDTH)
     return 20 * math.log10(peak / 32768) if peak else float("-inf")
-
-
-def gated_level_db(pcm: bytes, rate: int) -> float:
-    """Return the gated mean power of 400 ms blocks in dBFS (-inf for silence).
-
-    An unweighted stand-in for BS.1770 loudness (absolute gate at -70, relative gate 10 dB under
-    the mean), computed with audioop at C speed: for one voice the difference between the two is
-    nearly constant, which lets :func:`._assemble.finish` reuse a gain it found before.
-    """
-    block = max(1, int(rate * 0.4)) * WIDTH
-    powers = []
-    for i in range(0, max(len(pcm) - block, 0) + 1, block):
-        rms = audioop.rms(pcm[i:i + block], WIDTH)
-        if rms:
-            powers.append((rms / 32768) ** 2)
-    powers = [p for p in powers if 10 * math.log10(p) > -70]
-    if not powers:
-        return float("-inf")
-    gate = sum(powers) / len(powers) / 10
-    kept = [p for p in powers if p > gate] or powers
-    return 10 * math.log10(sum(kept) / len(kept))

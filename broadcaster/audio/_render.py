@@ -95,13 +95,6 @@ def _cached(config: Config, key: str) -> Rendered | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _check_choice(dialect: str, speed: int) -> None:
     if dialect not in DIALECTS:

@@ -6,6 +6,7 @@ failure always becomes an :class:`AudioError` naming the reason, never a stack t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -116,30 +117,6 @@ def parse_ebur128(stderr: bytes) -> Loudness:
     return Loudness(integrated=num(i[-1]), peak=num(p[-1]) if p else float("nan"))
 
 
-_SUMMARY_RE = re.compile(rb"\[Parsed_ebur128_(\d+) @ [^\]]*\] Summary:\s*\n\s*\n\s*Integrated loudness:\s*\n"
-                         rb"\s*I:\s*(-?[\d.]+|-inf)\s*LUFS")
-
-
-def parse_ebur128_all(stderr: bytes) -> list[float]:
-    """Return the integrated loudness of every ebur128 filter of a graph, in graph order."""
-    # ffmpeg configures a complex graph twice; the first, empty instances print summaries too.
-    last: dict[int, float] = {}
-    for k, v in _SUMMARY_RE.findall(stderr):
-        last[int(k)] = float("-inf") if v == b"-inf" else float(v)
-    return [last[k] for k in sorted(last)]
-
-
-_ASTATS_PEAK_RE = re.compile(rb"Peak level dB:\s*(-?[\d.]+|-inf)")
-
-
-def parse_astats_peak(stderr: bytes) -> float:
-    """Return the overall peak level (dBFS) that ffmpeg's ``astats`` filter printed last."""
-    found = _ASTATS_PEAK_RE.findall(stderr)
-    if not found:
-        raise AudioError("Không đo được đỉnh âm thanh (ffmpeg astats không có kết quả).")
-    return float("-inf") if found[-1] == b"-inf" else float(found[-1])
-
-
 def ebur128_filter(true_peak: bool = True) -> str:
     """Return the ffmpeg filter that measures loudness (per-frame log hidden, summary kept)."""
     return f"ebur128=framelog=verbose:peak={'true' if true_peak else 'sample'}"
@@ -190,3 +167,12 @@ def decode_bytes(
         args += ["-af", f"atempo={tempo:.3f}"]
     args += ["-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"]
     return run(args, input=data, timeout=timeout, what="giải mã âm thanh").stdout
+
+
+def sha256_file(path: Path) -> str:
+    """Return the file's sha256 (hex), read a megabyte at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

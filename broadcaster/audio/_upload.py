@@ -41,13 +41,6 @@ def load_pcm(path: Path | str, sample_rate: int = 44100) -> bytes:
     return pcm
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def import_upload(
     session: Session, config: Config, station_id: int | None, src_path: Path | str, original_name: str
@@ -99,7 +92,7 @@ def import_upload(
     if existing is not None:
         return existing
     asset = AudioAsset(
-        station_id=station_id, path=rel, sha256=_sha256_file(out), duration_ms=done.duration_ms,
+        station_id=station_id, path=rel, sha256=_tools.sha256_file(out), duration_ms=done.duration_ms,
         loudness_lufs=done.loudness_lufs, true_peak_dbtp=done.true_peak_dbtp, sample_rate=done.sample_rate,
         source="upload", original_name=name[:300],
     )

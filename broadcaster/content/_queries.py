@@ -245,7 +245,7 @@ def upcoming_rows(
     from ..playout import upcoming_select
 
     query = upcoming_select(
-        station_id, n, now, Occurrence.title, Occurrence.scheduled_at, Zone.name, Occurrence.priority
+        station_id, n, Occurrence.title, Occurrence.scheduled_at, Zone.name, Occurrence.priority, now=now
     ).outerjoin(Zone, Zone.id == Occurrence.zone_id)
     return [
         {"title": title, "scheduled_at": at, "zone_name": zone, "priority": priority}

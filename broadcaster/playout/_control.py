@@ -172,7 +172,7 @@ def request_replan(session: Session, station_id: int, by: str | None = None) -> 
     return _command(session, station_id, "replan", {}, by)
 
 
-def upcoming_select(station_id: int, n: int, now: datetime | None = None, *columns: Any) -> Select:
+def upcoming_select(station_id: int, n: int, *columns: Any, now: datetime | None = None) -> Select:
     """Give back the query for the next ``n`` planned occurrences (pending, not yet past), soonest
     first: of whole occurrences, or of ``columns`` (which must start with an Occurrence column)."""
     now = now or utcnow()
@@ -192,7 +192,7 @@ def upcoming(
     session: Session, station_id: int, n: int = 10, *, now: datetime | None = None
 ) -> list[Occurrence]:
     """Give back the next ``n`` planned occurrences (pending, not yet past), soonest first."""
-    return list(session.scalars(upcoming_select(station_id, n, now)))
+    return list(session.scalars(upcoming_select(station_id, n, now=now)))
 
 
 def on_air(session: Session, station_id: int) -> list[Occurrence]:
