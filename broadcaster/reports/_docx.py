@@ -12,6 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from ._fmt import vn_num
 from ._layout import MOTTO_1, MOTTO_2, Letterhead
 
 FONT = "Times New Roman"
@@ -166,8 +167,6 @@ def auto_widths(headers: Sequence[str], rows: Sequence[Sequence[object]], total_
 
 def vn(value: object) -> str:
     """Give back a cell's text as the table shows it (numbers the Vietnamese way)."""
-    from ._fmt import vn_num
-
     return vn_num(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
 
