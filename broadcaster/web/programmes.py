@@ -218,16 +218,30 @@ def _render_in_background(st: Store, cfg, programme_id: int, job_id: int) -> Non
 @bp.route("/<int:programme_id>/doc", methods=["POST"])
 @roles(*EDITORS, Role.APPROVER)
 def render(programme_id: int):
+    from ..db import utcnow
+
     prog = _programme(programme_id)
-    job = RenderJob(station_id=station().id, programme_id=prog.id, total=0, done=0, status="running")
-    db().add(job)
-    commit()
-    threading.Thread(
-        target=_render_in_background,
-        args=(store(), config(), prog.id, job.id),
-        name=f"render-{job.id}",
-        daemon=True,
-    ).start()
+    # A second click (or a second officer) follows the render already under way.
+    job = db().scalar(
+        select(RenderJob)
+        .where(
+            RenderJob.programme_id == prog.id,
+            RenderJob.status == "running",
+            RenderJob.updated_at > utcnow() - STALE_JOB,
+        )
+        .order_by(RenderJob.id.desc())
+        .limit(1)
+    )
+    if job is None:
+        job = RenderJob(station_id=station().id, programme_id=prog.id, total=0, done=0, status="running")
+        db().add(job)
+        commit()
+        threading.Thread(
+            target=_render_in_background,
+            args=(store(), config(), prog.id, job.id),
+            name=f"render-{job.id}",
+            daemon=True,
+        ).start()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"job": job.id, "url": url_for("programmes.job", job_id=job.id)}), 202
     return redirect(url_for("programmes.edit", programme_id=prog.id, job=job.id))
@@ -258,7 +272,7 @@ def job(job_id: int):
     return jsonify(
         {
             "trang_thai": job.status,
-            "nhan": labels.get(job.status, "Đang chuyển giọng nói…" if job.status == "running" else "Có lỗi"),
+            "nhan": labels.get(job.status, "Có lỗi"),
             "xong": job.done,
             "tong": job.total,
             "phan_tram": pct,

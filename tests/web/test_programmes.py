@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from broadcaster.audio import asset_file
+from broadcaster.db import utcnow
 from broadcaster.models import (
     AuditLog,
     ControlCommand,
@@ -130,6 +131,26 @@ def test_render_job_progress_reaches_100_and_assets_exist(editor, store, config)
             if s.get(RenderJob, jid).status != "running":
                 break
         time.sleep(0.05)
+
+
+def test_a_second_render_click_follows_the_job_under_way(editor, store):
+    pid = _new_programme(editor)
+    with store.sessions.begin() as s:
+        st = s.get(Programme, pid).station_id
+        busy = RenderJob(station_id=st, programme_id=pid, total=3, done=1, status="running")
+        s.add(busy)
+    with store.sessions() as s:
+        busy_id = s.scalar(select(RenderJob.id).where(RenderJob.programme_id == pid))
+    headers = {"Accept": "application/json", "X-CSRFToken": editor.csrf_token}
+    r = editor.post(f"/chuong-trinh/{pid}/doc", headers=headers)
+    assert r.status_code == 202 and r.get_json()["job"] == busy_id
+    assert count(store, RenderJob, RenderJob.programme_id == pid) == 1
+    # A job left behind by a restart (no progress for long) does not hold a new render back.
+    with store.sessions.begin() as s:
+        s.get(RenderJob, busy_id).updated_at = utcnow() - timedelta(hours=1)
+    r = editor.post(f"/chuong-trinh/{pid}/doc", headers=headers)
+    assert r.status_code == 202 and r.get_json()["job"] != busy_id
+    assert count(store, RenderJob, RenderJob.programme_id == pid) == 2
 
 
 def test_render_job_of_another_station_or_unknown_is_404(editor):
@@ -309,7 +330,6 @@ def test_schedule_edit_and_toggle_are_audited(editor, store):
 
 
 def test_a_render_job_left_behind_by_a_restart_is_reported_failed(editor, store):
-    from broadcaster.db import utcnow
 
     with store.sessions.begin() as s:
         job = RenderJob(
