@@ -273,7 +273,7 @@ class Pyttsx3Engine(Engine):
                 pool.shutdown(wait=True, cancel_futures=True)
 
         del first
-        return Speech(clips=clips(), rate=rate, voice=voice, joined=True)
+        return Speech(clips=_PooledClips(clips(), pool), rate=rate, voice=voice, joined=True)
 
     # pyttsx3's public API in the worker (SAPI5, or no espeak-ng program)
     def _api_job(self, texts: list[str], voice: str, speed: int) -> tuple[list[bytes], int, str]:
@@ -315,6 +315,21 @@ class Pyttsx3Engine(Engine):
         ids = sorted({v["id"].rsplit("/", 1)[-1] for v in vi}, key=lambda i: (i not in VOICE_LABELS, i))
         names = ", ".join(VOICE_LABELS.get(i, i) for i in ids)
         return True, f"Sẵn sàng, giọng {names} (qua {info.get('driver')})."
+
+
+class _PooledClips:
+    """Clips made by a thread pool. Closing stops the pool even before the first clip was read
+    (a generator closed before it started never runs its ``finally``)."""
+
+    def __init__(self, clips, pool: ThreadPoolExecutor) -> None:
+        self._clips, self._pool = clips, pool
+
+    def __iter__(self):
+        return self._clips
+
+    def close(self) -> None:
+        self._clips.close()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _fix_stream_header(data: bytes) -> bytes:
