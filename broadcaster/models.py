@@ -140,6 +140,17 @@ class Recurrence(enum.StrEnum):
     MONTHLY_NTH = "monthly_nth"
 
 
+RECURRENCE_LABELS = {
+    Recurrence.ONCE: "Một lần",
+    Recurrence.DAILY: "Hằng ngày",
+    Recurrence.WEEKLY: "Hằng tuần",
+    Recurrence.MONTHLY_DAY: "Một ngày cố định trong tháng",
+    Recurrence.MONTHLY_NTH: "Thứ … của tuần thứ … trong tháng",
+}
+#: Monday first, as Python's weekday() counts.
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
 class ItemType(enum.StrEnum):
     SEGMENT = "segment"
     CHIME = "chime"

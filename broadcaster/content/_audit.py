@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from ..models import AuditLog, User
+from ..models import RECURRENCE_LABELS, WEEKDAY_NAMES, AuditLog, User
 
 #: How the audit page names what was done and to what (the log keeps the short English codes).
 ACTION_LABELS = {
@@ -157,16 +157,8 @@ FIELD_LABELS = {
 HIDDEN_FIELDS = frozenset(
     {"id", "uid", "station_id", "created_at", "updated_at", "token_hash", "password_hash"}
 )
-_RECURRENCE_LABELS = {
-    "once": "Một lần",
-    "daily": "Hằng ngày",
-    "weekly": "Hằng tuần",
-    "monthly_day": "Một ngày cố định trong tháng",
-    "monthly_nth": "Thứ … của tuần thứ … trong tháng",
-}
 _OVERRUN_LABELS = {"stop": "Dừng", "fade": "Giảm dần âm lượng rồi dừng", "allow": "Cho phát hết"}
 _INTERRUPT_LABELS = {"resume": "Phát lại mục bị ngắt", "log": "Chỉ ghi nhật ký"}
-_WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 _ITEM_LABELS = {"segment": "bản tin", "chime": "nhạc hiệu", "pause": "khoảng lặng"}
 
 
@@ -180,7 +172,7 @@ def _value_maps() -> dict[str, dict]:
         "status": STATUS_LABELS,
         "priority": PRIORITY_LABELS,
         "role": ROLE_LABELS,
-        "recurrence": _RECURRENCE_LABELS,
+        "recurrence": RECURRENCE_LABELS,
         "overrun": _OVERRUN_LABELS,
         "on_interrupt": _INTERRUPT_LABELS,
         "dialect": DIALECT_LABELS,
@@ -208,7 +200,7 @@ def _show_value(key: str, value: Any, tz: Any, maps: dict[str, dict]) -> str:
         return str(labels.get(value, value))
     if key == "weekdays" or key == "nth_weekday":
         days = value if isinstance(value, list) else [value]
-        return ", ".join(_WEEKDAYS[d] if isinstance(d, int) and 0 <= d <= 6 else str(d) for d in days)
+        return ", ".join(WEEKDAY_NAMES[d] if isinstance(d, int) and 0 <= d <= 6 else str(d) for d in days)
     if key == "nth" and value == -1:
         return "cuối tháng"
     if key == "items" and isinstance(value, list):

@@ -18,9 +18,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..models import WEEKDAY_NAMES
+
 ONCE, DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_NTH = "once", "daily", "weekly", "monthly_day", "monthly_nth"
 RECURRENCES = (ONCE, DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_NTH)
-WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 MAX_REPLAYS = 20
 
 

@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import utcnow
-from ..models import AIR_STATUS_LABELS, AirStatus, ItemType, Occurrence, Station, Zone
+from ..models import AIR_STATUS_LABELS, WEEKDAY_NAMES, AirStatus, ItemType, Occurrence, Station, Zone
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
 from ._fmt import duration, local
 from ._layout import LOGBOOK_TITLE, Letterhead
 from ._period import Period
 
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 NOBODY = "—"
 HEADERS = [
     "STT",
@@ -106,7 +105,7 @@ def compute_logbook(
         lines.append(
             LogLine(
                 day=at.strftime("%d/%m/%Y"),
-                weekday=WEEKDAYS[at.weekday()],
+                weekday=WEEKDAY_NAMES[at.weekday()],
                 scheduled=at.strftime("%H:%M"),
                 started=local(started, tz, "%H:%M:%S") if started else NOBODY,
                 programme=o.title or (o.programme.title if o.programme else ""),

@@ -10,19 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import content
-from ..models import PRIORITY_LABELS, Programme, Role, Schedule, Zone
+from ..models import PRIORITY_LABELS, RECURRENCE_LABELS, WEEKDAY_NAMES, Programme, Role, Schedule, Zone
 from ._core import commit, config, db, me, roles, station
 
 bp = Blueprint("schedules", __name__, url_prefix="/lich-phat")
 EDITORS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-RECURRENCE_LABELS = {
-    "once": "Một lần",
-    "daily": "Hằng ngày",
-    "weekly": "Hằng tuần",
-    "monthly_day": "Một ngày cố định trong tháng",
-    "monthly_nth": "Thứ … của tuần thứ … trong tháng",
-}
 
 #: Form field → (id of its input, its label): where an error is shown and what the summary links to.
 FIELD_TARGETS = {
@@ -130,7 +122,7 @@ def index():
         weeks=weeks,
         first=first,
         last=last,
-        weekdays=WEEKDAYS,
+        weekdays=WEEKDAY_NAMES,
         prev_day=prev_day,
         next_day=next_day,
         today=datetime.now(tz).date(),
@@ -177,7 +169,7 @@ def _form(
         warning=warning,
         programmes=progs,
         zones=zones,
-        weekdays=WEEKDAYS,
+        weekdays=WEEKDAY_NAMES,
         recurrences=RECURRENCE_LABELS,
         priorities=PRIORITY_LABELS,
     ), status
