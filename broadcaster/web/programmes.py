@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .. import content
 from ..models import KIND_LABELS, Programme, RenderJob, Role, Schedule, Segment, SegmentStatus
 from ..store import Store
-from ._core import apply, commit, config, db, me, roles, station, store
+from ._core import apply, commit, config, db, has_role, me, roles, station, store
 
 bp = Blueprint("programmes", __name__, url_prefix="/chuong-trinh")
 EDITORS = (Role.ADMIN, Role.EDITOR)
@@ -128,7 +128,7 @@ def _edit_page(prog: Programme, errors: dict | None = None, status: int = 200):
 def edit(programme_id: int):
     prog = _programme(programme_id)
     if request.method == "POST":
-        if current_role() not in EDITORS:
+        if not has_role(*EDITORS):
             abort(403)
         f = request.form
         try:
@@ -142,12 +142,6 @@ def edit(programme_id: int):
             db().rollback()
             return _edit_page(_programme(programme_id), {exc.field or "_": str(exc)}, 400)
     return _edit_page(prog)
-
-
-def current_role() -> Role:
-    from flask_login import current_user
-
-    return current_user.role
 
 
 @bp.route("/<int:programme_id>/muc", methods=["POST"])
