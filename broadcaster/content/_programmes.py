@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -291,16 +290,12 @@ def programme_problems(programme: Programme) -> list[str]:
 # --------------------------------------------------------------------------- monthly CCHC column
 
 
-def _month_bounds(month: str) -> tuple[date, date]:
-    y, m = (int(p) for p in month.split("-"))
-    first = date(y, m, 1)
-    nxt = date(y + (m == 12), m % 12 + 1, 1)
-    return first, date.fromordinal(nxt.toordinal() - 1)
-
-
 def approved_for_month(session: Session, station_id: int, month: str) -> list[Segment]:
     """Give back approved segments valid at some point of the month, newest first."""
-    first, last = _month_bounds(_check_month(month) or "")
+    from ..reports._period import parse_period
+
+    period = parse_period(_check_month(month) or "")
+    first, last = period.first, period.last
     q = (
         select(Segment)
         .where(Segment.station_id == station_id, Segment.status == SegmentStatus.APPROVED)

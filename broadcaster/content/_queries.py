@@ -25,6 +25,7 @@ from ..models import (
     SegmentStatus,
     Zone,
 )
+from ._dates import to_month
 from ._errors import ContentError
 
 PAGE = 50
@@ -76,17 +77,15 @@ def search_segments(
 
 
 def month_range_utc(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Give back the UTC bounds of a local month "YYYY-MM"."""
+    """Give back the UTC bounds of a local month typed "mm/yyyy" or "yyyy-mm"."""
+    from ..reports._period import parse_period
+
     try:
-        y, m = (int(p) for p in month.split("-"))
-        first = date(y, m, 1)
-    except ValueError:
-        raise ContentError("Tháng phải có dạng NNNN-TT.", "month") from None
-    nxt = date(y + (m == 12), m % 12 + 1, 1)
-    return (
-        datetime.combine(first, time(0), tz).astimezone(ZoneInfo("UTC")),
-        datetime.combine(nxt, time(0), tz).astimezone(ZoneInfo("UTC")),
-    )
+        iso = to_month(month)
+    except ValueError as exc:
+        raise ContentError(str(exc), "month") from None
+    period = parse_period(iso or "", tz.key)
+    return period.start_utc, period.end_utc
 
 
 @dataclass

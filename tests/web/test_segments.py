@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -81,6 +82,20 @@ def test_search_and_filters(editor, store):
     assert titles("?thang=2001-01") == set()
     r = editor.get("/ban-tin/?thang=tháng-sai")
     assert r.status_code == 400
+
+
+def test_month_filter_follows_the_last_change_the_list_shows(editor, app, store):
+    sid = make_segment(store, title="Viết tháng trước, sửa tháng này")
+    with store.sessions.begin() as s:
+        s.get(Segment, sid).created_at = datetime(2001, 1, 15, tzinfo=UTC)  # written long ago
+    month = _this_month()
+    html = editor.get("/ban-tin/?thang=" + month).get_data(as_text=True)
+    assert "Viết tháng trước, sửa tháng này" in html
+    assert "Viết tháng trước" not in editor.get("/ban-tin/?thang=2001-01").get_data(as_text=True)
+    # The API takes the month the way an officer types it, as the page does.
+    y, m = month.split("-")
+    data = editor.api("GET", f"/api/v1/segments?month={m}/{y}").get_json()
+    assert sid in [x["id"] for x in data["ban_tin"]]
 
 
 def _this_month() -> str:
