@@ -132,7 +132,7 @@ def _render_file(args: argparse.Namespace, ctx) -> int:
     logger.addHandler(notes)
     try:
         r = render_text(text, config, engine=args.engine, dialect=args.dialect, speed=args.speed,
-                        chime=args.chime, lexicon=lexicon)
+                        chime=args.chime, lexicon=lexicon, force=args.force)
     except AudioError as exc:
         print(f"broadcaster: {exc}", file=sys.stderr)
         return 1

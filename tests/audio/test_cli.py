@@ -119,6 +119,24 @@ def test_render_writes_broadcast_ready_audio_then_hits_the_cache(env, tmp_path, 
     assert again.returncode == 0 and "(lấy từ bộ nhớ đệm)" in again.stdout
 
 
+@pytest.mark.slow
+def test_render_force_speaks_again_instead_of_returning_the_cached_file(env, tmp_path) -> None:
+    src = tmp_path / "tin.txt"
+    src.write_text("Thông báo lịch tiếp công dân sáng thứ Hai.", "utf-8")
+    out = tmp_path / "tin.wav"
+    first = cli(env, "render", str(src), "-o", str(out), "--engine", "pyttsx3")
+    assert first.returncode == 0, first.stderr
+    cached = next(Path(env["BROADCASTER_DATA_DIR"]).rglob("tts/*/*.wav"))
+    before = cached.stat().st_ino
+    forced = cli(env, "render", str(src), "-o", str(out), "--engine", "pyttsx3", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "bộ nhớ đệm" not in forced.stdout
+    # A new file replaced the cache entry (written aside, then renamed over it): it was made again.
+    assert cached.stat().st_ino != before
+    again = cli(env, "render", str(src), "-o", str(out), "--engine", "pyttsx3")
+    assert "(lấy từ bộ nhớ đệm)" in again.stdout
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
