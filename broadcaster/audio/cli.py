@@ -87,7 +87,7 @@ class _EngineNotes(logging.Handler):
 
 
 def _cmd_normalize(args: argparse.Namespace, ctx) -> int:
-    from .normalize import NormalizeError, normalize
+    from .normalize import NormalizeError, assess, describe, normalize
 
     try:
         text = _read_text("-")
@@ -100,6 +100,13 @@ def _cmd_normalize(args: argparse.Namespace, ctx) -> int:
     except NormalizeError as exc:
         print(f"broadcaster: {exc}", file=sys.stderr)
         return 1
+    # Standard output stays the spoken text; damaged places go to the officer on stderr.
+    found = assess(text, lexicon)
+    if not found.ok:
+        print(f"broadcaster: cảnh báo: {len(found.spans)} chỗ nghi văn bản bị hỏng, "
+              "hãy sửa trước khi phát:", file=sys.stderr)
+        for line in describe(text, found):
+            print(f"  {line}", file=sys.stderr)
     return 0
 
 

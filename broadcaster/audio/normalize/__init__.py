@@ -49,10 +49,11 @@ Choices made where announcers differ (keep them consistent when extending):
   pasted from PDF files). A line that ends a heading or a list item ends a sentence.
 """
 
+from ._assess import Assessment, Suspicion, assess, describe, line_col
 from ._core import normalize
 from ._errors import MAX_CHARS, NormalizeError
 from ._letters import LETTER_NAMES, is_vietnamese_syllable, spell
-from ._lexicon import default_lexicon, url_words
+from ._lexicon import default_lexicon, latin_words, url_words
 from ._numbers import (
     read_decimal,
     read_digits,
@@ -64,11 +65,17 @@ from ._numbers import (
 from ._web import read_url
 
 __all__ = [
+    "Assessment",
     "LETTER_NAMES",
     "MAX_CHARS",
     "NormalizeError",
+    "Suspicion",
+    "assess",
     "default_lexicon",
+    "describe",
     "is_vietnamese_syllable",
+    "latin_words",
+    "line_col",
     "normalize",
     "read_decimal",
     "read_digits",

@@ -22,22 +22,6 @@ _NEWLINES = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _KEEP_SYMBOLS = {"°", "№", "℃"}
 _APOSTROPHES = {"\u2019": "'", "\u02bc": "'", "\u2018": "'"}
 
-# A PDF exported from a TCVN3/VNI-era font sometimes loses "ì" and "ò", leaving a space: "T nh
-# h nh" (tình hình), "các ph ng" (phòng), "sự hài l ng" (lòng). Neither "nh" nor "ng" is ever a
-# word, and "ình"/"òng" are the only rhymes they make with a lost vowel ("ìng"/"ònh" are not
-# Vietnamese), so an onset standing alone before a lone "nh" or "ng" is joined back.
-_LOST_I_O = re.compile(
-    r"(?<![^\W\d_])(?P<on>ch|kh|ph|th|tr|nh|ng|[bdđghklmnrstvx])[ \t]+(?P<rhyme>nh|ng)(?![^\W\d_])",
-    re.IGNORECASE,
-)
-
-
-def _join_lost_vowel(m: re.Match[str]) -> str:
-    rhyme = m.group("rhyme")
-    vowel = "ì" if rhyme.lower() == "nh" else "ò"
-    return m.group("on") + (vowel.upper() if rhyme.isupper() else vowel) + rhyme
-
-
 @lru_cache(maxsize=4096)
 def _is_latin_letter(ch: str) -> bool:
     """Return whether a letter belongs to the Latin script (every Vietnamese letter does)."""
@@ -52,7 +36,7 @@ def _other_number(ch: str) -> str:
 
 def clean(text: str) -> str:
     """Return text in NFC with HTML, control characters, emoji and letters of other scripts gone,
-    every digit ASCII, and "ì"/"ò" lost by a PDF export put back ("T nh h nh" → "Tình hình")."""
+    every digit ASCII. Letters lost by a PDF export are not guessed back: assess() shows them."""
     text = unicodedata.normalize("NFC", text)
     text = html.unescape(text)
     text = _TAG.sub(" ", text)
@@ -92,7 +76,7 @@ def clean(text: str) -> str:
     # After composition every Vietnamese letter is one code point; a mark still standing alone
     # came with no letter to sit on.
     text = "".join(ch for ch in text if not unicodedata.combining(ch) and unicodedata.category(ch)[0] != "M")
-    return _LOST_I_O.sub(_join_lost_vowel, text)
+    return text
 
 
 # --- structure -----------------------------------------------------------------------------

@@ -41,6 +41,16 @@ def _url_words() -> dict[str, str]:
     return _read_tsv("urlwords.tsv")
 
 
+@lru_cache(maxsize=1)
+def _latin_words() -> dict[str, str]:
+    return _read_tsv("latinwords.tsv")
+
+
+def latin_words() -> dict[str, str]:
+    """Return the table of Latin words villagers know (lower-case word → Vietnamese syllables)."""
+    return dict(_latin_words())
+
+
 def url_words() -> dict[str, str]:
     """Return the table of known words in web addresses (lower-case word → spoken form)."""
     return dict(_url_words())
