@@ -50,7 +50,7 @@ def _station(ctx, config: Config) -> tuple[Config, dict[str, str]]:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..content import effective_config
+    from ..rules import effective_config
     from ..store import StoreError
     from ._render import station_lexicon
 
@@ -164,8 +164,8 @@ def _render_file(args: argparse.Namespace, ctx) -> int:
 def _render_many(args: argparse.Namespace, ctx) -> int:
     from sqlalchemy import select
 
-    from ..content import effective_config
     from ..models import Programme, RenderJob, Segment, SegmentStatus
+    from ..rules import effective_config
     from . import AudioError, render_programme, render_segment
     from ._render import tqdm_progress
 

@@ -20,7 +20,6 @@ from ._editing import (
 )
 from ._errors import ContentError
 from ._programmes import (
-    CHIME_LABELS,
     ItemDuration,
     add_item,
     approved_for_month,
@@ -43,8 +42,10 @@ from ._queries import (
     asrun_entries,
     audit_page,
     month_range_utc,
+    on_air_rows,
     recent_asrun,
     search_segments,
+    upcoming_rows,
 )
 from ._schedules import (
     ScheduleError,
@@ -57,7 +58,7 @@ from ._schedules import (
     set_schedule_enabled,
 )
 from ._segments import approve, archive, reject, submit, validate_segment_fields
-from ._settings import SETTINGS, effective_config, get_settings, save_settings, setting_text
+from ._settings import save_settings, setting_text
 from ._starter import STARTER_DIR, load_starter
 from ._throttle import locked_until, record_failure, record_success, throttle_keys
 from ._tokens import create_token, revoke_token, token_hash, verify_token
@@ -82,12 +83,12 @@ __all__ = [
     "asrun_entries",
     "audit_page",
     "month_range_utc",
+    "on_air_rows",
+    "upcoming_rows",
     "recent_asrun",
     "search_segments",
-    "CHIME_LABELS",
     "EDITABLE_FIELDS",
     "PROCEDURE_FIELDS",
-    "SETTINGS",
     "STARTER_DIR",
     "ContentError",
     "ItemDuration",
@@ -106,9 +107,7 @@ __all__ = [
     "create_user",
     "delete_programme",
     "delete_pronunciation",
-    "effective_config",
     "estimate_speech_ms",
-    "get_settings",
     "item_durations",
     "load_starter",
     "locked_until",

@@ -164,7 +164,7 @@ _ITEM_LABELS = {"segment": "bản tin", "chime": "nhạc hiệu", "pause": "kho�
 
 def _value_maps() -> dict[str, dict]:
     from ..models import AREA_LABELS, KIND_LABELS, PRIORITY_LABELS, ROLE_LABELS, STATUS_LABELS
-    from ._settings import DIALECT_LABELS, ENGINE_LABELS
+    from ..rules import DIALECT_LABELS, ENGINE_LABELS
 
     return {
         "kind": KIND_LABELS,
@@ -213,7 +213,7 @@ def _show_value(key: str, value: Any, tz: Any, maps: dict[str, dict]) -> str:
             if kind == "segment":
                 parts.append(f"bản tin số {it.get('segment_id')}")
             elif kind == "chime":
-                from ._programmes import CHIME_LABELS
+                from ..rules import CHIME_LABELS
 
                 parts.append(CHIME_LABELS.get(it.get("chime"), f"nhạc hiệu {it.get('chime')}"))
             elif kind == "pause":
@@ -261,7 +261,7 @@ def audit_changes(before: dict | None, after: dict | None, tz: Any = None) -> li
     Field names become Vietnamese labels and codes (status, kind, role…) their labels; a created
     record lists its filled fields (before "—"), a deleted one what it held (after "—").
     """
-    from ._settings import BY_KEY
+    from ..rules import BY_KEY
 
     before, after = before or {}, after or {}
     maps = _value_maps()

@@ -1,9 +1,4 @@
-class ContentError(ValueError):
-    """A rule of the content workflow was broken; the message is Vietnamese, for the user.
+from ..rules import RuleError
 
-    ``field`` names the form field at fault, so a page can show the message next to it.
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+#: A rule of the content workflow was broken (the base layer's rule error, under content's name).
+ContentError = RuleError

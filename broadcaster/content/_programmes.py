@@ -13,22 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..audio.chimes import CHIMES
 from ..models import ItemType, Programme, ProgrammeItem, Segment, SegmentKind, SegmentStatus, Station, User
+from ..rules import CHIME_LABELS, chime_ms
 from ._audit import record, snapshot
 from ._dates import to_month
 from ._errors import ContentError
 
-#: Chimes shipped in audio/chimes, by name, with the label officers see.
-CHIME_LABELS = {name: chime.label for name, chime in CHIMES.items()}
 MAX_PAUSE_MS = 60_000
 #: Reading speed for an estimate of text not yet rendered, in words per minute.
 DEFAULT_WPM = 150
-
-
-def _chime_ms(name: str) -> int:
-    chime = CHIMES.get(name)
-    return int(chime.duration * 1000) if chime else 2500
 
 
 def _snap(programme: Programme) -> dict[str, Any]:
@@ -257,19 +250,19 @@ def item_durations(programme: Programme, wpm: int = DEFAULT_WPM) -> tuple[list[I
     out: list[ItemDuration] = []
     for it in programme.items:
         if it.item_type == ItemType.CHIME:
-            out.append(ItemDuration(it, _chime_ms(it.chime or ""), False))
+            out.append(ItemDuration(it, chime_ms(it.chime or ""), False))
         elif it.item_type == ItemType.PAUSE:
             out.append(ItemDuration(it, int(it.pause_ms or 0), False))
         else:
             seg = it.segment
             audio = seg.audio if seg is not None else None
             if audio is not None:
-                ms = audio.duration_ms + (_chime_ms("thong-bao") if seg.chime_before else 0)
+                ms = audio.duration_ms + (chime_ms("thong-bao") if seg.chime_before else 0)
                 out.append(ItemDuration(it, ms, False))
             else:
                 ms = estimate_speech_ms(seg.body if seg else "", wpm)
                 if seg is not None and seg.chime_before:
-                    ms += _chime_ms("thong-bao")
+                    ms += chime_ms("thong-bao")
                 out.append(ItemDuration(it, ms, True))
     return out, sum(d.ms for d in out)
 
@@ -292,7 +285,7 @@ def programme_problems(programme: Programme) -> list[str]:
 
 def approved_for_month(session: Session, station_id: int, month: str) -> list[Segment]:
     """Give back approved segments valid at some point of the month, newest first."""
-    from ..reports._period import parse_period
+    from ..rules import parse_period
 
     period = parse_period(_check_month(month) or "")
     first, last = period.first, period.last

@@ -78,7 +78,7 @@ def search_segments(
 
 def month_range_utc(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """Give back the UTC bounds of a local month typed "mm/yyyy" or "yyyy-mm"."""
-    from ..reports._period import parse_period
+    from ..rules import parse_period
 
     try:
         iso = to_month(month)

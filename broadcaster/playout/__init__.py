@@ -3,6 +3,7 @@
 Public face for the web, the reports and the demo; everything else is in private modules.
 """
 
+from ..rules import describe, expand, expand_occurrences, overrun_warning, validate_schedule, window_end
 from ._asrun import CRASH_REASON
 from ._clock import Clock, JumpDetector, OffsetClock, sd_notify, wait_until
 from ._conflicts import find_conflicts
@@ -25,7 +26,6 @@ from ._planner import bump_plan, plan
 from ._player import Job, Player
 from ._prepare import Content
 from ._sinks import SINKS, Sink, SinkError, check_spec, make_sink, register_sink, resolve_spec, wav_header
-from .recurrence import describe, expand, expand_occurrences, overrun_warning, validate_schedule, window_end
 
 __all__ = [
     "CRASH_REASON",

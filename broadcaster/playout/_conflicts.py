@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import Schedule, Station
-from .recurrence import _get, expand, validate_schedule
+from ..rules import expand, validate_schedule
+from ..rules import schedule_field as _get
 
 HORIZON = timedelta(days=366)
 

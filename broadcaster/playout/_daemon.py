@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..config import Config
 from ..db import unit_of_work
 from ..models import AirStatus, ControlCommand, Occurrence, Priority, Schedule, StationState, Zone
+from ..rules import window_end
 from ..store import Store
 from . import _asrun
 from ._clock import REAL_CLOCK, Clock, JumpDetector, sd_notify, watchdog_interval
@@ -46,7 +47,6 @@ from ._player import OPEN_LEAD_S, Job, Player
 from ._prepare import Content
 from ._sinks import check_spec, resolve_spec
 from ._wake import WakeChannel, wake_address
-from .recurrence import window_end
 
 log = logging.getLogger("broadcaster.playout")
 

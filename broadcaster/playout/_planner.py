@@ -30,8 +30,8 @@ from ..models import (
     StationState,
     Zone,
 )
+from ..rules import expand_occurrences, validate_schedule
 from ._wake import wake_after_commit
-from .recurrence import expand_occurrences, validate_schedule
 
 log = logging.getLogger("broadcaster.playout")
 

@@ -18,18 +18,16 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from ..audio.chimes import CHIMES
 from ..config import Config
 from ..models import (
-    STATUS_LABELS,
     AudioAsset,
     CchcArea,
     ItemType,
     Programme,
     Segment,
     SegmentKind,
-    SegmentStatus,
 )
+from ..rules import CHIMES, airability
 from . import _media
 
 log = logging.getLogger("broadcaster.playout")
@@ -99,10 +97,6 @@ class Prepared:
         return sum(i.nbytes for i in self.items)
 
 
-def _fmt(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
 class _Spill:
     def __init__(self, config: Config, tag: str) -> None:
         self.used = 0
@@ -169,17 +163,8 @@ def prepare_segment(
         return
     item.segment_id, item.title = seg.id, seg.title
     item.kind, item.area, item.procedure = seg.kind, seg.area, seg.procedure
-    if seg.status != SegmentStatus.APPROVED:
-        item.skip_reason = (
-            f"Bản tin «{seg.title}» chưa được duyệt (đang ở trạng thái "
-            f"«{STATUS_LABELS[seg.status]}»), không được phát."
-        )
-        return
-    if seg.valid_to is not None and seg.valid_to < local_day:
-        item.skip_reason = f"Bản tin «{seg.title}» đã hết hạn phát (đến hết ngày {_fmt(seg.valid_to)})."
-        return
-    if seg.valid_from is not None and seg.valid_from > local_day:
-        item.skip_reason = f"Bản tin «{seg.title}» chưa đến ngày phát (từ ngày {_fmt(seg.valid_from)})."
+    item.skip_reason = airability(seg, local_day)
+    if item.skip_reason is not None:
         return
     try:
         asset = _segment_audio(session, config, seg, render, engine)

@@ -4,14 +4,14 @@ Plain Python over SQLAlchemy sessions; no Flask. The web blueprint (``broadcaste
 and the command line (``broadcaster report``, ``broadcaster logbook``) are thin layers over this.
 """
 
+from ..rules import ACCEPTED_FORMS, Period, PeriodError, current_month, local_midnight_utc, parse_period
+from ._charts import horizontal_bars, vertical_bars
 from ._export import FORMATS, MIME, export_csv, export_docx, export_report, export_xlsx, filename
 from ._figures import CONTENT_KINDS, PLAN_LABEL, MonthRow, PlanFigures, Problem, Report, Row, compute_report
 from ._ics import ensure_ics_token, schedule_calendar, user_for_ics_token
 from ._layout import Letterhead, letterhead
 from ._logbook import HEADERS as LOGBOOK_HEADERS
 from ._logbook import Logbook, LogLine, compute_logbook, logbook_docx, logbook_html, logbook_rows
-from ._period import ACCEPTED_FORMS, Period, PeriodError, current_month, local_midnight_utc, parse_period
-from ._sample import fill_sample_asrun
 from ._tables import Table, report_tables
 
 __all__ = [
@@ -40,8 +40,8 @@ __all__ = [
     "export_docx",
     "export_report",
     "export_xlsx",
-    "fill_sample_asrun",
     "filename",
+    "horizontal_bars",
     "letterhead",
     "logbook_docx",
     "logbook_html",
@@ -51,4 +51,5 @@ __all__ = [
     "report_tables",
     "schedule_calendar",
     "user_for_ics_token",
+    "vertical_bars",
 ]

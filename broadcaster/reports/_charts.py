@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ._fmt import vn_num
+from ..rules import vn_num
 
 BAR = "#1f6f8b"
 BAR_ALT = "#c9a227"

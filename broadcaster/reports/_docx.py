@@ -12,7 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
-from ._fmt import vn_num
+from ..rules import vn_num
 from ._layout import MOTTO_1, MOTTO_2, Letterhead
 
 FONT = "Times New Roman"

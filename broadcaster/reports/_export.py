@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+from ..rules import show_local
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
 from ._figures import Report
-from ._fmt import local
 from ._layout import MOTTO_1, MOTTO_2, Letterhead, title_lines
 from ._tables import Table, report_tables
 
@@ -38,7 +38,7 @@ def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> 
         [t1],
         [t2],
         ["Kỳ báo cáo", report.period.code, report.period.first.isoformat(), report.period.last.isoformat()],
-        ["Lập lúc", local(report.generated_at, report.period.timezone)],
+        ["Lập lúc", show_local(report.generated_at, report.period.timezone)],
         [],
     ):
         w.writerow(row)

@@ -46,7 +46,7 @@ from ..models import (
     Station,
     Zone,
 )
-from ._period import Period
+from ..rules import Period
 
 CONTENT_KINDS: tuple[SegmentKind, ...] = (
     SegmentKind.CCHC_NEWS,

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..db import utcnow
 from ..models import AIR_STATUS_LABELS, WEEKDAY_NAMES, AirStatus, ItemType, Occurrence, Station, Zone
+from ..rules import Period, show_duration, show_local
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
-from ._fmt import duration, local
 from ._layout import LOGBOOK_TITLE, Letterhead
-from ._period import Period
 
 NOBODY = "—"
 HEADERS = [
@@ -59,7 +58,7 @@ class LogLine:
 
     @property
     def duration(self) -> str:
-        return duration(self.ms)
+        return show_duration(self.ms)
 
 
 @dataclass
@@ -107,7 +106,7 @@ def compute_logbook(
                 day=at.strftime("%d/%m/%Y"),
                 weekday=WEEKDAY_NAMES[at.weekday()],
                 scheduled=at.strftime("%H:%M"),
-                started=local(started, tz, "%H:%M:%S") if started else NOBODY,
+                started=show_local(started, tz, "%H:%M:%S") if started else NOBODY,
                 programme=o.title or (o.programme.title if o.programme else ""),
                 zone=zones.get(o.zone_id, NOBODY),
                 items=items,
@@ -165,7 +164,7 @@ def logbook_docx(book: Logbook, lh: Letterhead) -> bytes:
         )
     else:
         para(doc, "Không có chương trình nào trong kỳ.", italic=True)
-    para(doc, f"Tổng số buổi: {len(rows)}; tổng thời lượng đã phát: {duration(book.total_ms)}.", size=12)
+    para(doc, f"Tổng số buổi: {len(rows)}; tổng thời lượng đã phát: {show_duration(book.total_ms)}.", size=12)
     signature_block(doc, lh)
     out = io.BytesIO()
     doc.save(out)
@@ -233,7 +232,7 @@ def logbook_html(book: Logbook, lh: Letterhead) -> str:
         lh=lh,
         headers=HEADERS,
         rows=logbook_rows(book),
-        total=duration(book.total_ms),
+        total=show_duration(book.total_ms),
         motto1=MOTTO_1,
         motto2=MOTTO_2,
     )

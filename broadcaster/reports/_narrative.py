@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..models import AirStatus
-from ._fmt import vn_int, vn_num, vn_pct
+from ..rules import vn_int, vn_num, vn_pct
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._figures import Report

@@ -1,4 +1,4 @@
-"""The plan side of a period still ahead, from playout's recurrence (the one source of truth)."""
+"""The plan side of a period still ahead, from the shared recurrence rules (as playout plans)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import ItemType, Programme, ProgrammeItem, Schedule, SegmentKind, Station
-from ._period import Period
-
-
-def _expand():
-    try:
-        from ..playout import expand
-    except ImportError:  # playout re-exports it from its package face once it lands there
-        from ..playout.recurrence import expand
-    return expand
+from ..rules import Period, expand
 
 
 def planned_times(
@@ -29,7 +21,7 @@ def planned_times(
     """
     from zoneinfo import ZoneInfo
 
-    return list(_expand()(schedule, start_utc, end_utc, ZoneInfo(timezone), replays=replays))
+    return list(expand(schedule, start_utc, end_utc, ZoneInfo(timezone), replays=replays))
 
 
 def plan_figures(session: Session, station: Station, start_utc: datetime, end_utc: datetime, period: Period):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..models import AIR_STATUS_LABELS, AirStatus
+from ..rules import show_local
 from ._figures import PLAN_LABEL, Report, Row
-from ._fmt import local
 
 Cell = int | float | str
 
@@ -187,7 +187,7 @@ def report_tables(report: Report) -> list[Table]:
         ["STT", "Thời gian", "Chương trình", "Cụm loa", "Trạng thái", "Lý do"],
     )
     t.rows = [
-        [i, local(p.scheduled_at, tz), p.title, p.zone, p.status_label, p.reason]
+        [i, show_local(p.scheduled_at, tz), p.title, p.zone, p.status_label, p.reason]
         for i, p in enumerate(report.problems, 1)
     ]
     if report.problems_total > len(report.problems):

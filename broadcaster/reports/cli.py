@@ -11,8 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._fmt import vn_int
-from ._period import ACCEPTED_FORMS
+from ..rules import ACCEPTED_FORMS, vn_int
 
 FORMATS = ("csv", "xlsx", "docx")
 

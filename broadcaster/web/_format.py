@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..content import show_date, show_month, show_time
+from ..rules import vn_fixed
 
 
 def num(value: Any, digits: int = 1) -> str:
@@ -22,11 +23,7 @@ def num(value: Any, digits: int = 1) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    digits = max(0, int(digits))
-    if round(number, digits) == 0:
-        number = 0.0  # no "-0,0"
-    text = f"{number:,.{digits}f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return vn_fixed(number, digits)
 
 
 def _get(row: Any, key: str, default: Any = None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import content
+from .. import content, rules
 from ..models import ROLE_LABELS, ApiToken, Pronunciation, Role, User, Zone
 from ._core import commit, config, db, me, roles, station
 
@@ -157,9 +157,9 @@ def settings():
             db().rollback()
             errors[exc.field or "_"] = str(exc)
             values = dict(request.form.items())
-    current = content.get_settings(db(), station().id, config())
+    current = rules.get_settings(db(), station().id, config())
     shown = values or {k: content.setting_text(k, v) for k, v in current.items()}
-    return render_template("admin/settings.html", defs=content.SETTINGS, v=shown, errors=errors), (
+    return render_template("admin/settings.html", defs=rules.SETTINGS, v=shown, errors=errors), (
         400 if errors else 200
     )
 

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine, event
 
 from ..config import Config
-from ..content._queries import on_air_rows, recent_asrun, upcoming_rows
+from ..content import on_air_rows, recent_asrun, upcoming_rows
 from ..models import StationState
 from ._core import config, db, local, station, store
 

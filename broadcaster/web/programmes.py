@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import content
+from .. import content, rules
 from ..models import KIND_LABELS, Programme, RenderJob, Role, Schedule, Segment, SegmentStatus
 from ..store import Store
 from ._core import apply, commit, config, db, has_role, me, roles, station, store
@@ -50,7 +50,7 @@ def _slot_warnings(prog: Programme, total_ms: int) -> list[str]:
         if w:
             out.append(f"Lịch «{sc.name or sc.id}»: {w}")
     if not scheds:
-        slots = content.get_settings(db(), station().id, config())["slots"]
+        slots = rules.get_settings(db(), station().id, config())["slots"]
         if slots:
 
             def minutes(s: dict) -> int:
@@ -115,7 +115,7 @@ def _edit_page(prog: Programme, errors: dict | None = None, status: int = 200):
             warnings=_slot_warnings(prog, total),
             problems=content.programme_problems(prog),
             approved=_approved(),
-            chimes=content.CHIME_LABELS,
+            chimes=rules.CHIME_LABELS,
             kinds=KIND_LABELS,
             job_id=request.args.get("job", type=int),
         ),
@@ -197,7 +197,7 @@ def _render_in_background(st: Store, cfg, programme_id: int, job_id: int) -> Non
         job = s.get(RenderJob, job_id)
         try:
             prog = s.get(Programme, programme_id)
-            render_programme(s, content.effective_config(s, prog.station_id, cfg), prog, job=job)
+            render_programme(s, rules.effective_config(s, prog.station_id, cfg), prog, job=job)
         except AudioError:
             pass  # the job carries the reasons
         except Exception:  # noqa: BLE001 - the page must learn that the job died
@@ -316,7 +316,7 @@ def monthly():
         title=title,
         errors=errors,
         approved=approved,
-        chimes=content.CHIME_LABELS,
+        chimes=rules.CHIME_LABELS,
         kinds=KIND_LABELS,
     ), (400 if errors else 200)
 

@@ -23,8 +23,7 @@ from .. import reports as rp
 from ..content import record
 from ..db import utcnow
 from ..models import Role, User
-from ..reports._charts import horizontal_bars, vertical_bars
-from ..reports._fmt import local, vn_int, vn_num, vn_pct
+from ..rules import show_local, vn_int, vn_num, vn_pct
 from ._core import has_role, roles
 from ._core import store as app_store
 
@@ -56,11 +55,11 @@ def _suggestions(now, timezone: str) -> list[tuple[str, str]]:
 
 def _charts(report: rp.Report) -> dict[str, Markup]:
     months = report.by_month
-    by_month = vertical_bars(
+    by_month = rp.vertical_bars(
         [m.label.replace("Tháng ", "") for m in months], [m.items for m in months],
         title="Số lượt tin, bài đã phát theo tháng", unit="lượt", highlight=[m.future for m in months],
     )
-    by_area = horizontal_bars(
+    by_area = rp.horizontal_bars(
         [r.label for r in report.by_area], [r.items for r in report.by_area],
         title="Số lượt tin, bài theo lĩnh vực cải cách hành chính", unit="lượt",
     )
@@ -94,7 +93,7 @@ def index():
             station = store.station(s)
             report = rp.compute_report(s, station, period, now=now)
         ctx.update(report=report, tables=rp.report_tables(report), charts=_charts(report),
-                   share=vn_pct(report.planned_share), generated=local(now, tz))
+                   share=vn_pct(report.planned_share), generated=show_local(now, tz))
     return render_template("reports/index.html", **ctx), (400 if error else 200)
 
 

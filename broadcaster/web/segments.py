@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import content
+from .. import content, rules
 from ..models import AREA_LABELS, KIND_LABELS, CchcArea, Role, Segment, SegmentKind
 from ._core import apply, commit, config, db, me, roles, station
 from ._files import import_file, send_asset, send_audio
@@ -187,7 +187,7 @@ def render(segment_id: int):
 
     seg = _segment(segment_id)
     apply(
-        lambda: render_segment(db(), content.effective_config(db(), station().id, config()), seg),
+        lambda: render_segment(db(), rules.effective_config(db(), station().id, config()), seg),
         "Đã chuyển văn bản thành giọng nói.",
         AudioError,
     )
@@ -212,7 +212,7 @@ def preview():
         return jsonify({"loi": "Chưa có nội dung để nghe thử."}), 400
     if len(text) > MAX_PREVIEW:
         return jsonify({"loi": f"Nghe thử tối đa {MAX_PREVIEW:,} ký tự một lần.".replace(",", ".")}), 400
-    cfg = content.effective_config(db(), station().id, config())
+    cfg = rules.effective_config(db(), station().id, config())
     try:
         r = render_text(text, cfg, lexicon=station_lexicon(db(), station().id))
     except AudioError as exc:

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 from flask import Flask
+from sample_asrun import fill_sample_asrun
 
 from broadcaster.config import load
 from broadcaster.models import User
-from broadcaster.reports import fill_sample_asrun
 from broadcaster.store import ensure_station, open_store
 
 NO_GOOD_EXAMPLE_MONTHS = frozenset({3, 8})

@@ -8,8 +8,7 @@ from datetime import date
 
 import openpyxl
 from docx import Document
-
-from broadcaster.reports import fill_sample_asrun
+from sample_asrun import fill_sample_asrun
 
 
 def run_cli(env, *args):

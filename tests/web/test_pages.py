@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from broadcaster import content
+from broadcaster import content, rules
 from broadcaster.db import utcnow
 from broadcaster.models import (
     AirStatus,
@@ -318,7 +318,7 @@ def test_settings_validate_save_and_audit(admin, store):
     assert fields, "no settings fields"
     with store.sessions() as s:
         n_before = len(list(s.scalars(select(Setting))))
-    defs = {d.key for d in content.SETTINGS}
+    defs = {d.key for d in rules.SETTINGS}
     assert {"slots", "dialect"} <= defs
     slots = re.search(r'<textarea id="f-slots" name="slots"[^>]*>(.*?)</textarea>', html, re.S).group(1)
     form = dict(fields, slots=slots, dialect="south")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from broadcaster import content
+from broadcaster import content, rules
 from broadcaster.audio import render_segment
 from broadcaster.models import ItemType, Programme, ProgrammeItem, RenderJob, Role, User
 from broadcaster.reports import ensure_ics_token
@@ -165,7 +165,7 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
         )
         content.submit(s, seg, ed)
         content.approve(s, seg, s.scalar(select(User).where(User.username == "lanhdao")))
-        cfg = content.effective_config(s, st.id, config)
+        cfg = rules.effective_config(s, st.id, config)
         render_segment(s, cfg, seg)
         from broadcaster.audio import render_text
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from broadcaster import content
+from broadcaster import content, rules
 from broadcaster.db import utcnow
 from broadcaster.models import (
     AirStatus,
@@ -293,7 +293,7 @@ def test_settings_show_and_take_a_decimal_comma(admin, store, config):
     html = admin.get("/quan-tri/cai-dat").get_data(as_text=True)
     assert re.search(r'name="loudness_target"[^>]*value="-16"', html) and "-16.0" not in html
     with store.sessions() as s:
-        current = content.get_settings(s, store.station(s).id, config)
+        current = rules.get_settings(s, store.station(s).id, config)
     form = {k: content.setting_text(k, v) for k, v in current.items()} | {"loudness_target": "-18,5"}
     r = admin.form("/quan-tri/cai-dat", form)
     assert r.status_code in (200, 302), r.get_data(as_text=True)[-800:]

@@ -1,4 +1,4 @@
-"""A believable as-run log, random with a fixed seed: for demos, tests and the benchmark.
+"""A believable as-run log, random with a fixed seed: for tests and the benchmarks (not shipped).
 
 Two sessions a day (05:30 and 17:00 local) on one or more village zones, a chime then a few items
 of every kind and area, with the statuses real stations see (mostly played; some interrupted,
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..db import new_uid
-from ..models import (
+from broadcaster.db import new_uid
+from broadcaster.models import (
     KIND_LABELS,
     AirStatus,
     AsRunEntry,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster.playout import describe, expand, expand_occurrences, overrun_warning, validate_schedule
+from broadcaster.rules import describe, expand, expand_occurrences, overrun_warning, validate_schedule
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -11,12 +11,20 @@ def vn_int(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def vn_fixed(x: float, digits: int = 1) -> str:
+    """Give back ``x`` with exactly ``digits`` decimals after a comma, thousands dots (1.234,50)."""
+    digits = max(0, int(digits))
+    if round(x, digits) == 0:
+        x = 0.0  # no "-0,0"
+    s = f"{x:,.{digits}f}"
+    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
 def vn_num(x: float, digits: int = 1) -> str:
     """Give back ``x`` with a decimal comma and thousands dots (1.234,5); whole numbers lose ",0"."""
     if float(x).is_integer():
         return vn_int(int(x))
-    s = f"{x:,.{digits}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return vn_fixed(x, digits)
 
 
 def vn_pct(x: float | None) -> str:
@@ -24,7 +32,7 @@ def vn_pct(x: float | None) -> str:
     return "—" if x is None else f"{vn_num(x)}%"
 
 
-def local(dt: datetime | None, tz: str | ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") -> str:
+def show_local(dt: datetime | None, tz: str | ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """Give back an aware time shown in the station's zone, or a dash."""
     if dt is None:
         return "—"
@@ -32,7 +40,7 @@ def local(dt: datetime | None, tz: str | ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") 
     return dt.astimezone(zone).strftime(fmt)
 
 
-def duration(ms: int | None) -> str:
+def show_duration(ms: int | None) -> str:
     """Give back a duration as m:ss (or h:mm:ss), or a dash."""
     if not ms:
         return "—"

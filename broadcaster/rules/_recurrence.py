@@ -36,6 +36,10 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(value, "value", value) if name in ("recurrence", "priority") else value
 
 
+#: A schedule's field, whether the schedule is a row, an unsaved form or a dict.
+schedule_field = _get
+
+
 def _zone(tz: tzinfo | str) -> tzinfo:
     return ZoneInfo(tz) if isinstance(tz, str) else tz
 

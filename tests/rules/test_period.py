@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from broadcaster.reports import PeriodError, parse_period
+from broadcaster.rules import PeriodError, parse_period
 
 VN = "Asia/Ho_Chi_Minh"
 
