@@ -47,9 +47,11 @@ from ._queries import (
     search_segments,
     upcoming_rows,
 )
+from ._refusals import InConflict, Missing, NotAllowed
 from ._schedules import (
     ScheduleError,
     check_schedule,
+    delete_schedule,
     error_field,
     errors_by_field,
     parse_schedule_form,
@@ -91,6 +93,9 @@ __all__ = [
     "PROCEDURE_FIELDS",
     "STARTER_DIR",
     "ContentError",
+    "InConflict",
+    "Missing",
+    "NotAllowed",
     "ItemDuration",
     "ScheduleError",
     "SegmentFields",
@@ -106,6 +111,7 @@ __all__ = [
     "create_token",
     "create_user",
     "delete_programme",
+    "delete_schedule",
     "delete_pronunciation",
     "estimate_speech_ms",
     "item_durations",

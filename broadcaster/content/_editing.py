@@ -16,6 +16,7 @@ from ..models import CchcArea, Role, Segment, SegmentKind, SegmentStatus, Statio
 from ._audit import record, snapshot
 from ._dates import to_date
 from ._errors import ContentError
+from ._refusals import NotAllowed
 from ._segments import validate_segment_fields
 
 #: Fields an officer edits on a segment (status and review fields move only through the workflow).
@@ -121,7 +122,7 @@ def create_segment(
 ) -> Segment:
     """Give back a new draft segment written by ``user``; nothing is added when a field is wrong."""
     if Role(user.role) not in (Role.EDITOR, Role.ADMIN):
-        raise ContentError("Chỉ biên tập viên hoặc quản trị viên được viết tin.")
+        raise NotAllowed("Chỉ biên tập viên hoặc quản trị viên được viết tin.")
     values = fields.cleaned(has_audio=upload_asset_id is not None)
     station_id = station if isinstance(station, int) else station.id
     seg = Segment(
@@ -159,7 +160,7 @@ def update_segment(
     is exactly what airs. ``upload_asset_id=False`` keeps the current recording, None removes it.
     """
     if not can_edit(user, segment):
-        raise ContentError("Bạn không có quyền sửa tin này.")
+        raise NotAllowed("Bạn không có quyền sửa tin này.")
     new_upload = segment.upload_asset_id if upload_asset_id is False else upload_asset_id
     values = fields.cleaned(has_audio=new_upload is not None)
     values["upload_asset_id"] = new_upload

@@ -18,6 +18,7 @@ from ..rules import CHIME_LABELS, chime_ms
 from ._audit import record, snapshot
 from ._dates import to_month
 from ._errors import ContentError
+from ._refusals import InConflict, Missing
 
 MAX_PAUSE_MS = 60_000
 #: Reading speed for an estimate of text not yet rendered, in words per minute.
@@ -185,7 +186,7 @@ def _find(programme: Programme, item_id: Any) -> ProgrammeItem:
     for it in programme.items:
         if str(it.id) == str(item_id):
             return it
-    raise ContentError("Mục này không còn trong chương trình.")
+    raise Missing("Mục này không còn trong chương trình.", "item_id")
 
 
 def remove_item(session: Session, programme: Programme, user: User | None, item_id: Any) -> None:
@@ -392,9 +393,9 @@ def delete_programme(session: Session, programme: Programme, user: User | None) 
     from ..models import Occurrence, Schedule
 
     if session.scalar(select(Schedule.id).where(Schedule.programme_id == programme.id).limit(1)):
-        raise ContentError("Chương trình đang có lịch phát: hãy xoá hoặc đổi lịch trước.")
+        raise InConflict("Chương trình đang có lịch phát: hãy xoá hoặc đổi lịch trước.")
     if session.scalar(select(Occurrence.id).where(Occurrence.programme_id == programme.id).limit(1)):
-        raise ContentError("Chương trình đã từng phát, phải giữ lại làm bằng chứng trong nhật ký phát.")
+        raise InConflict("Chương trình đã từng phát, phải giữ lại làm bằng chứng trong nhật ký phát.")
     before = _snap(programme)
     session.delete(programme)
     session.flush()

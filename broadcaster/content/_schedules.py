@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Priority, Programme, Recurrence, Schedule, Station, User, Zone
+from ..models import AirStatus, Occurrence, Priority, Programme, Recurrence, Schedule, Station, User, Zone
 from ._audit import record, snapshot
 from ._dates import to_date, to_time
 from ._errors import ContentError
 from ._programmes import item_durations, programme_problems
+from ._refusals import InConflict
 
 FIELDS = (
     "name",
@@ -297,3 +298,41 @@ def schedule_values(schedule: Schedule) -> dict[str, Any]:
     values["priority"] = schedule.priority.value
     values["zone_ids"] = [z.id for z in schedule.zones]
     return values
+
+
+def delete_schedule(session: Session, schedule: Schedule, user: User | None) -> None:
+    """Delete a schedule that never reached the as-run log (InConflict otherwise: turn it off).
+
+    Its pending airings go with it, as the planner would drop them for a disabled schedule; an
+    airing that started, was missed or skipped is evidence and keeps the schedule alive.
+    """
+    from ..playout import bump_plan
+
+    done = session.scalar(
+        select(Occurrence.id)
+        .where(Occurrence.schedule_id == schedule.id, Occurrence.status != AirStatus.PENDING)
+        .limit(1)
+    )
+    if done is not None:
+        raise InConflict(
+            f"Lịch «{schedule.name or schedule.id}» đã có buổi phát trong nhật ký, phải giữ lại làm "
+            "bằng chứng: hãy tắt lịch thay vì xoá."
+        )
+    before = snapshot(schedule)
+    before["zone_ids"] = [z.id for z in schedule.zones]
+    for occ in session.scalars(select(Occurrence).where(Occurrence.schedule_id == schedule.id)):
+        session.delete(occ)
+    schedule.zones = []
+    session.flush()
+    session.delete(schedule)
+    session.flush()
+    record(
+        session,
+        user=user,
+        action="delete",
+        entity="schedule",
+        entity_id=before["id"],
+        before=before,
+        station_id=before["station_id"],
+    )
+    bump_plan(session, before["station_id"])

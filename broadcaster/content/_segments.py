@@ -8,6 +8,7 @@ from ..db import utcnow
 from ..models import CchcArea, Role, Segment, SegmentKind, SegmentStatus, User
 from ._audit import record, snapshot
 from ._errors import ContentError
+from ._refusals import InConflict, NotAllowed
 
 MAX_TITLE = 300
 MAX_BODY = 200_000
@@ -54,7 +55,7 @@ def _transition(
     allowed_from: tuple[SegmentStatus, ...],
 ) -> None:
     if segment.status not in allowed_from:
-        raise ContentError(f"Không thể thực hiện vì tin đang ở trạng thái «{segment.status.value}».")
+        raise InConflict(f"Không thể thực hiện vì tin đang ở trạng thái «{segment.status.value}».")
     before = snapshot(segment)
     segment.status = new
     segment.updated_at = utcnow()
@@ -74,7 +75,7 @@ def _transition(
 def submit(session: Session, segment: Segment, user: User | None) -> None:
     """Send a draft (or a rejected segment, reworked) to the approval queue."""
     if user is not None and user.role == Role.EDITOR and segment.author_id != user.id:
-        raise ContentError("Biên tập viên chỉ gửi duyệt tin của chính mình.")
+        raise NotAllowed("Biên tập viên chỉ gửi duyệt tin của chính mình.")
     segment.submitted_at = utcnow()
     _transition(
         session,
@@ -90,9 +91,9 @@ def approve(session: Session, segment: Segment, user: User | None, comment: str 
     """Approve a submitted segment; nobody approves their own work."""
     if user is not None:
         if user.role not in (Role.APPROVER, Role.ADMIN):
-            raise ContentError("Chỉ lãnh đạo duyệt mới được duyệt tin.")
+            raise NotAllowed("Chỉ lãnh đạo duyệt mới được duyệt tin.")
         if segment.author_id == user.id:
-            raise ContentError("Không được tự duyệt tin do chính mình viết.")
+            raise NotAllowed("Không được tự duyệt tin do chính mình viết.")
     segment.approver_id = user.id if user else None
     segment.approved_at = utcnow()
     segment.review_comment = comment.strip() or None
@@ -105,9 +106,9 @@ def reject(session: Session, segment: Segment, user: User | None, comment: str) 
         raise ContentError("Hãy ghi lý do trả lại để người viết sửa.", "comment")
     if user is not None:
         if user.role not in (Role.APPROVER, Role.ADMIN):
-            raise ContentError("Chỉ lãnh đạo duyệt mới được trả lại tin.")
+            raise NotAllowed("Chỉ lãnh đạo duyệt mới được trả lại tin.")
         if segment.author_id == user.id:
-            raise ContentError("Không được tự duyệt tin do chính mình viết.")
+            raise NotAllowed("Không được tự duyệt tin do chính mình viết.")
     segment.approver_id = user.id if user else None
     segment.review_comment = comment.strip()
     _transition(session, segment, user, "reject", SegmentStatus.REJECTED, (SegmentStatus.SUBMITTED,))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from broadcaster import content, rules
 from broadcaster.audio import render_segment
-from broadcaster.models import ItemType, Programme, ProgrammeItem, RenderJob, Role, User
+from broadcaster.models import ItemType, Programme, ProgrammeItem, RenderJob, Role, SegmentStatus, User
 from broadcaster.reports import ensure_ics_token
 
 from .conftest import make_segment, schedule_form
@@ -104,6 +104,25 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("api.asrun", "GET"): ALL,
     ("api.status", "GET"): ALL,
     ("api.control_stop", "POST"): OPS,
+    ("api.docs", "GET"): PUBLIC,
+    ("api.segment_update", "PATCH"): WRITERS,
+    ("api.segment_submit", "POST"): WRITERS,
+    ("api.segment_archive", "POST"): WRITERS,
+    ("api.approvals", "GET"): frozenset({A, P}),
+    ("api.segment_approve", "POST"): frozenset({A, P}),
+    ("api.segment_reject", "POST"): frozenset({A, P}),
+    ("api.programme_create", "POST"): WRITERS,
+    ("api.programme_update", "PATCH"): WRITERS,
+    ("api.programme_delete", "DELETE"): WRITERS,
+    ("api.item_add", "POST"): WRITERS,
+    ("api.item_delete", "DELETE"): WRITERS,
+    ("api.item_move", "POST"): WRITERS,
+    ("api.schedule", "GET"): ALL,
+    ("api.schedule_create", "POST"): READERS,
+    ("api.schedule_update", "PATCH"): READERS,
+    ("api.schedule_enable", "POST"): READERS,
+    ("api.schedule_disable", "POST"): READERS,
+    ("api.schedule_delete", "DELETE"): READERS,
     ("reports.index", "GET"): frozenset({A, P}),
     ("reports.export", "GET"): frozenset({A, P}),
     ("reports.export", "POST"): frozenset({A, P}),
@@ -121,7 +140,15 @@ QUERY = {"reports.export": {"format": "csv"}}
 #: The fifth failed sign-in from one address locks it (429): the matrix makes five.
 STATUS_ALSO = {("auth.login", "POST"): {429}}
 #: POSTs that change something for good: each request gets its own fresh object, and they go last.
-LAST = ("segments.archive", "programmes.delete", "admin.token_revoke", "reports.calendar", "auth.logout")
+LAST = (
+    "segments.archive",
+    "programmes.delete",
+    "api.programme_delete",
+    "api.schedule_delete",
+    "admin.token_revoke",
+    "reports.calendar",
+    "auth.logout",
+)
 
 
 def _routes(app) -> set[tuple[str, str]]:
@@ -206,9 +233,22 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
 
     def fresh(endpoint: str) -> dict:
         """Give back url values for a request; destructive endpoints get a new object each time."""
-        if endpoint in ("segments.archive", "segments.submit"):
+        if endpoint in ("segments.archive", "segments.submit", "api.segment_submit", "api.segment_archive"):
             return {"segment_id": make_segment(store)}
-        if endpoint == "programmes.delete":
+        if endpoint in ("api.segment_approve", "api.segment_reject"):
+            return {"segment_id": make_segment(store, status=SegmentStatus.SUBMITTED)}
+        if endpoint == "api.item_delete":
+            with store.sessions.begin() as s:
+                item = ProgrammeItem(programme_id=ids["programme_id"], item_type=ItemType.PAUSE, pause_ms=500)
+                item.position = 1000 + s.query(ProgrammeItem).count()
+                s.add(item)
+                s.flush()
+                return ids | {"item_id": item.id}
+        if endpoint == "api.schedule_delete":
+            with store.sessions.begin() as s:
+                values = content.parse_schedule_form(schedule_form(ids["programme_id"], enabled="0"))
+                return ids | {"schedule_id": content.save_schedule(s, store.station(s), None, values).id}
+        if endpoint in ("programmes.delete", "api.programme_delete"):
             with store.sessions.begin() as s:
                 p = Programme(station_id=store.station(s).id, title="Tạm")
                 s.add(p)
@@ -228,9 +268,10 @@ def _expected_ok(endpoint: str, method: str, resp, who) -> bool:
         if endpoint in GET_REDIRECTS and who is not None:
             return resp.status_code == 302
         return resp.status_code == 200
-    # A POST with an empty form: refused on its content (400/422) or done (200/201/202/302).
+    # A POST with an empty form: refused on its content (400/409/422) or done (200/201/202/204/302).
     return (
-        resp.status_code in {200, 201, 202, 302, 400, 422} | STATUS_ALSO.get((endpoint, method), set())
+        resp.status_code
+        in {200, 201, 202, 204, 302, 400, 409, 422} | STATUS_ALSO.get((endpoint, method), set())
         and "/dang-nhap" not in resp.headers.get("Location", "")
         or endpoint == "auth.logout"
     )
@@ -266,7 +307,7 @@ def test_route_role_matrix(app, client_for, world, store):
                     endpoint, **{k: values[k] for k in rule.arguments}, **QUERY.get(endpoint, {})
                 )
             if endpoint.startswith("api."):
-                resp = c.api(method, url, json={} if method == "POST" else None)
+                resp = c.api(method, url, json={} if method in ("POST", "PATCH") else None)
             elif method == "GET":
                 resp = c.get(url)
             else:

@@ -1,0 +1,20 @@
+"""Kinds of content errors a caller may answer differently: not allowed, in the way, not there.
+
+The pages show every :class:`ContentError` the same way (a message next to the form); the JSON
+API tells a machine which kind it met (403, 409, 404), so a script can tell "fix the field" from
+"ask someone else" and "the thing changed under you".
+"""
+
+from ._errors import ContentError
+
+
+class NotAllowed(ContentError):
+    """This user may not do this to this object (their own work, someone else's segment)."""
+
+
+class InConflict(ContentError):
+    """The object's state forbids the change now (already approved, in use, kept as evidence)."""
+
+
+class Missing(ContentError):
+    """The object named inside the request (an item of a programme) is not there."""

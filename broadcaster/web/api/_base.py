@@ -1,0 +1,324 @@
+"""The API's frame: sign-in, roles, JSON bodies read safely, errors as JSON, the route registry.
+
+Every endpoint is declared once with :func:`endpoint`: its rule, method, roles and body fields make
+both the Flask route and its entry in the OpenAPI document, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ... import content
+from ...models import Role, User
+from .._core import LoginUser, commit, db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ALL = (Role.ADMIN, Role.EDITOR, Role.APPROVER, Role.OPERATOR)
+READERS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
+WRITERS = (Role.ADMIN, Role.EDITOR)
+LEADERS = (Role.ADMIN, Role.APPROVER)
+OPS = (Role.ADMIN, Role.OPERATOR)
+#: Largest integer or number a body may carry: far above any real value, and below SQLite's 64 bits.
+MAX_NUMBER = 10**15
+#: How deep a body may nest: the deepest real body is an object holding a list of numbers.
+MAX_DEPTH = 8
+#: Endpoints answered without sign-in (the document and its page).
+PUBLIC: set[str] = set()
+
+
+class ApiError(Exception):
+    """Answer the request with this status and Vietnamese message (``field``: the JSON field at fault)."""
+
+    def __init__(self, code: int, message: str, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field, self.extra = code, message, field, extra
+
+
+def error(code: int, message: str, field: str | None = None, **extra: Any):
+    """Give back the JSON error answer every endpoint uses: {"loi", "ma", "truong"}."""
+    return jsonify({"loi": message, "ma": code, "truong": field, **extra}), code
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    db().rollback()
+    return error(exc.code, exc.message, exc.field, **exc.extra)
+
+
+@bp.errorhandler(content.ContentError)
+def _content_error(exc: content.ContentError):
+    """A content rule refused the change: nothing is kept, the rule's own words go back."""
+    db().rollback()
+    if isinstance(exc, content.ScheduleError):
+        fields = [{"truong": content.error_field(m) or None, "loi": m} for m in exc.messages]
+        code = 409 if exc.conflicts and not exc.messages else 400
+        first = fields[0]["truong"] if fields else None
+        return error(code, str(exc), first, cac_loi=fields, trung_gio=exc.conflicts)
+    code = (
+        403
+        if isinstance(exc, content.NotAllowed)
+        else 409
+        if isinstance(exc, content.InConflict)
+        else 404
+        if isinstance(exc, content.Missing)
+        else 400
+    )
+    return error(code, str(exc), exc.field)
+
+
+@bp.before_request
+def _authenticate():
+    """Bearer token first; else the browser session, whose unsafe calls need the CSRF header."""
+    g.api_user = None
+    if request.endpoint in PUBLIC:
+        return None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = content.verify_token(db(), header[7:].strip())
+        if user is None:
+            return error(401, "Mã truy cập không hợp lệ hoặc đã bị thu hồi.")
+        commit()  # last_used_at
+        g.api_user = LoginUser(user)
+        return None
+    if not current_user.is_authenticated:
+        return error(401, "Cần đăng nhập hoặc mã truy cập (Authorization: Bearer).")
+    g.api_user = current_user
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        from .. import csrf
+
+        try:
+            csrf.protect()
+        except CSRFError:
+            return error(400, "Thiếu hoặc sai mã chống giả mạo (tiêu đề X-CSRFToken).")
+    return None
+
+
+def actor() -> User:
+    """Give back the calling account's row in the request's session (the services audit with it)."""
+    if "api_actor" not in g:
+        user = db().get(User, g.api_user.id)
+        if user is None:
+            raise ApiError(401, "Tài khoản không còn tồn tại.")
+        g.api_actor = user
+    return g.api_actor
+
+
+# ----------------------------------------------------------------------------------- bodies
+
+#: Field kind → (JSON schema, Vietnamese phrase for "must be …").
+KINDS: dict[str, tuple[dict, str]] = {
+    "string": ({"type": "string"}, "chuỗi chữ"),
+    "integer": ({"type": "integer"}, "số nguyên"),
+    "number": ({"type": "number"}, "số"),
+    "boolean": ({"type": "boolean"}, "true hoặc false"),
+    "integers": ({"type": "array", "items": {"type": "integer"}}, "danh sách số nguyên"),
+    "strings": ({"type": "array", "items": {"type": "string"}}, "danh sách chuỗi chữ"),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a JSON body: its name, kind (a key of KINDS), meaning, an example value."""
+
+    name: str
+    kind: str
+    label: str
+    example: Any = None
+    required: bool = False
+    fmt: str | None = None
+    choices: tuple[str, ...] = ()
+
+    def fits(self, value: Any) -> bool:
+        """Tell whether a parsed JSON value has this field's kind (null means "not given")."""
+        if value is None:
+            return True
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        return {
+            "string": lambda v: isinstance(v, str),
+            "integer": is_int,
+            "number": lambda v: is_int(v) or isinstance(v, float),
+            "boolean": lambda v: isinstance(v, bool),
+            "integers": lambda v: isinstance(v, list) and all(is_int(x) for x in v),
+            "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        }[self.kind](value)
+
+
+class _Refused:
+    """A number the parser would not take as it is (too large, NaN, infinite), kept as typed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text[:40]
+
+
+def _parse_int(text: str) -> Any:
+    # Refused before int() runs: a 100,000-digit literal costs real time to convert.
+    too_long = len(text.lstrip("-")) > len(str(MAX_NUMBER))
+    return _Refused(text) if too_long or abs(int(text)) > MAX_NUMBER else int(text)
+
+
+def _parse_float(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) and abs(value) <= MAX_NUMBER else _Refused(text)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Give back the JSON value in ``raw``; ApiError 400 (in Vietnamese) for anything unsafe.
+
+    Refused: text that is not UTF-8 JSON, nesting deeper than MAX_DEPTH (thousands of levels
+    would exhaust the parser's recursion), lone surrogates ("\\ud800" cannot be stored), NaN and
+    Infinity, and numbers beyond MAX_NUMBER. The field at fault is named where there is one.
+    """
+    try:
+        value = json.loads(raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_Refused)
+    except RecursionError:
+        raise ApiError(400, f"Nội dung JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} tầng).") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        where = f" (vị trí {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ApiError(400, f"Nội dung gửi lên không phải JSON hợp lệ{where}.") from None
+    # Walk without recursion: the value is already in memory, its depth is what is being checked.
+    stack: list[tuple[Any, int, str | None]] = [(value, 1, None)]
+    while stack:
+        item, depth, top = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, f"Nội dung JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} tầng).", top)
+        if isinstance(item, _Refused):
+            raise ApiError(
+                400,
+                f"Số «{item.text}» không hợp lệ hoặc quá lớn (tối đa {MAX_NUMBER:,}).".replace(",", "."),
+                top,
+            )
+        if isinstance(item, str):
+            _check_text(item, top)
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                _check_text(k, top)
+                stack.append((v, depth + 1, top if top is not None else k))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1, top) for v in item)
+    return value
+
+
+def _check_text(text: str, top: str | None) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(
+            400, "Văn bản có ký tự không hợp lệ (nửa cặp mã UTF-16 như \\ud800); hãy gõ lại đoạn đó.", top
+        ) from None
+
+
+def read_body(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Give back the request's JSON object, checked against ``fields`` (kinds only, not the rules).
+
+    An empty body is an empty object; the content services then name what is missing.
+    """
+    # Checked before reading: a form body may already have been consumed by the CSRF check.
+    if request.content_length and not request.is_json:
+        raise ApiError(400, "Nội dung gửi lên phải là JSON (Content-Type: application/json).")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    data = parse_json(raw)
+    if not isinstance(data, dict):
+        raise ApiError(
+            400, "Nội dung gửi lên phải là một đối tượng JSON ({…}), không phải danh sách hay giá trị lẻ."
+        )
+    known = {f.name: f for f in fields}
+    for name, value in data.items():
+        f = known.get(name)
+        if f is None:
+            names = ", ".join(known) or "không có trường nào"
+            raise ApiError(400, f"Trường «{name}» không dùng ở đây (các trường nhận: {names}).", name)
+        if not f.fits(value):
+            raise ApiError(400, f"Trường «{name}» phải là {KINDS[f.kind][1]}.", name)
+    return data
+
+
+# ----------------------------------------------------------------------------------- registry
+
+
+@dataclass
+class Endpoint:
+    """One documented operation: what the OpenAPI document and the docs page say about a route."""
+
+    rule: str
+    method: str
+    name: str
+    tag: str
+    summary: str
+    roles: tuple[Role, ...] | None
+    body: tuple[Field, ...] | None
+    ok: int
+    errors: tuple[int, ...]
+    description: str = ""
+    example: Any = None
+    query: tuple[Field, ...] = field(default_factory=tuple)
+
+
+ROUTES: list[Endpoint] = []
+
+
+def endpoint(
+    rule: str,
+    method: str,
+    *,
+    tag: str,
+    summary: str,
+    roles: tuple[Role, ...] | None,
+    body: tuple[Field, ...] | None = None,
+    ok: int = 200,
+    errors: tuple[int, ...] = (),
+    description: str = "",
+    example: Any = None,
+    query: tuple[Field, ...] = (),
+) -> Callable:
+    """Give back a decorator that routes a view and documents it; ``roles=None`` means public.
+
+    The view receives the checked JSON object as ``data`` when ``body`` is declared.
+    """
+
+    def deco(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(**kw: Any):
+            if roles is not None and (g.api_user is None or g.api_user.role not in roles):
+                return error(403, "Tài khoản này không được dùng chức năng này.")
+            if body is not None:
+                kw["data"] = read_body(body)
+            return view(**kw)
+
+        if roles is None:
+            PUBLIC.add(f"{bp.name}.{view.__name__}")
+        else:
+            wrapped.allowed_roles = set(roles)  # read by the route matrix test
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])
+        ROUTES.append(
+            Endpoint(
+                rule,
+                method,
+                view.__name__,
+                tag,
+                summary,
+                roles,
+                body,
+                ok,
+                errors,
+                description,
+                example,
+                query,
+            )
+        )
+        return wrapped
+
+    return deco

@@ -1,0 +1,234 @@
+"""Programmes through the API: create, rename, items added, moved and removed, delete."""
+
+from __future__ import annotations
+
+from flask import jsonify, url_for
+from sqlalchemy import select
+
+from ... import content
+from ...models import ItemType, Programme
+from .._core import commit, db, station
+from ._base import READERS, WRITERS, ApiError, Field, actor, endpoint
+
+TAG = "Chương trình"
+PROGRAMME_FIELDS = (
+    Field("title", "string", "Tên chương trình (tối đa 300 ký tự)", "Bản tin sáng", True),
+    Field("description", "string", "Mô tả", "Phát lúc 5 giờ 30 hằng ngày"),
+    Field("month", "string", "Tháng của chuyên mục (mm/yyyy hoặc yyyy-mm)", "12/2026"),
+)
+ITEM_FIELDS = (
+    Field("item_type", "string", "Loại mục", "segment", True, choices=tuple(ItemType)),
+    Field("segment_id", "integer", "Mã số bản tin đã duyệt (khi loại là segment)", 12),
+    Field("chime", "string", "Tên nhạc hiệu có sẵn (khi loại là chime)", "mo-dau"),
+    Field("pause_s", "number", "Khoảng lặng, giây (0,1–60; khi loại là pause)", 1.5),
+    Field("position", "integer", "Chèn vào vị trí này (0 là đầu; bỏ trống: cuối chương trình)", 0),
+)
+MOVE_FIELDS = (Field("step", "integer", "-1: lên một bậc, 1: xuống một bậc", -1, True),)
+EXAMPLE = {
+    "id": 3,
+    "uid": "9a1e…",
+    "ten": "Bản tin sáng",
+    "mo_ta": "",
+    "thang": None,
+    "tong_thoi_luong_ms": 95_000,
+    "muc": [
+        {
+            "id": 7,
+            "vi_tri": 0,
+            "loai": "segment",
+            "ban_tin_id": 12,
+            "nhac_hieu": None,
+            "lang_ms": None,
+            "thoi_luong_ms": 92_500,
+            "uoc_tinh": True,
+        }
+    ],
+    "co_the_phat": True,
+    "van_de": [],
+}
+
+
+def programme_json(p: Programme) -> dict:
+    """Give back a programme with its items, their durations and whether it may air."""
+    durations, total = content.item_durations(p)
+    problems = content.programme_problems(p)
+    return {
+        "id": p.id,
+        "uid": p.uid,
+        "ten": p.title,
+        "mo_ta": p.description,
+        "thang": p.month,
+        "tong_thoi_luong_ms": total,
+        "muc": [
+            {
+                "id": d.item.id,
+                "vi_tri": d.item.position,
+                "loai": d.item.item_type.value,
+                "ban_tin_id": d.item.segment_id,
+                "nhac_hieu": d.item.chime,
+                "lang_ms": d.item.pause_ms,
+                "thoi_luong_ms": d.ms,
+                "uoc_tinh": d.estimated,
+            }
+            for d in durations
+        ],
+        "co_the_phat": not problems,
+        "van_de": problems,
+    }
+
+
+def find_programme(programme_id: int) -> Programme:
+    """Give back this station's programme, or ApiError 404."""
+    p = db().get(Programme, programme_id)
+    if p is None or p.station_id != station().id:
+        raise ApiError(404, "Không có chương trình này.")
+    return p
+
+
+@endpoint(
+    "/programmes",
+    "GET",
+    tag=TAG,
+    summary="Danh sách chương trình, các mục và thời lượng",
+    roles=READERS,
+    example={"chuong_trinh": [EXAMPLE]},
+)
+def programmes():
+    rows = db().scalars(select(Programme).where(Programme.station_id == station().id).order_by(Programme.id))
+    return jsonify({"chuong_trinh": [programme_json(p) for p in rows]})
+
+
+@endpoint(
+    "/programmes",
+    "POST",
+    tag=TAG,
+    summary="Tạo chương trình (chưa có mục)",
+    roles=WRITERS,
+    body=PROGRAMME_FIELDS,
+    ok=201,
+    errors=(400,),
+    example=EXAMPLE | {"muc": [], "tong_thoi_luong_ms": 0},
+)
+def programme_create(data: dict):
+    prog = content.create_programme(
+        db(), station(), actor(), data.get("title") or "", data.get("description") or "", data.get("month")
+    )
+    commit()
+    return jsonify(programme_json(prog)), 201, {"Location": url_for("api.programme", programme_id=prog.id)}
+
+
+@endpoint(
+    "/programmes/<int:programme_id>",
+    "GET",
+    tag=TAG,
+    summary="Một chương trình",
+    roles=READERS,
+    errors=(404,),
+    example=EXAMPLE,
+)
+def programme(programme_id: int):
+    return jsonify(programme_json(find_programme(programme_id)))
+
+
+@endpoint(
+    "/programmes/<int:programme_id>",
+    "PATCH",
+    tag=TAG,
+    summary="Đổi tên, mô tả, tháng (trường không gửi giữ nguyên)",
+    roles=WRITERS,
+    body=PROGRAMME_FIELDS,
+    errors=(400, 404),
+    example=EXAMPLE,
+)
+def programme_update(programme_id: int, data: dict):
+    prog = find_programme(programme_id)
+    current = {"title": prog.title, "description": prog.description, "month": prog.month}
+    merged = current | data
+    content.update_programme(
+        db(), prog, actor(), merged["title"] or "", merged["description"] or "", merged["month"]
+    )
+    commit()
+    return jsonify(programme_json(prog))
+
+
+@endpoint(
+    "/programmes/<int:programme_id>",
+    "DELETE",
+    tag=TAG,
+    summary="Xoá chương trình",
+    description="Không xoá được chương trình đang có lịch phát hoặc đã từng phát (409).",
+    roles=WRITERS,
+    ok=204,
+    errors=(404, 409),
+)
+def programme_delete(programme_id: int):
+    content.delete_programme(db(), find_programme(programme_id), actor())
+    commit()
+    return "", 204
+
+
+@endpoint(
+    "/programmes/<int:programme_id>/items",
+    "POST",
+    tag=TAG,
+    summary="Thêm một mục: bản tin đã duyệt, nhạc hiệu hoặc khoảng lặng",
+    roles=WRITERS,
+    body=ITEM_FIELDS,
+    ok=201,
+    errors=(400, 404),
+    example=EXAMPLE,
+)
+def item_add(programme_id: int, data: dict):
+    prog = find_programme(programme_id)
+    try:
+        content.add_item(
+            db(),
+            prog,
+            actor(),
+            data.get("item_type") or "",
+            segment_id=data.get("segment_id"),
+            chime=data.get("chime"),
+            pause_ms=data.get("pause_s"),  # add_item reads the form's seconds
+            position=data.get("position"),
+        )
+    except content.ContentError as exc:
+        if exc.field == "pause_ms":
+            exc.field = "pause_s"  # the service names the page's inner name; the caller sent pause_s
+        raise
+    commit()
+    return jsonify(programme_json(prog)), 201
+
+
+@endpoint(
+    "/programmes/<int:programme_id>/items/<int:item_id>",
+    "DELETE",
+    tag=TAG,
+    summary="Bỏ một mục khỏi chương trình",
+    roles=WRITERS,
+    errors=(404,),
+    example=EXAMPLE,
+)
+def item_delete(programme_id: int, item_id: int):
+    prog = find_programme(programme_id)
+    content.remove_item(db(), prog, actor(), item_id)
+    commit()
+    return jsonify(programme_json(prog))
+
+
+@endpoint(
+    "/programmes/<int:programme_id>/items/<int:item_id>/move",
+    "POST",
+    tag=TAG,
+    summary="Đưa một mục lên hoặc xuống một bậc",
+    roles=WRITERS,
+    body=MOVE_FIELDS,
+    errors=(400, 404),
+    example=EXAMPLE,
+)
+def item_move(programme_id: int, item_id: int, data: dict):
+    prog = find_programme(programme_id)
+    if data.get("step") not in (-1, 1):
+        raise ApiError(400, "Bước chuyển phải là -1 (lên) hoặc 1 (xuống).", "step")
+    content.move_item(db(), prog, actor(), item_id, data["step"])
+    commit()
+    return jsonify(programme_json(prog))
