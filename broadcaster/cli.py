@@ -82,18 +82,94 @@ def _cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
-    from .content import ContentError, create_user
+def _stdin_password(args: argparse.Namespace) -> str:
+    """Give back the password given on standard input (never on the command line: ps shows it)."""
+    from .content import ContentError
 
     if not args.password_stdin:
         raise ContentError("Hãy đưa mật khẩu qua đầu vào chuẩn với --password-stdin.")
-    password = sys.stdin.readline().rstrip("\r\n")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
+    from .content import create_user
+
+    password = _stdin_password(args)
     store = ctx.store()
     with store.sessions.begin() as s:
         user = create_user(
             s, store.station(s), args.name, password, args.role, full_name=args.full_name or ""
         )
         print(f"Đã tạo tài khoản {user.username} ({args.role}).")
+    return 0
+
+
+def _cmd_user_list(args: argparse.Namespace, ctx: Context) -> int:
+    from sqlalchemy import select
+
+    from .content import account_key, locks
+    from .models import ROLE_LABELS, User
+
+    store = ctx.store()
+    tz = ctx.config.tz
+    with store.sessions() as s:
+        users = list(s.scalars(select(User).order_by(User.username)))
+        locked = {lock.key: lock for lock in locks(s)}
+    if not users:
+        print("Chưa có tài khoản nào. Tạo bằng: broadcaster user add TÊN --role admin --password-stdin")
+        return 0
+    print(f"{'Tên đăng nhập':<20} {'Vai trò':<18} {'Trạng thái':<24} Đăng nhập gần nhất")
+    for u in users:
+        state = "đang dùng" if u.active else "đã vô hiệu hoá"
+        if (lock := locked.get(account_key(u.username))) is not None:
+            state = f"tạm khoá đến {lock.until.astimezone(tz):%H:%M}"
+        last = f"{u.last_login_at.astimezone(tz):%d/%m/%Y %H:%M}" if u.last_login_at else "chưa đăng nhập"
+        print(f"{u.username:<20} {ROLE_LABELS[u.role]:<18} {state:<24} {last}")
+    for lock in locked.values():
+        if lock.is_address:
+            print(f"Máy {lock.name} tạm khoá đăng nhập đến {lock.until.astimezone(tz):%H:%M}.")
+    return 0
+
+
+def _cmd_user_passwd(args: argparse.Namespace, ctx: Context) -> int:
+    from .content import find_user, set_password
+
+    password = _stdin_password(args)
+    store = ctx.store()
+    with store.sessions.begin() as s:
+        user = find_user(s, args.name)
+        set_password(s, user, password)
+    print(f"Đã đổi mật khẩu của {user.username}; các phiên đăng nhập cũ của tài khoản này đã kết thúc.")
+    return 0
+
+
+def _cmd_user_disable(args: argparse.Namespace, ctx: Context) -> int:
+    from .content import find_user, set_active
+
+    store = ctx.store()
+    with store.sessions.begin() as s:
+        user = find_user(s, args.name)
+        set_active(s, user, args.enable)
+    if args.enable:
+        print(f"Đã mở lại tài khoản {user.username}.")
+    else:
+        print(f"Đã vô hiệu hoá tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
+    return 0
+
+
+def _cmd_user_unlock(args: argparse.Namespace, ctx: Context) -> int:
+    from .content import ContentError, account_key, key_label, throttle_keys, unlock
+
+    if bool(args.name) == bool(args.address):
+        raise ContentError("Hãy cho tên tài khoản hoặc --address ĐỊA_CHỈ (một trong hai).")
+    key = account_key(args.name) if args.name else throttle_keys("", args.address)[1]
+    store = ctx.store()
+    with store.sessions.begin() as s:
+        lifted = unlock(s, key)
+    if lifted:
+        print(f"Đã mở khoá đăng nhập cho {key_label(key)}.")
+    else:
+        print(f"{key_label(key).capitalize()} không bị khoá.")
     return 0
 
 
@@ -123,6 +199,20 @@ def build_parser() -> Parser:
     a.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ đầu vào chuẩn")
     a.add_argument("--full-name", help="họ và tên")
     a.set_defaults(func=_cmd_user_add)
+    a = usub.add_parser("list", help="liệt kê tài khoản, trạng thái và khoá đăng nhập")
+    a.set_defaults(func=_cmd_user_list)
+    a = usub.add_parser("passwd", help="đặt mật khẩu mới (kết thúc các phiên đăng nhập cũ)")
+    a.add_argument("name", help="tên đăng nhập")
+    a.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ đầu vào chuẩn")
+    a.set_defaults(func=_cmd_user_passwd)
+    a = usub.add_parser("disable", help="vô hiệu hoá tài khoản (kết thúc mọi phiên đăng nhập)")
+    a.add_argument("name", help="tên đăng nhập")
+    a.add_argument("--enable", action="store_true", help="mở lại tài khoản đã vô hiệu hoá")
+    a.set_defaults(func=_cmd_user_disable)
+    a = usub.add_parser("unlock", help="mở khoá đăng nhập sau nhiều lần nhập sai")
+    a.add_argument("name", nargs="?", help="tên đăng nhập")
+    a.add_argument("--address", help="mở khoá một máy (địa chỉ IP) thay vì một tài khoản")
+    a.set_defaults(func=_cmd_user_unlock)
 
     from .audio.cli import register as register_audio
     from .demo import register as register_demo

@@ -221,6 +221,9 @@ class User(Base):
     ics_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised by a sign-out, a password change or disabling: every session signed in under an
+    #: older value is over (the web's user loader compares the two).
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

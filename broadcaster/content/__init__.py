@@ -62,11 +62,34 @@ from ._schedules import (
 from ._segments import approve, archive, reject, submit, validate_segment_fields
 from ._settings import save_settings, setting_text
 from ._starter import STARTER_DIR, load_starter
-from ._throttle import locked_until, record_failure, record_success, throttle_keys
+from ._throttle import (
+    ACCOUNT_LIMIT,
+    ADDRESS_LIMIT,
+    Attempt,
+    Lock,
+    account_key,
+    key_label,
+    locks,
+    record_success,
+    reserve_attempt,
+    throttle_keys,
+    unlock,
+)
 from ._tokens import create_token, revoke_token, token_hash, verify_token
-from ._users import authenticate, create_user, set_password
+from ._users import authenticate, create_user, end_sessions, find_user, set_active, set_password
 
 __all__ = [
+    "ACCOUNT_LIMIT",
+    "ADDRESS_LIMIT",
+    "Attempt",
+    "Lock",
+    "account_key",
+    "key_label",
+    "end_sessions",
+    "find_user",
+    "reserve_attempt",
+    "set_active",
+    "unlock",
     "ACTION_LABELS",
     "ENTITY_LABELS",
     "FIELD_LABELS",
@@ -116,7 +139,7 @@ __all__ = [
     "estimate_speech_ms",
     "item_durations",
     "load_starter",
-    "locked_until",
+    "locks",
     "month_title",
     "move_item",
     "parse_date",
@@ -125,7 +148,6 @@ __all__ = [
     "programme_problems",
     "propose_monthly",
     "record",
-    "record_failure",
     "record_success",
     "reject",
     "remove_item",

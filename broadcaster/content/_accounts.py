@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ..models import Role, User, Zone
 from ._audit import record, snapshot
 from ._errors import ContentError
-from ._users import set_password
+from ._users import end_sessions, set_password
 
 
 def update_user(
@@ -33,6 +33,8 @@ def update_user(
     if len(full_name or "") > 200:
         raise ContentError("Họ tên dài quá 200 ký tự.", "full_name")
     before = snapshot(user)
+    if user.active and not active:
+        end_sessions(user)
     user.full_name, user.role, user.active = (full_name or "").strip(), new_role, bool(active)
     if password:
         set_password(session, user, password, actor=actor)

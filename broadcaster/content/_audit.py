@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "stop": "Dừng phát",
     "emergency": "Phát khẩn cấp",
     "load_starter": "Nạp nội dung mẫu",
+    "unlock": "Mở khoá đăng nhập",
+    "end_sessions": "Đăng xuất mọi phiên",
 }
 ENTITY_LABELS = {
     "segment": "Bản tin",
@@ -41,6 +43,7 @@ ENTITY_LABELS = {
     "api_token": "Mã truy cập",
     "control": "Điều khiển phát",
     "station": "Đài",
+    "login_lock": "Khoá đăng nhập",
 }
 
 
@@ -52,7 +55,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(obj: Any, exclude: tuple[str, ...] = ("password_hash", "ics_token")) -> dict[str, Any]:
+#: Columns an audit snapshot leaves out: secrets, and the session epoch (bookkeeping, not a change).
+UNAUDITED = ("password_hash", "ics_token", "auth_epoch")
+
+
+def snapshot(obj: Any, exclude: tuple[str, ...] = UNAUDITED) -> dict[str, Any]:
     """Give back the record's columns as JSON-ready values (secrets left out)."""
     return {
         c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in exclude

@@ -61,10 +61,47 @@ def create_user(
 
 
 def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
+    """Change an account's password (audited); every session signed in with the old one ends."""
     if len(password or "") < MIN_PASSWORD:
         raise ContentError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.", "password")
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
     record(session, user=actor, action="set_password", entity="user", entity_id=user.id)
+
+
+def end_sessions(user: User) -> None:
+    """Make every session the account has signed in so far invalid (the web checks the epoch)."""
+    user.auth_epoch = (user.auth_epoch or 0) + 1
+
+
+def find_user(session: Session, username: str) -> User:
+    """Give back the account called ``username``, or a ContentError naming it."""
+    name = (username or "").strip()
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise ContentError(f"Không có tài khoản «{name}».", "username")
+    return user
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+    """Enable or disable an account (audited); disabling ends all of its sessions."""
+    if user.active == active:
+        return
+    before = snapshot(user)
+    user.active = active
+    if not active:
+        end_sessions(user)
+    session.flush()
+    record(
+        session,
+        user=actor,
+        action="enable" if active else "disable",
+        entity="user",
+        entity_id=user.id,
+        before=before,
+        after=snapshot(user),
+        station_id=user.station_id,
+    )
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

@@ -115,14 +115,16 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     login.session_protection = "basic"
 
     # Signed-in accounts are kept with the dashboard's data (≤ 2 s, dropped when this process
-    # writes): a page load costs no query, and a change to an account reaches its pages at once
-    # (this process) or within 2 s (another one).
+    # writes): a page load costs no query, and a change to an account (its role, its sessions
+    # ended) reaches its pages at once (this process) or within 2 s (another one, e.g. the CLI).
     accounts = watch_writes(store.engine)
 
     @login.user_loader
-    def _load_user(uid: str) -> LoginUser | None:
+    def _load_user(session_id: str) -> LoginUser | None:
+        # "<id>:<epoch>" (see LoginUser.get_id); a session from before the epoch moved is over.
+        uid, _, epoch = session_id.partition(":")
         try:
-            key = int(uid)
+            key, signed_in_epoch = int(uid), int(epoch)
         except ValueError:
             return None
 
@@ -130,7 +132,8 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
             user = db().get(User, key)
             return LoginUser(user) if user is not None and user.active else None
 
-        return accounts.get(("account", key), load)
+        account = accounts.get(("account", key), load)
+        return account if account is not None and account.epoch == signed_in_epoch else None
 
     @login.unauthorized_handler
     def _unauthorized():

@@ -18,10 +18,15 @@ from ..store import Store
 
 
 class LoginUser(UserMixin):
-    """The signed-in account as Flask-Login keeps it: a detached copy, no database session needed."""
+    """The signed-in account as Flask-Login keeps it: a detached copy, no database session needed.
+
+    Its session id is "<user id>:<auth epoch>" (Flask-Login's alternative id): when the account's
+    epoch moves on (sign-out, new password, disabled), sessions holding the old id no longer load.
+    """
 
     def __init__(self, user: User) -> None:
         self.id = user.id
+        self.epoch = user.auth_epoch or 0
         self.username = user.username
         self.full_name = user.full_name or user.username
         self.role = Role(user.role)
@@ -31,6 +36,9 @@ class LoginUser(UserMixin):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.epoch}"
 
     @property
     def role_label(self) -> str:
@@ -64,7 +72,7 @@ def station() -> Station:
 def me() -> User:
     """Give back the signed-in user's row in the request's session (for services that audit)."""
     if "me" not in g:
-        user = db().get(User, int(current_user.get_id()))
+        user = db().get(User, current_user.id)
         if user is None:
             abort(403)
         g.me = user

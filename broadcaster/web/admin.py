@@ -22,6 +22,8 @@ def _users_page(
         "admin/users.html",
         users=users,
         tokens=tokens,
+        locks=content.locks(db()),
+        limits=(content.ACCOUNT_LIMIT, content.ADDRESS_LIMIT),
         errors=errors or {},
         v=values or {},
         roles=ROLE_LABELS,
@@ -80,6 +82,18 @@ def user(user_id: int):
             errors[exc.field or "_"] = str(exc)
             u = db().get(User, user_id)
     return render_template("admin/user.html", u=u, errors=errors, roles=ROLE_LABELS), (400 if errors else 200)
+
+
+@bp.route("/khoa-dang-nhap/mo", methods=["POST"])
+@roles(ADMIN)
+def unlock():
+    key = request.form.get("key", "")
+    if content.unlock(db(), key, actor=me()):
+        commit()
+        flash(f"Đã mở khoá đăng nhập cho {content.key_label(key)}.", "success")
+    else:
+        flash("Khoá này đã hết hạn hoặc đã được mở.", "info")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/ma-truy-cap", methods=["POST"])

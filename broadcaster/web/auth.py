@@ -9,7 +9,8 @@ from flask_login import current_user, login_user, logout_user
 
 from .. import content
 from ..db import utcnow
-from ._core import LoginUser, commit, db, local
+from ..models import User
+from ._core import LoginUser, commit, config, db, store
 
 bp = Blueprint("auth", __name__)
 
@@ -17,6 +18,10 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     # Only a path on this site: never send the officer to another host after login.
     if not target:
+        return url_for("dashboard.index")
+    # A control character cannot go in a Location header (werkzeug raises: a 500), and browsers
+    # drop tabs and newlines from URLs, so "/\n/host" would become "//host".
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return url_for("dashboard.index")
     parts = urlsplit(target)
     # A backslash is a slash to browsers: "/\\host" would leave the site.
@@ -31,18 +36,23 @@ def login():
     next_url = request.values.get("next", "")
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(next_url))
-    error = None
+    error, locked = None, False
     username = ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        s = db()
         keys = content.throttle_keys(username, request.remote_addr)
-        until = content.locked_until(s, keys)
-        if until is None:
+        # The try is counted in its own transaction, committed before the password is checked:
+        # parallel tries see each other's count and the limit holds.
+        with store().sessions.begin() as s:
+            attempt = content.reserve_attempt(s, keys)
+        if attempt.refused is not None:
+            error, locked = attempt.refused.message(config().tz), True
+        else:
+            s = db()
             user = content.authenticate(s, username, password)
             if user is not None:
-                content.record_success(s, username)
+                content.record_success(s, keys)
                 user.last_login_at = utcnow()
                 commit()
                 stash = session.get("stash")
@@ -52,23 +62,23 @@ def login():
                 login_user(LoginUser(user))
                 session.permanent = True
                 return redirect(_safe_next(next_url))
-            until = content.record_failure(s, keys)
-            commit()
-            if until is None:
+            if attempt.locks is not None:
+                error, locked = attempt.locks.message(config().tz), True
+            else:
                 error = "Tên đăng nhập hoặc mật khẩu không đúng."
-        if until is not None:
-            error = (
-                "Đăng nhập sai quá 5 lần: tài khoản hoặc máy này bị tạm khoá "
-                f"15 phút, thử lại sau {local(until, '%H:%M')}."
-            )
     expired = request.args.get("het_han") == "1"
-    return render_template("login.html", error=error, username=username, next=next_url, expired=expired), (
-        429 if error and "tạm khoá" in error else 200
-    )
+    page = render_template("login.html", error=error, username=username, next=next_url, expired=expired)
+    return page, 429 if locked else 200
 
 
 @bp.route("/dang-xuat", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # Signing out here signs the account out everywhere (a shared PC, a lost phone).
+        user = db().get(User, current_user.id)
+        if user is not None:
+            content.end_sessions(user)
+            commit()
     logout_user()
     session.clear()
     flash("Đã đăng xuất.", "info")

@@ -184,7 +184,7 @@ def calendar():
     store = app_store()
     token = None
     with store.sessions.begin() as s:
-        user = s.get(User, int(current_user.get_id()))
+        user = s.get(User, current_user.id)
         if user is not None:
             if request.method == "POST":
                 had = bool(user.ics_token)
