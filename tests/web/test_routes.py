@@ -88,6 +88,7 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("admin.user", "POST"): frozenset({A}),
     ("admin.token_new", "POST"): frozenset({A}),
     ("admin.token_revoke", "POST"): frozenset({A}),
+    ("admin.unlock", "POST"): frozenset({A}),
     ("admin.zones", "GET"): frozenset({A}),
     ("admin.zones", "POST"): frozenset({A}),
     ("admin.settings", "GET"): frozenset({A}),
