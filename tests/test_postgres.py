@@ -151,3 +151,22 @@ def test_occurrence_identity_is_enforced_on_postgres(pg_store):
         s.add(Occurrence(station_id=station.id, schedule_id=sched.id, zone_id=zone_id, scheduled_at=at))
     with pytest.raises(IntegrityError), pg_store.sessions.begin() as s:
         s.add(Occurrence(station_id=station.id, schedule_id=sched.id, zone_id=zone_id, scheduled_at=at))
+
+
+def test_parallel_login_tries_never_pass_the_limit_on_postgres(pg_store):
+    """The throttle's guarded UPDATE holds under PostgreSQL's row locks as under SQLite's one writer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from broadcaster import content
+
+    keys = content.throttle_keys("canbo", "10.0.0.1")
+
+    def try_once(_i: int) -> bool:
+        with pg_store.sessions.begin() as s:
+            return content.reserve_attempt(s, keys).refused is None
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        allowed = sum(pool.map(try_once, range(40)))
+    assert allowed == content.ACCOUNT_LIMIT
+    with pg_store.sessions() as s:
+        assert [lock.key for lock in content.locks(s)] == ["user:canbo"]
