@@ -10,21 +10,54 @@ Public face (the rest is private ``_x`` modules):
 - :class:`AudioError` every failure, with a Vietnamese message.
 """
 
-from ._engines import ENGINES, Engine, GttsEngine, Pyttsx3Engine, engine_health, get_engine
-from ._errors import AudioError
-from ._render import (
-    PIPELINE_VERSION,
-    Rendered,
-    asset_file,
-    cache_key,
-    cache_path,
-    render_programme,
-    render_segment,
-    render_text,
-    station_lexicon,
-)
-from ._upload import import_upload, load_pcm
-from .chimes import CHIMES, chime_path
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# The public names load with their module on first use (PEP 562): ``broadcaster normalize`` and
+# ``render`` need neither SQLAlchemy and the models (the database side of ``_render``) nor
+# anything else they do not touch, and start without paying for them.
+_HOME = {
+    "ENGINES": "_engines", "Engine": "_engines", "GttsEngine": "_engines", "Pyttsx3Engine": "_engines",
+    "engine_health": "_engines", "get_engine": "_engines",
+    "AudioError": "_errors",
+    "PIPELINE_VERSION": "_render", "Rendered": "_render", "asset_file": "_render", "cache_key": "_render",
+    "cache_path": "_render", "render_programme": "_render", "render_segment": "_render",
+    "render_text": "_render", "station_lexicon": "_render",
+    "import_upload": "_upload", "load_pcm": "_upload",
+    "CHIMES": "chimes", "chime_path": "chimes",
+}
+
+if TYPE_CHECKING:
+    from ._engines import ENGINES, Engine, GttsEngine, Pyttsx3Engine, engine_health, get_engine
+    from ._errors import AudioError
+    from ._render import (
+        PIPELINE_VERSION,
+        Rendered,
+        asset_file,
+        cache_key,
+        cache_path,
+        render_programme,
+        render_segment,
+        render_text,
+        station_lexicon,
+    )
+    from ._upload import import_upload, load_pcm
+    from .chimes import CHIMES, chime_path
+
+
+def __getattr__(name: str):
+    """Return a public name, importing the private module that defines it on first use."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
 
 __all__ = [
     "CHIMES",

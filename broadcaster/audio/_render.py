@@ -16,19 +16,20 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from ..config import DIALECTS, Config
-from ..models import AudioAsset, ItemType, Programme, Pronunciation, RenderJob, Segment
 from . import _tools
 from ._assemble import finish, spool_lead, spool_speech
 from ._engines import Engine, get_engine
 from ._errors import AudioError
 from ._split import paragraphs as split_paragraphs
 from .chimes import chime_path
+
+if TYPE_CHECKING:  # the database side loads SQLAlchemy and the models when it is used, not before
+    from sqlalchemy.orm import Session
+
+    from ..models import AudioAsset, Programme, RenderJob, Segment
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,10 @@ def station_lexicon(session: Session, station_id: int | None) -> dict[str, str]:
     """Return the station's pronunciation entries (term → spoken), laid over the defaults later."""
     if station_id is None:
         return {}
+    from sqlalchemy import select
+
+    from ..models import Pronunciation
+
     rows = session.scalars(select(Pronunciation).where(Pronunciation.station_id == station_id))
     return {r.term: r.spoken for r in rows}
 
@@ -237,6 +242,11 @@ def asset_file(config: Config, asset: AudioAsset) -> Path:
 
 
 def _asset_for(session: Session, config: Config, station_id: int | None, r: Rendered) -> AudioAsset:
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from ..models import AudioAsset
+
     fields = dict(
         path=relative_media_path(config, r.path), sha256=r.sha256, duration_ms=r.duration_ms,
         loudness_lufs=r.loudness_lufs, true_peak_dbtp=r.true_peak_dbtp, sample_rate=r.sample_rate,
@@ -307,6 +317,8 @@ def render_programme(
     bar). A segment that fails does not stop the others; at the end the job is marked ``failed``
     with every reason and AudioError is raised, or ``done``.
     """
+    from ..models import ItemType
+
     segments = [it.segment for it in programme.items if it.item_type == ItemType.SEGMENT and it.segment]
     if job is not None:
         job.total, job.done, job.status, job.error = len(segments), 0, "running", None

@@ -179,3 +179,32 @@ def test_render_bad_input_is_one_vietnamese_line(env, tmp_path, make, needle) ->
     res = cli(env, "render", str(src), "-o", str(tmp_path / "o.wav"), "--engine", "pyttsx3")
     assert res.returncode != 0 and not (tmp_path / "o.wav").exists()
     assert needle in one_vietnamese_line(res.stderr)
+
+
+_STARTUP_PROBE = """
+import sys
+from broadcaster.audio import _engines, render_text
+from broadcaster.audio.cli import _read_text
+from broadcaster.audio.normalize import normalize
+from broadcaster.config import load
+
+normalize("Ngày 05/3/2024 họp.")
+heavy = [m for m in ("sqlalchemy", "broadcaster.models", "numpy", "scipy", "pyttsx3") if m in sys.modules]
+print("normalize:", ",".join(heavy) or "-")
+r = render_text("Xin chào bà con.", load(), engine="pyttsx3", force=True)
+print("voice:", r.voice)
+print("listed by pyttsx3:", sys.executable in _engines._voices_cache)
+print("render:", ",".join(m for m in ("sqlalchemy", "broadcaster.models", "pyttsx3")
+                         if m in sys.modules) or "-")
+"""
+
+
+def test_audio_commands_start_without_the_database_layer_nor_a_pyttsx3_voice_listing(env) -> None:
+    """Normalizing loads no SQLAlchemy, models, numpy or pyttsx3; rendering with a known espeak-ng
+    voice asks no pyttsx3 worker for the voice list (that alone cost ~0.8 s per command)."""
+    proc = subprocess.run([sys.executable, "-c", _STARTUP_PROBE], env=env, capture_output=True, timeout=120)
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0, proc.stderr.decode("utf-8")
+    assert "normalize: -" in out
+    assert "voice: vi\n" in out and "listed by pyttsx3: False" in out
+    assert "render: -" in out

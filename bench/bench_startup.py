@@ -1,0 +1,100 @@
+"""Start-up of the audio commands: how long `broadcaster normalize` and `render` take before work.
+
+Run: ``.venv/bin/python bench/bench_startup.py``. Prints figures; passes or fails nothing.
+Target (issue 11): each command starts in ≤ 0.3 s before its work begins. Measured as wall time
+of the real command (median of 5) on a one-line text, next to the bare interpreter and, for
+``render``, espeak-ng alone on the same line (the work itself); a fresh data dir without a station
+database (with one, reading the pronunciation table loads SQLAlchemy and the models). Then the
+modules that cost most to import (``-X importtime``), for the whole command and for the audio
+room alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINE = "Ngày 05/3/2024 lúc 7h30, UBND xã họp với bà con."
+RUNS = 5
+
+
+def children_cpu() -> float:
+    """Return the CPU seconds used so far by this process's finished children."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def wall(args: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[float, float]:
+    """Return the median wall time and median CPU time of ``RUNS`` runs of a command (it must succeed).
+
+    The CPU time (all its processes) says what the command costs when the machine is shared.
+    """
+    took, cpu = [], []
+    for _ in range(RUNS):
+        t, c = time.perf_counter(), children_cpu()
+        subprocess.run(args, input=stdin, env=env, check=True, capture_output=True, timeout=120)
+        took.append(time.perf_counter() - t)
+        cpu.append(children_cpu() - c)
+    return statistics.median(took), statistics.median(cpu)
+
+
+def importtime(code: str, env: dict[str, str], top: int = 8) -> list[tuple[int, str]]:
+    """Return the ``top`` top-level imports by cumulative µs when ``code`` runs, and the total."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True,
+                          timeout=120, input=b"")
+    rows = []
+    for line in proc.stderr.decode("utf-8", "replace").splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( *)(\S+)", line)
+        if m and len(m.group(2)) <= 1:  # modules imported by the code itself, not their children
+            rows.append((int(m.group(1)), m.group(3)))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main() -> int:
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = {**os.environ, "BROADCASTER_DATA_DIR": tmp, "BROADCASTER_TTS_ORDER": "pyttsx3",
+               "PYTHONPATH": str(ROOT)}
+        src = Path(tmp) / "line.txt"
+        src.write_text(LINE, "utf-8")
+        out = Path(tmp) / "line.wav"
+        bare = wall([py, "-c", "pass"], env)
+        norm = wall([py, "-m", "broadcaster.cli", "normalize"], env, LINE.encode())
+        rend = wall([py, "-m", "broadcaster.cli", "render", str(src), "-o", str(out), "--force"], env)
+        spoken = subprocess.run([py, "-m", "broadcaster.cli", "normalize"], env=env, input=LINE.encode(),
+                                capture_output=True, check=True).stdout
+        alone = wall(["espeak-ng", "-v", "vi", "-w", str(Path(tmp) / "raw.wav")], env, spoken)
+        load = os.getloadavg()[0]
+        print(f"one line: {LINE!r}; median of {RUNS}, wall / CPU (all processes), load {load:.1f}")
+        rows = (("python -c pass", bare), ("broadcaster normalize", norm),
+                ("broadcaster render --force (WAV)", rend), ("espeak-ng alone, same line", alone))
+        for label, (w, c) in rows:
+            print(f"  {label:34s} {w * 1000:6.0f} ms / {c * 1000:6.0f} ms")
+        print(f"start-up before work, normalize ≈ {norm[0] * 1000:.0f} ms / {norm[1] * 1000:.0f} ms CPU "
+              "(the normalizing itself is ~20 ms)   target <= 300 ms")
+        print(f"start-up before work, render    ≈ {(rend[0] - alone[0]) * 1000:.0f} ms / "
+              f"{(rend[1] - alone[1]) * 1000:.0f} ms CPU (render minus espeak-ng alone: includes "
+              "loudness and writing)   target <= 300 ms")
+        for label, code in (
+            ("whole command (normalize)", "import sys; sys.argv=['broadcaster','normalize']; "
+                                          "import broadcaster.cli as c; c.main()"),
+            ("audio room alone", "import broadcaster.audio.cli, broadcaster.audio.normalize; "
+                                 "from broadcaster.audio import render_text"),
+        ):
+            rows = importtime(code, env)
+            print(f"largest imports, {label} (cumulative ms):")
+            for us, name in rows:
+                print(f"  {us / 1000:7.1f}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
