@@ -24,7 +24,6 @@ from ._assemble import finish, spool_lead, spool_speech
 from ._engines import Engine, get_engine
 from ._errors import AudioError
 from ._split import paragraphs as split_paragraphs
-from .chimes import chime_path
 
 if TYPE_CHECKING:  # the database side loads SQLAlchemy and the models when it is used, not before
     from sqlalchemy.orm import Session
@@ -132,6 +131,9 @@ def render_text(
     speed = speed if speed is not None else config.speed
     _check_choice(dialect, speed)
     if chime is not None:
+        # The chime catalogue comes with the base layer (and its models): only when a chime is asked.
+        from .chimes import chime_path
+
         chime_path(chime)  # unknown chime: refuse before any work
     normalized = _normalize(text, dialect, lexicon)
     engines = _engines_for(engine, config)
@@ -189,6 +191,8 @@ def _store(speech, engine: Engine, sizes: list[int], key: str, config: Config, s
         with _dsp.Spool(speech.rate, directory=path.parent) as spool:
             try:
                 if chime:
+                    from .chimes import chime_path
+
                     spool_lead(spool, _tools.decode(chime_path(chime), speech.rate))
                 spool_speech(spool, clips, None if speech.joined else sizes, config)
                 done = finish(spool, config, path)
