@@ -25,6 +25,7 @@ from ..models import (
     SegmentStatus,
     Zone,
 )
+from ..rules import csv_row
 from ._dates import to_month
 from ._errors import ContentError
 
@@ -277,18 +278,20 @@ def asrun_csv(entries: list[AsRunEntry], tz: ZoneInfo) -> str:
     for e in entries:
         zone = e.occurrence.zone.name if e.occurrence and e.occurrence.zone else ""
         w.writerow(
-            [
-                t(e.scheduled_at),
-                t(e.started_at),
-                t(e.ended_at),
-                "" if e.duration_ms is None else f"{e.duration_ms / 1000:.1f}",
-                e.occurrence.title if e.occurrence else "",
-                e.title,
-                zone,
-                AIR_STATUS_LABELS[e.status],
-                e.reason or "",
-                e.audio_sha256 or "",
-            ]
+            csv_row(
+                [
+                    t(e.scheduled_at),
+                    t(e.started_at),
+                    t(e.ended_at),
+                    "" if e.duration_ms is None else f"{e.duration_ms / 1000:.1f}",
+                    e.occurrence.title if e.occurrence else "",
+                    e.title,
+                    zone,
+                    AIR_STATUS_LABELS[e.status],
+                    e.reason or "",
+                    e.audio_sha256 or "",
+                ]
+            )
         )
     return "\ufeff" + out.getvalue()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..rules import show_local
+from ..rules import csv_row, show_local, xlsx_text
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
 from ._figures import Report
 from ._layout import MOTTO_1, MOTTO_2, Letterhead, title_lines
@@ -25,10 +25,24 @@ def _narrative(report: Report, narrative: str | None) -> list[str]:
     return [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
 
 
+class _SafeWriter:
+    """A csv writer whose every row goes through :func:`csv_row` (typed text never a formula)."""
+
+    def __init__(self, buf: io.StringIO) -> None:
+        self._w = csv.writer(buf, lineterminator="\r\n")
+
+    def writerow(self, row) -> None:
+        self._w.writerow(csv_row(row))
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
     """Give back the report as UTF-8 CSV (with BOM, so spreadsheet programs read the diacritics)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = _SafeWriter(buf)
     t1, t2 = title_lines(report.period.words, report.plan_only)
     for row in (
         [lh.parent, MOTTO_1],
@@ -95,7 +109,7 @@ def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) ->
     ) -> None:
         if c2 > c1:
             ws.merge_cells(start_row=r, start_column=c1, end_row=r, end_column=c2)
-        cell = ws.cell(r, c1, text)
+        cell = xlsx_text(ws.cell(r, c1, text))
         cell.font = Font(
             name=font, size=size, bold=bold, italic=italic, underline="single" if underline else None
         )
@@ -122,7 +136,7 @@ def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) ->
         put(r, 1, ncol, f"{i}. {t.title}", bold=True, align="left")
         r += 1
         for j, h in enumerate(t.headers, 1):
-            c = ws.cell(r, j, h)
+            c = xlsx_text(ws.cell(r, j, h))
             c.font = Font(name=font, size=12, bold=True)
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             c.border = box
@@ -130,7 +144,7 @@ def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) ->
         for k, row in enumerate(t.rows):
             bold = t.total and k == len(t.rows) - 1
             for j, v in enumerate(row, 1):
-                c = ws.cell(r, j, v)
+                c = xlsx_text(ws.cell(r, j, v))
                 c.font = Font(name=font, size=12, bold=bold)
                 c.border = box
                 c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -166,6 +180,8 @@ def _data_sheet(wb, t: Table, font: str) -> None:
         c.font = Font(name=font, bold=True)
     for row in t.rows:
         ws.append(row)
+        for c in ws[ws.max_row]:
+            xlsx_text(c)
     for i, _h in enumerate(t.headers):
         ws.column_dimensions[chr(ord("A") + i)].width = 40 if i in (1,) else 16
 

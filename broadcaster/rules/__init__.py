@@ -10,6 +10,8 @@ What several of them need lives here once, and nothing here imports a feature pa
 - Vietnamese numbers and times: :func:`vn_int`, :func:`vn_num`, :func:`vn_fixed`, :func:`vn_pct`,
   :func:`show_local`, :func:`show_duration`;
 - the chime catalogue: :data:`CHIMES`, :data:`CHIME_LABELS`, :func:`chime_ms`;
+- spreadsheet cells: :func:`csv_row`, :func:`csv_cell`, :func:`xlsx_text` (typed text never runs
+  as a formula);
 - :class:`RuleError` a broken rule, with a Vietnamese message.
 """
 
@@ -44,8 +46,14 @@ from ._settings import (
     effective_config,
     get_settings,
 )
+from ._sheets import FORMULA_STARTS, csv_cell, csv_row, is_formula_like, xlsx_text
 
 __all__ = [
+    "FORMULA_STARTS",
+    "csv_cell",
+    "csv_row",
+    "is_formula_like",
+    "xlsx_text",
     "ACCEPTED_FORMS",
     "BY_KEY",
     "CHIMES",
