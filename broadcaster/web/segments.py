@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -11,6 +12,7 @@ from .. import content, rules
 from ..models import AREA_LABELS, KIND_LABELS, CchcArea, Role, Segment, SegmentKind
 from ._core import apply, commit, config, db, me, roles, station
 from ._files import import_file, send_asset, send_audio
+from ._json import BadJson, parse_json
 
 bp = Blueprint("segments", __name__, url_prefix="/ban-tin")
 READERS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
@@ -206,8 +208,18 @@ def preview():
     """Render the text being written and give back where to listen to it (JSON)."""
     from ..audio import AudioError, render_text, station_lexicon
 
-    data = request.get_json(silent=True) or request.form
-    text = (data.get("body") or data.get("text") or "").strip()
+    data: Any = request.form
+    if request.is_json:
+        try:
+            data = parse_json(request.get_data(cache=True))
+        except BadJson as exc:
+            return jsonify({"loi": str(exc)}), 400
+        if not isinstance(data, dict):
+            return jsonify({"loi": "Nội dung gửi lên phải là một đối tượng JSON."}), 400
+    text = data.get("body") or data.get("text") or ""
+    if not isinstance(text, str):
+        return jsonify({"loi": "Nội dung nghe thử phải là chuỗi chữ."}), 400
+    text = text.strip()
     if not text:
         return jsonify({"loi": "Chưa có nội dung để nghe thử."}), 400
     if len(text) > MAX_PREVIEW:

@@ -496,8 +496,54 @@ def test_the_docs_page_is_local_vietnamese_and_linked_from_the_admin(app, anon, 
     for tag in ("Bản tin", "Duyệt tin", "Chương trình", "Lịch phát"):
         assert f"<h2>{tag}</h2>" in html
     assert "Ví dụ" in html and "Authorization: Bearer" in html and "X-CSRFToken" in html
+    assert "danh sách (số nguyên)" in html and "chuỗi chữ (ngày)" in html
     # Nothing fetched from elsewhere: every src and href stays on this server.
     for url in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert url.startswith(("/", "#")), url
     assert 'href="/api/v1/docs"' in admin.get("/quan-tri/nguoi-dung").get_data(as_text=True)
     assert json.loads(anon.get("/api/v1/openapi.json").get_data())["info"]["title"]
+
+
+#: API endpoint → the page that does the same thing: the roles must be the same.
+SAME_AS_PAGE = {
+    "segment_create": "segments.new",
+    "segment_update": "segments.edit",
+    "segment_submit": "segments.submit",
+    "segment_archive": "segments.archive",
+    "approvals": "approvals.index",
+    "segment_approve": "approvals.decide",
+    "segment_reject": "approvals.decide",
+    "programmes": "programmes.index",
+    "programme_create": "programmes.new",
+    "item_add": "programmes.add_item",
+    "item_delete": "programmes.item_action",
+    "item_move": "programmes.item_action",
+    "programme_delete": "programmes.delete",
+    "schedules": "schedules.list_",
+    "schedule_create": "schedules.new",
+    "schedule_update": "schedules.edit",
+    "schedule_enable": "schedules.toggle",
+    "schedule_disable": "schedules.toggle",
+    "schedule_delete": "schedules.edit",
+    "control_stop": "control.stop",
+}
+
+
+def test_the_api_grants_exactly_the_roles_of_the_matching_page(app):
+    for api_name, page in SAME_AS_PAGE.items():
+        api_roles = app.view_functions[f"api.{api_name}"].allowed_roles
+        page_roles = app.view_functions[page].allowed_roles
+        assert set(api_roles) == set(page_roles), (api_name, page)
+
+
+def test_the_pages_listen_call_reads_json_as_safely_as_the_api(editor):
+    """/ban-tin/nghe-thu takes JSON from the page's script: the same bad bodies, the same 400s."""
+    for case in ("lone surrogate", "nested 5000 deep", "a string", "a list", "NaN", "not UTF-8"):
+        raw, words = BAD_BODIES[case]
+        r = editor.api("POST", "/ban-tin/nghe-thu", data=raw, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.is_json, (case, r.status_code)
+        assert VIETNAMESE.search(r.get_json()["loi"]), case
+    r = editor.api("POST", "/ban-tin/nghe-thu", json={"body": 5})
+    assert r.status_code == 400 and "chuỗi" in r.get_json()["loi"]
+    r = editor.api("POST", "/ban-tin/nghe-thu", json={"body": "  "})
+    assert r.status_code == 400 and "Chưa có nội dung" in r.get_json()["loi"]

@@ -8,7 +8,7 @@ document served at /api/v1/openapi.json and the page at /api/v1/docs.
 """
 
 from . import _programmes, _schedules, _segments, _spec, _station  # noqa: F401 - they register routes
-from ._base import ROUTES, ApiError, bp, parse_json
+from ._base import ROUTES, ApiError, bp
 from ._spec import document
 
-__all__ = ["ROUTES", "ApiError", "bp", "document", "parse_json"]
+__all__ = ["ROUTES", "ApiError", "bp", "document"]

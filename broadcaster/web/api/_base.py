@@ -6,8 +6,6 @@ both the Flask route and its entry in the OpenAPI document, so the two cannot dr
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -20,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from ... import content
 from ...models import Role, User
 from .._core import LoginUser, commit, db
+from .._json import BadJson, parse_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ALL = (Role.ADMIN, Role.EDITOR, Role.APPROVER, Role.OPERATOR)
@@ -27,10 +26,6 @@ READERS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
 WRITERS = (Role.ADMIN, Role.EDITOR)
 LEADERS = (Role.ADMIN, Role.APPROVER)
 OPS = (Role.ADMIN, Role.OPERATOR)
-#: Largest integer or number a body may carry: far above any real value, and below SQLite's 64 bits.
-MAX_NUMBER = 10**15
-#: How deep a body may nest: the deepest real body is an object holding a list of numbers.
-MAX_DEPTH = 8
 #: Endpoints answered without sign-in (the document and its page).
 PUBLIC: set[str] = set()
 
@@ -155,70 +150,6 @@ class Field:
         }[self.kind](value)
 
 
-class _Refused:
-    """A number the parser would not take as it is (too large, NaN, infinite), kept as typed."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text[:40]
-
-
-def _parse_int(text: str) -> Any:
-    # Refused before int() runs: a 100,000-digit literal costs real time to convert.
-    too_long = len(text.lstrip("-")) > len(str(MAX_NUMBER))
-    return _Refused(text) if too_long or abs(int(text)) > MAX_NUMBER else int(text)
-
-
-def _parse_float(text: str) -> Any:
-    value = float(text)
-    return value if math.isfinite(value) and abs(value) <= MAX_NUMBER else _Refused(text)
-
-
-def parse_json(raw: bytes) -> Any:
-    """Give back the JSON value in ``raw``; ApiError 400 (in Vietnamese) for anything unsafe.
-
-    Refused: text that is not UTF-8 JSON, nesting deeper than MAX_DEPTH (thousands of levels
-    would exhaust the parser's recursion), lone surrogates ("\\ud800" cannot be stored), NaN and
-    Infinity, and numbers beyond MAX_NUMBER. The field at fault is named where there is one.
-    """
-    try:
-        value = json.loads(raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_Refused)
-    except RecursionError:
-        raise ApiError(400, f"Nội dung JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} tầng).") from None
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-        where = f" (vị trí {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ApiError(400, f"Nội dung gửi lên không phải JSON hợp lệ{where}.") from None
-    # Walk without recursion: the value is already in memory, its depth is what is being checked.
-    stack: list[tuple[Any, int, str | None]] = [(value, 1, None)]
-    while stack:
-        item, depth, top = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ApiError(400, f"Nội dung JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} tầng).", top)
-        if isinstance(item, _Refused):
-            raise ApiError(
-                400,
-                f"Số «{item.text}» không hợp lệ hoặc quá lớn (tối đa {MAX_NUMBER:,}).".replace(",", "."),
-                top,
-            )
-        if isinstance(item, str):
-            _check_text(item, top)
-        elif isinstance(item, dict):
-            for k, v in item.items():
-                _check_text(k, top)
-                stack.append((v, depth + 1, top if top is not None else k))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1, top) for v in item)
-    return value
-
-
-def _check_text(text: str, top: str | None) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ApiError(
-            400, "Văn bản có ký tự không hợp lệ (nửa cặp mã UTF-16 như \\ud800); hãy gõ lại đoạn đó.", top
-        ) from None
-
-
 def read_body(fields: tuple[Field, ...]) -> dict[str, Any]:
     """Give back the request's JSON object, checked against ``fields`` (kinds only, not the rules).
 
@@ -230,7 +161,10 @@ def read_body(fields: tuple[Field, ...]) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
-    data = parse_json(raw)
+    try:
+        data = parse_json(raw)
+    except BadJson as exc:
+        raise ApiError(400, str(exc), exc.field) from None
     if not isinstance(data, dict):
         raise ApiError(
             400, "Nội dung gửi lên phải là một đối tượng JSON ({…}), không phải danh sách hay giá trị lẻ."

@@ -23,6 +23,16 @@ STATUS_TEXT = {
     404: "Không có đối tượng này",
     409: "Trạng thái hiện tại không cho phép (đã duyệt, đang được dùng, trùng giờ…)",
 }
+#: JSON schema type or format → how the docs page names it.
+TYPE_TEXT = {
+    "string": "chuỗi chữ",
+    "integer": "số nguyên",
+    "number": "số",
+    "boolean": "true hoặc false",
+    "array": "danh sách",
+    "date": "ngày",
+    "time": "giờ",
+}
 TAG_ORDER = (
     "Bản tin",
     "Duyệt tin",
@@ -188,4 +198,6 @@ def docs():
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             groups[op["tags"][0]].append({"path": path, "method": method.upper(), "op": op})
-    return render_template("api/docs.html", doc=doc, groups=groups, status_text=STATUS_TEXT)
+    return render_template(
+        "api/docs.html", doc=doc, groups=groups, status_text=STATUS_TEXT, type_text=TYPE_TEXT
+    )
