@@ -254,6 +254,16 @@ def test_schedules_through_the_api_follow_the_page_rules(client_for, store):
     assert op.api("GET", url).get_json()["ten"] == "Sáng"  # operators read schedules
     assert op.api("PATCH", url, json={"start_time": "06:00"}).status_code == 403
 
+    # The check answers what saving would say, and saves nothing.
+    r = boss.api("POST", "/api/v1/schedules/check", json=_schedule_body(prog, name="Trùng"))
+    assert r.status_code == 200 and r.get_json()["trung_gio"] and r.get_json()["cac_loi"] == []
+    r = boss.api("POST", "/api/v1/schedules/check", json={"schedule_id": sc["id"], "start_time": "24:61"})
+    assert [e["truong"] for e in r.get_json()["cac_loi"]] == ["start_time"]
+    r = boss.api("POST", "/api/v1/schedules/check", json={"schedule_id": sc["id"], "window_minutes": 45})
+    assert r.get_json() == {"cac_loi": [], "trung_gio": [], "canh_bao": None}  # itself is no conflict
+    assert count(store, Schedule) == 1
+    assert [z["id"] for z in op.api("GET", "/api/v1/zones").get_json()["cum_loa"]] == [1]
+
     # A second slot at the same time: a conflict, 409, named.
     r = boss.api("POST", "/api/v1/schedules", json=_schedule_body(prog, name="Trùng"))
     assert r.status_code == 409 and r.get_json()["trung_gio"], r.get_json()
@@ -521,6 +531,7 @@ SAME_AS_PAGE = {
     "programme_delete": "programmes.delete",
     "schedules": "schedules.list_",
     "schedule_create": "schedules.new",
+    "schedule_check": "schedules.check",
     "schedule_update": "schedules.edit",
     "schedule_enable": "schedules.toggle",
     "schedule_disable": "schedules.toggle",

@@ -119,6 +119,8 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("api.item_delete", "DELETE"): WRITERS,
     ("api.item_move", "POST"): WRITERS,
     ("api.schedule", "GET"): ALL,
+    ("api.schedule_check", "POST"): READERS,
+    ("api.zones", "GET"): ALL,
     ("api.schedule_create", "POST"): READERS,
     ("api.schedule_update", "PATCH"): READERS,
     ("api.schedule_enable", "POST"): READERS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, url_for
 from sqlalchemy import select
 
-from ... import content
+from ... import content, rules
 from ...models import ItemType, Programme
 from .._core import commit, db, station
 from ._base import READERS, WRITERS, ApiError, Field, actor, endpoint
@@ -19,7 +19,14 @@ PROGRAMME_FIELDS = (
 ITEM_FIELDS = (
     Field("item_type", "string", "Loại mục", "segment", True, choices=tuple(ItemType)),
     Field("segment_id", "integer", "Mã số bản tin đã duyệt (khi loại là segment)", 12),
-    Field("chime", "string", "Tên nhạc hiệu có sẵn (khi loại là chime)", "mo-dau"),
+    Field(
+        "chime",
+        "string",
+        "Nhạc hiệu có sẵn (khi loại là chime): "
+        + ", ".join(f"{k} = {v}" for k, v in rules.CHIME_LABELS.items()),
+        "mo-dau",
+        choices=tuple(rules.CHIME_LABELS),
+    ),
     Field("pause_s", "number", "Khoảng lặng, giây (0,1–60; khi loại là pause)", 1.5),
     Field("position", "integer", "Chèn vào vị trí này (0 là đầu; bỏ trống: cuối chương trình)", 0),
 )

@@ -8,7 +8,7 @@ from flask import jsonify, url_for
 from sqlalchemy import select
 
 from ... import content
-from ...models import Priority, Recurrence, Role, Schedule
+from ...models import Priority, Recurrence, Role, Schedule, Zone
 from .._core import commit, config, db, station
 from ._base import ALL, ApiError, Field, actor, endpoint
 from ._segments import iso
@@ -171,6 +171,46 @@ def schedule_create(data: dict):
     sc = content.save_schedule(db(), station(), actor(), values, None)
     commit()
     return jsonify(schedule_json(sc)), 201, {"Location": url_for("api.schedule", schedule_id=sc.id)}
+
+
+@endpoint(
+    "/schedules/check",
+    "POST",
+    tag=TAG,
+    summary="Kiểm tra một lịch trước khi lưu (không lưu gì)",
+    description="Như nút kiểm tra trên trang: các lỗi (kèm trường), các lịch trùng giờ, và cảnh báo "
+    "khi chương trình dài hơn khung giờ. Gửi «schedule_id» để kiểm tra bản sửa của một lịch có sẵn.",
+    roles=EDITORS,
+    body=SCHEDULE_FIELDS + (Field("schedule_id", "integer", "Lịch đang sửa (bỏ trống: lịch mới)", 5),),
+    errors=(400,),
+    example={"cac_loi": [], "trung_gio": [], "canh_bao": None},
+)
+def schedule_check(data: dict):
+    sid = data.pop("schedule_id", None)
+    base = _current(find_schedule(sid)) if sid is not None else {"misfire_grace_s": config().misfire_grace}
+    values = content.parse_schedule_form(_as_form(base | data))
+    errors, conflicts, warning = content.check_schedule(db(), station().id, values, sid)
+    db().rollback()  # checking may load and touch rows; nothing of it is kept
+    return jsonify(
+        {
+            "cac_loi": [{"truong": content.error_field(m) or None, "loi": m} for m in errors],
+            "trung_gio": conflicts,
+            "canh_bao": warning,
+        }
+    )
+
+
+@endpoint(
+    "/zones",
+    "GET",
+    tag=TAG,
+    summary="Các cụm loa (mã số dùng trong «zone_ids»)",
+    roles=ALL,
+    example={"cum_loa": [{"id": 1, "ma": "Z1", "ten": "Thôn 1", "bat": True}]},
+)
+def zones():
+    rows = db().scalars(select(Zone).where(Zone.station_id == station().id).order_by(Zone.id))
+    return jsonify({"cum_loa": [{"id": z.id, "ma": z.code, "ten": z.name, "bat": z.enabled} for z in rows]})
 
 
 @endpoint(
