@@ -59,6 +59,20 @@ class Context:
     def config(self) -> Config:
         return config_mod.load(self._environ)
 
+    @cached_property
+    def service_config(self) -> Config:
+        """The configuration for a station service (daemon, web, worker): engine and sink names
+        checked against their registries too, so a typo stops the service at start."""
+        from .audio import check_engines
+        from .playout import check_spec
+
+        cfg = self.config
+        if err := check_engines(cfg.tts_order):
+            raise ConfigError(f"{config_mod.PREFIX}TTS_ORDER: {err}")
+        if err := check_spec(cfg.sink):
+            raise ConfigError(f"{config_mod.PREFIX}SINK: {err}")
+        return cfg
+
     def store(self, *, upgrade: bool = False) -> Store:
         store = open_store(self.config, upgrade=upgrade)
         if upgrade:

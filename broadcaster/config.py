@@ -1,21 +1,26 @@
 """Typed station configuration, read once from ``BROADCASTER_*`` environment variables.
 
-A bad value raises :class:`ConfigError` with one Vietnamese line that names the variable; the
-command line turns it into exit code 2.  Officer-adjustable preferences (engine order, voice,
-loudness...) start from these values and may be overridden in the database settings table.
+A bad value, or a ``BROADCASTER_*`` name the station does not know (a typo would otherwise be
+ignored in silence), raises :class:`ConfigError` with one Vietnamese line that names the variable;
+the command line turns it into exit code 2. Officer-adjustable preferences (engine order, voice,
+loudness...) start from these values and may be overridden in the database: every process reads
+its effective configuration through :func:`broadcaster.rules.effective_config`. Engine and sink
+names are checked against their registries (``broadcaster.audio.ENGINES``, ``broadcaster.playout.SINKS``)
+by the processes that use them, not against a copy here.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "BROADCASTER_"
-ENGINES = ("gtts", "pyttsx3")
 DIALECTS = ("north", "central", "south")
 
 
@@ -34,10 +39,17 @@ class Config:
     web_port: int = 8080
     web_workers: int = 2
     secret_key: str = ""
+    secure_cookies: bool = False
+    session_hours: int = 8
     tts_order: tuple[str, ...] = ("gtts", "pyttsx3")
     dialect: str = "north"
     speed: int = 150
     gtts_url: str = ""
+    gtts_throttle_ms: int = 300
+    gtts_retries: int = 4
+    gtts_backoff_ms: int = 500
+    gtts_request_timeout_ms: int = 10000
+    pyttsx3_mode: str = "auto"
     tts_timeout: float = 60.0
     loudness_target: float = -16.0
     true_peak: float = -1.0
@@ -50,7 +62,7 @@ class Config:
     plan_hours: int = 48
     prepare_ahead: int = 300
     upload_limit_mb: int = 50
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
+    debug: bool = False
 
     @property
     def db_url(self) -> str:
@@ -73,30 +85,110 @@ class Config:
         return cfg
 
 
-def _int(name: str, raw: str, lo: int, hi: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: phải là số nguyên.") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: phải nằm trong khoảng {lo}–{hi}.")
-    return value
+Parse = Callable[[str, str], Any]
 
 
-def _float(name: str, raw: str, lo: float, hi: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: phải là số.") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: phải nằm trong khoảng {lo}–{hi}.")
-    return value
+def _int(lo: int, hi: int) -> Parse:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name}={raw!r}: phải là số nguyên.") from None
+        if not lo <= value <= hi:
+            raise ConfigError(f"{PREFIX}{name}={raw!r}: phải nằm trong khoảng {lo}–{hi}.")
+        return value
+
+    return parse
 
 
-def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
-    if raw not in choices:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: chỉ nhận một trong {', '.join(choices)}.")
+def _float(lo: float, hi: float) -> Parse:
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name}={raw!r}: phải là số.") from None
+        if not lo <= value <= hi:
+            raise ConfigError(f"{PREFIX}{name}={raw!r}: phải nằm trong khoảng {lo:g}–{hi:g}.")
+        return value
+
+    return parse
+
+
+def _choice(*choices: str) -> Parse:
+    def parse(name: str, raw: str) -> str:
+        if raw not in choices:
+            raise ConfigError(f"{PREFIX}{name}={raw!r}: chỉ nhận một trong {', '.join(choices)}.")
+        return raw
+
+    return parse
+
+
+def _text(_name: str, raw: str) -> str:
     return raw
+
+
+def _flag(name: str, raw: str) -> bool:
+    low = raw.lower()
+    if low in ("1", "true", "yes", "on", "có"):
+        return True
+    if low in ("0", "false", "no", "off", "không"):
+        return False
+    raise ConfigError(f"{PREFIX}{name}={raw!r}: dùng 1 (bật) hoặc 0 (tắt).")
+
+
+def _database_url(name: str, raw: str) -> str:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", raw):
+        raise ConfigError(f"{PREFIX}{name}: chỉ hỗ trợ sqlite:// hoặc postgresql://.")
+    return raw
+
+
+def _names(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _sink(name: str, raw: str) -> str:
+    # Only the shape "NAME" or "NAME:ARGUMENT"; the daemon checks NAME against its sink registry.
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*(:.+)?", raw):
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: dùng auto, null, file:ĐƯỜNG_DẪN.wav hoặc command:LỆNH.")
+    return raw
+
+
+#: Every ``BROADCASTER_*`` name the station reads: the field it sets and how its text is read.
+VARIABLES: dict[str, tuple[str, Parse]] = {
+    "DATA_DIR": ("data_dir", lambda _n, raw: Path(raw)),
+    "DATABASE_URL": ("database_url", _database_url),
+    "TIMEZONE": ("timezone", _text),
+    "STATION_CODE": ("station_code", _text),
+    "STATION_NAME": ("station_name", _text),
+    "WEB_HOST": ("web_host", _text),
+    "WEB_PORT": ("web_port", _int(1, 65535)),
+    "WEB_WORKERS": ("web_workers", _int(1, 32)),
+    "SECRET_KEY": ("secret_key", _text),
+    "SECURE_COOKIES": ("secure_cookies", _flag),
+    "SESSION_HOURS": ("session_hours", _int(1, 24 * 30)),
+    "TTS_ORDER": ("tts_order", _names),
+    "DIALECT": ("dialect", _choice(*DIALECTS)),
+    "SPEED": ("speed", _int(60, 400)),
+    "GTTS_URL": ("gtts_url", _text),
+    "GTTS_THROTTLE_MS": ("gtts_throttle_ms", _int(0, 60_000)),
+    "GTTS_RETRIES": ("gtts_retries", _int(0, 20)),
+    "GTTS_BACKOFF_MS": ("gtts_backoff_ms", _int(0, 60_000)),
+    "GTTS_REQUEST_TIMEOUT_MS": ("gtts_request_timeout_ms", _int(100, 600_000)),
+    "PYTTSX3_MODE": ("pyttsx3_mode", _choice("auto", "api")),
+    "TTS_TIMEOUT": ("tts_timeout", _float(1, 3600)),
+    "LOUDNESS_TARGET": ("loudness_target", _float(-40, -5)),
+    "TRUE_PEAK": ("true_peak", _float(-9, 0)),
+    "SAMPLE_RATE": ("sample_rate", lambda n, raw: int(_choice("44100", "48000")(n, raw))),
+    "AUDIO_FORMAT": ("audio_format", _choice("wav", "mp3")),
+    "SENTENCE_PAUSE_MS": ("sentence_pause_ms", _int(0, 5000)),
+    "PARAGRAPH_PAUSE_MS": ("paragraph_pause_ms", _int(0, 5000)),
+    "SINK": ("sink", _sink),
+    "MISFIRE_GRACE": ("misfire_grace", _int(0, 86400)),
+    "PLAN_HOURS": ("plan_hours", _int(1, 24 * 31)),
+    "PREPARE_AHEAD": ("prepare_ahead", _int(0, 86400)),
+    "UPLOAD_LIMIT_MB": ("upload_limit_mb", _int(1, 1024)),
+    "DEBUG": ("debug", _flag),
+}
 
 
 def _validate(cfg: Config) -> None:
@@ -108,97 +200,31 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             f"{PREFIX}STATION_CODE={cfg.station_code!r}: chỉ dùng chữ thường không dấu, số và gạch ngang."
         )
-    for engine in cfg.tts_order:
-        if engine not in ENGINES:
-            raise ConfigError(f"{PREFIX}TTS_ORDER: không có bộ đọc {engine!r} (có: {', '.join(ENGINES)}).")
     if not cfg.tts_order:
         raise ConfigError(f"{PREFIX}TTS_ORDER: cần ít nhất một bộ đọc.")
+
+
+def _unknown(name: str) -> ConfigError:
+    close = difflib.get_close_matches(name, VARIABLES, n=1, cutoff=0.6)
+    hint = f" Có phải ý bạn là {PREFIX}{close[0]}?" if close else ""
+    return ConfigError(f"{PREFIX}{name}: không có thiết lập này.{hint}")
 
 
 def load(environ: dict[str, str] | None = None) -> Config:
     """Give back the configuration read from the environment, validated."""
     env = os.environ if environ is None else environ
-
-    def get(name: str) -> str | None:
-        value = env.get(PREFIX + name)
-        return value.strip() if value is not None and value.strip() != "" else None
-
     kw: dict[str, Any] = {}
-    if (v := get("DATA_DIR")) is not None:
-        kw["data_dir"] = Path(v)
-    if (v := get("DATABASE_URL")) is not None:
-        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", v):
-            raise ConfigError(f"{PREFIX}DATABASE_URL: chỉ hỗ trợ sqlite:// hoặc postgresql://.")
-        kw["database_url"] = v
-    for name in ("TIMEZONE", "STATION_CODE", "STATION_NAME", "WEB_HOST", "SECRET_KEY", "GTTS_URL"):
-        if (v := get(name)) is not None:
-            kw[name.lower()] = v
-    if (v := get("WEB_PORT")) is not None:
-        kw["web_port"] = _int("WEB_PORT", v, 1, 65535)
-    if (v := get("WEB_WORKERS")) is not None:
-        kw["web_workers"] = _int("WEB_WORKERS", v, 1, 32)
-    if (v := get("TTS_ORDER")) is not None:
-        kw["tts_order"] = tuple(p.strip() for p in v.split(",") if p.strip())
-    if (v := get("DIALECT")) is not None:
-        kw["dialect"] = _choice("DIALECT", v, DIALECTS)
-    if (v := get("SPEED")) is not None:
-        kw["speed"] = _int("SPEED", v, 60, 400)
-    if (v := get("TTS_TIMEOUT")) is not None:
-        kw["tts_timeout"] = _float("TTS_TIMEOUT", v, 1, 3600)
-    if (v := get("LOUDNESS_TARGET")) is not None:
-        kw["loudness_target"] = _float("LOUDNESS_TARGET", v, -40, -5)
-    if (v := get("TRUE_PEAK")) is not None:
-        kw["true_peak"] = _float("TRUE_PEAK", v, -9, 0)
-    if (v := get("SAMPLE_RATE")) is not None:
-        kw["sample_rate"] = int(_choice("SAMPLE_RATE", v, ("44100", "48000")))
-    if (v := get("AUDIO_FORMAT")) is not None:
-        kw["audio_format"] = _choice("AUDIO_FORMAT", v, ("wav", "mp3"))
-    if (v := get("SENTENCE_PAUSE_MS")) is not None:
-        kw["sentence_pause_ms"] = _int("SENTENCE_PAUSE_MS", v, 0, 5000)
-    if (v := get("PARAGRAPH_PAUSE_MS")) is not None:
-        kw["paragraph_pause_ms"] = _int("PARAGRAPH_PAUSE_MS", v, 0, 5000)
-    if (v := get("SINK")) is not None:
-        if not re.match(r"^(auto|null|file:.+|command:.+)$", v):
-            raise ConfigError(f"{PREFIX}SINK={v!r}: dùng auto, null, file:ĐƯỜNG_DẪN.wav hoặc command:LỆNH.")
-        kw["sink"] = v
-    if (v := get("MISFIRE_GRACE")) is not None:
-        kw["misfire_grace"] = _int("MISFIRE_GRACE", v, 0, 86400)
-    if (v := get("PLAN_HOURS")) is not None:
-        kw["plan_hours"] = _int("PLAN_HOURS", v, 1, 24 * 31)
-    if (v := get("PREPARE_AHEAD")) is not None:
-        kw["prepare_ahead"] = _int("PREPARE_AHEAD", v, 0, 86400)
-    if (v := get("UPLOAD_LIMIT_MB")) is not None:
-        kw["upload_limit_mb"] = _int("UPLOAD_LIMIT_MB", v, 1, 1024)
-    known = {
-        "DATA_DIR",
-        "DATABASE_URL",
-        "TIMEZONE",
-        "STATION_CODE",
-        "STATION_NAME",
-        "WEB_HOST",
-        "WEB_PORT",
-        "WEB_WORKERS",
-        "SECRET_KEY",
-        "TTS_ORDER",
-        "DIALECT",
-        "SPEED",
-        "GTTS_URL",
-        "TTS_TIMEOUT",
-        "LOUDNESS_TARGET",
-        "TRUE_PEAK",
-        "SAMPLE_RATE",
-        "AUDIO_FORMAT",
-        "SENTENCE_PAUSE_MS",
-        "PARAGRAPH_PAUSE_MS",
-        "SINK",
-        "MISFIRE_GRACE",
-        "PLAN_HOURS",
-        "PREPARE_AHEAD",
-        "UPLOAD_LIMIT_MB",
-    }
-    kw["extra"] = {
-        k[len(PREFIX) :]: v for k, v in env.items() if k.startswith(PREFIX) and k[len(PREFIX) :] not in known
-    }
+    for key in sorted(env):
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :]
+        if name not in VARIABLES:
+            raise _unknown(name)
+        raw = env[key].strip()
+        if raw == "":
+            continue  # set but empty: the default, as if unset
+        field_name, parse = VARIABLES[name]
+        kw[field_name] = parse(name, raw)
     cfg = Config(**kw)
     _validate(cfg)
     return cfg

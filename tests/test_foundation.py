@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -66,9 +67,13 @@ def test_datetimes_come_back_aware_utc(session, station):
         ("TIMEZONE", "Mars/Olympus", "múi giờ"),
         ("WEB_PORT", "tám", "số nguyên"),
         ("WEB_PORT", "70000", "1–65535"),
-        ("TTS_ORDER", "gtts,festival", "festival"),
-        ("SINK", "loa", "auto"),
+        ("SINK", "loa loa", "auto"),
         ("STATION_CODE", "Xã Mẫu", "chữ thường"),
+        ("SECURE_COOKIES", "maybe", "hoặc 0"),
+        # A name the station does not know is refused, with the closest known one.
+        ("WEB_PROT", "8080", "BROADCASTER_WEB_PORT"),
+        ("MISFIRE_GRACE_S", "60", "BROADCASTER_MISFIRE_GRACE"),
+        ("FROBNICATE", "1", "không có thiết lập này"),
     ],
 )
 def test_bad_settings_fail_with_one_line(name, value, needle):
@@ -81,6 +86,37 @@ def test_cli_bad_config_exits_2(env):
     res = run_cli({**env, "BROADCASTER_TIMEZONE": "Nowhere/City"}, "init")
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "múi giờ" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "command,name,value,needle",
+    [
+        (("run",), "TTS_ORDER", "gtts,festival", "festival"),
+        (("web", "--port", "1"), "SINK", "loa:x", "loa:x"),
+        (("status",), "SINKK", "null", "BROADCASTER_SINK?"),
+    ],
+)
+def test_cli_refuses_names_not_in_the_registries_or_the_settings(env, command, name, value, needle):
+    """Engine and sink names are checked against the audio and playout registries at a service's
+    start; an unknown BROADCASTER_* name stops any command. One Vietnamese line, exit 2."""
+    res = run_cli({**env, f"BROADCASTER_{name}": value}, *command)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.count("\n") == 1 and needle in res.stderr and "cấu hình sai" in res.stderr
+
+
+def test_every_broadcaster_name_the_project_uses_is_known():
+    """Makefile, systemd units, README, tests and code use only names config.load accepts."""
+    import re
+
+    from broadcaster.config import VARIABLES
+
+    root = Path(__file__).resolve().parents[1]
+    used = set()
+    for path in [root / "Makefile", root / "README.md", *root.glob("systemd/*"), *root.glob("**/*.py")]:
+        if ".venv" in path.parts or not path.is_file():
+            continue
+        used |= set(re.findall(r"BROADCASTER_([A-Z0-9_]+[A-Z0-9])", path.read_text(encoding="utf-8")))
+    assert used - set(VARIABLES) == set()
 
 
 def test_cli_unknown_option_one_line(env):

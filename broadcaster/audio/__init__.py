@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 # anything else they do not touch, and start without paying for them.
 _HOME = {
     "ENGINES": "_engines", "Engine": "_engines", "GttsEngine": "_engines", "Pyttsx3Engine": "_engines",
-    "engine_health": "_engines", "get_engine": "_engines",
+    "check_engines": "_engines", "engine_health": "_engines", "get_engine": "_engines",
     "AudioError": "_errors",
     "PIPELINE_VERSION": "_render", "Rendered": "_render", "asset_file": "_render", "cache_key": "_render",
     "cache_path": "_render", "render_programme": "_render", "render_segment": "_render",
@@ -28,7 +28,15 @@ _HOME = {
 }
 
 if TYPE_CHECKING:
-    from ._engines import ENGINES, Engine, GttsEngine, Pyttsx3Engine, engine_health, get_engine
+    from ._engines import (
+        ENGINES,
+        Engine,
+        GttsEngine,
+        Pyttsx3Engine,
+        check_engines,
+        engine_health,
+        get_engine,
+    )
     from ._errors import AudioError
     from ._render import (
         PIPELINE_VERSION,
@@ -71,6 +79,7 @@ __all__ = [
     "asset_file",
     "cache_key",
     "cache_path",
+    "check_engines",
     "chime_path",
     "engine_health",
     "get_engine",

@@ -235,7 +235,7 @@ class Pyttsx3Engine(Engine):
         return str(info.get("driver")), voice["id"]
 
     def synthesize(self, paragraphs: list[list[str]], *, dialect: str, speed: int) -> Speech:
-        mode = self.config.extra.get("PYTTSX3_MODE", "auto")  # "api" forces pyttsx3's own saving
+        mode = self.config.pyttsx3_mode  # BROADCASTER_PYTTSX3_MODE=api forces pyttsx3's own saving
         if mode != "api":
             voice = _espeak_voice(self.voice_for(dialect))
             if voice is not None:
@@ -469,13 +469,11 @@ class GttsEngine(Engine):
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
-        extra = config.extra
         self.url = config.gtts_url or DEFAULT_GTTS_URL
-        # Tunables kept out of Config (BROADCASTER_GTTS_THROTTLE_MS etc. land in config.extra).
-        self.throttle = int(extra.get("GTTS_THROTTLE_MS", "300")) / 1000
-        self.retries = int(extra.get("GTTS_RETRIES", "4"))
-        self.backoff = int(extra.get("GTTS_BACKOFF_MS", "500")) / 1000
-        self.request_timeout = int(extra.get("GTTS_REQUEST_TIMEOUT_MS", "10000")) / 1000
+        self.throttle = config.gtts_throttle_ms / 1000
+        self.retries = config.gtts_retries
+        self.backoff = config.gtts_backoff_ms / 1000
+        self.request_timeout = config.gtts_request_timeout_ms / 1000
         self.requests_made = 0
         self._last_request = 0.0
 
@@ -570,6 +568,14 @@ class GttsEngine(Engine):
 
 
 ENGINES: dict[str, type[Engine]] = {cls.NAME: cls for cls in (GttsEngine, Pyttsx3Engine)}
+
+
+def check_engines(names: Iterable[str]) -> str | None:
+    """Give back a Vietnamese line naming the first engine not in the registry, or None."""
+    for name in names:
+        if name not in ENGINES:
+            return f"không có bộ đọc «{name}» (có: {', '.join(ENGINES)})."
+    return None
 
 
 def get_engine(name: str, config: Config) -> Engine:

@@ -9,7 +9,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..config import DIALECTS, ENGINES, Config
+from ..config import DIALECTS, Config
+from ._engines import ENGINES
 
 DIALECT_HELP = "giọng vùng: north (Bắc), central (Trung), south (Nam)"
 

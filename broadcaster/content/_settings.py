@@ -13,6 +13,7 @@ from ..config import Config
 from ..models import Setting, User
 from ..rules import SETTINGS, get_settings
 from ._audit import record
+from ._errors import ContentError
 
 
 def save_settings(
@@ -20,6 +21,11 @@ def save_settings(
 ) -> dict[str, Any]:
     """Give back the saved settings; ContentError (nothing saved) names the first bad field."""
     parsed = {d.key: d.parse(form.get(d.key)) for d in SETTINGS if form.get(d.key) is not None}
+    if "tts_order" in parsed:
+        from ..audio import check_engines
+
+        if err := check_engines(parsed["tts_order"]):
+            raise ContentError(err[0].upper() + err[1:], "tts_order")
     before = get_settings(session, station_id, config)
     for key, value in parsed.items():
         row = session.get(Setting, (station_id, key))

@@ -63,7 +63,7 @@ def _cmd_run(args: argparse.Namespace, ctx) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
     # Alembic's English start-up chatter is not for the station's journal; its warnings still are.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    config = ctx.config
+    config = ctx.service_config
     store = ctx.store(upgrade=True)
     daemon = Daemon(store, config)
     err = daemon.check_config()

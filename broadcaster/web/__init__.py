@@ -95,9 +95,9 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
         SECRET_KEY=secret_key(config),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=config.extra.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
+        SESSION_COOKIE_SECURE=config.secure_cookies,
         SESSION_COOKIE_NAME="broadcaster_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=int(config.extra.get("SESSION_HOURS", "8") or 8)),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
         MAX_CONTENT_LENGTH=config.upload_limit_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,

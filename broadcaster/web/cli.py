@@ -42,7 +42,7 @@ def _ready_line(host: str, port: int, how: str) -> str:
 
 
 def _cmd_web(args: argparse.Namespace, ctx) -> int:
-    cfg = ctx.config
+    cfg = ctx.service_config
     host = args.host or cfg.web_host
     port = args.port or cfg.web_port
     _check_port(host, port)
