@@ -1,4 +1,4 @@
-"""Saving the officer-adjustable settings (audited), and showing them in the form.
+"""Saving the officer-adjustable settings (audited, and the station daemon told), and showing them.
 
 What the settings are and how they apply lives in the base layer (:mod:`broadcaster.rules`).
 """
@@ -36,6 +36,9 @@ def save_settings(
     session.flush()
     after = get_settings(session, station_id, config)
     if after != before:
+        from ..playout import bump_plan
+
+        bump_plan(session, station_id)  # the daemon re-reads its effective settings at once
         record(
             session,
             user=user,

@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..config import Config
 from ..db import unit_of_work
 from ..models import AirStatus, ControlCommand, Occurrence, Priority, Schedule, StationState, Zone
-from ..rules import window_end
+from ..rules import effective_config, window_end
 from ..store import Store
 from . import _asrun
 from ._clock import REAL_CLOCK, Clock, JumpDetector, sd_notify, watchdog_interval
@@ -157,6 +157,7 @@ class Daemon:
 
     def __init__(self, store: Store, config: Config, *, clock: Clock = REAL_CLOCK) -> None:
         self.store = store
+        self.env_config = config  # from the environment; officers' saved settings go over it
         self.config = config
         self.clock = clock
         self.workers: dict[int | None, ZoneWorker] = {}
@@ -399,6 +400,19 @@ class Daemon:
 
             self.tz = ZoneInfo(name)
 
+    def _use_settings(self, cfg: Config) -> None:
+        """Apply what officers saved (voice, speed, misfire grace...) from the next airing prepared on.
+
+        Saving settings bumps the plan revision, so this runs at once, without a restart.
+        """
+        if cfg == self.config:
+            return
+        self.config = cfg
+        with self._lock:
+            for w in self.workers.values():
+                w.player.config = cfg
+        log.info("Đã áp dụng cài đặt mới của đài (giọng đọc, tốc độ, thời gian cho phép phát trễ...).")
+
     def _invalidate_prepared(self) -> None:
         """Content changed: what was decoded ahead may be stale; decode again before air."""
         with self._lock:
@@ -425,6 +439,7 @@ class Daemon:
             station = self.store.station(s)
             now = self.clock.now()
             self._set_tz(station.timezone)
+            self._use_settings(effective_config(s, station.id, self.env_config))
             res = plan(s, station, now, hours=self.config.plan_hours)
             missed = _asrun.mark_missed(s, station.id, now, self.tz, self.config.misfire_grace)
         for line in res.invalid:
