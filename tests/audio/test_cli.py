@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcaster.audio.normalize import MAX_CHARS
+from broadcaster.audio.normalize import MAX_CHARS, normalize
 from broadcaster.models import Pronunciation
 
 from .conftest import meter
@@ -68,6 +68,21 @@ def test_normalize_a_whole_seed_plan_has_no_digit_nor_spelled_fragment(env) -> N
     for line, col, shown in where:
         assert lines[int(line) - 1][int(col) - 1:].startswith(shown.split()[0])
     assert any(shown == "T nh h nh" for _, _, shown in where)
+
+
+def test_normalize_warns_of_damaged_text_on_stderr_only(env) -> None:
+    text = "THÔNG BÁO\nUBND x Tân Hòa mời họp n m nay tại nh©n văn.\n"
+    out = cli(env, "normalize", stdin=text.encode())
+    assert out.returncode == 0
+    assert out.stdout.strip() == normalize(text)
+    assert out.stderr.splitlines() == [
+        "broadcaster: cảnh báo: 3 chỗ nghi văn bản bị hỏng, hãy sửa trước khi phát:",
+        "  dòng 2, cột 6: «x» (chữ cái đứng riêng)",
+        "  dòng 2, cột 24: «n m» (chữ cái đứng riêng)",
+        "  dòng 2, cột 36: «nh©n» (chữ lạ do lỗi phông)",
+    ]
+    clean = cli(env, "normalize", stdin="Thông báo họp dân.".encode())
+    assert clean.returncode == 0 and clean.stderr == ""
 
 
 @pytest.mark.parametrize("stdin", [b"", b"  \n\t  "])

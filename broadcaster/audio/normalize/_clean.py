@@ -85,6 +85,7 @@ _ROMAN_HEADING = re.compile(r"(?P<roman>[IVX]{1,6})[.)](?:\s+|$)")
 _MARKER = re.compile(
     r"""(?:
         [-+•●○■□▪◦*–—·‣⁃](?:\s+|(?![0-9]))          # bullets and dashes
+      | \#{1,6}\s*                                   # markdown headings
       | \(?[a-zđ]\)\s*                               # a)  (b)
       | [a-zđA-Z]\.\s+                               # a.  B.
       | \(?[0-9]{1,2}\)\s*                            # 1)  (2)
@@ -123,7 +124,7 @@ def _strip_markers(line: str) -> tuple[list[str], str, bool]:
     """Return (words to say first, the line without its list markers, whether it was numbered)."""
     lead: list[str] = []
     numbered = False
-    for _ in range(3):
+    for _ in range(4):
         m = _ROMAN_HEADING.match(line)
         if m and roman_to_int(m.group("roman")):
             lead = [*number_words(roman_to_int(m.group("roman")) or 0), ","]

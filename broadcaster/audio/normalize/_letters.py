@@ -91,6 +91,45 @@ def is_ascii_syllable(token: str) -> bool:
     return m is not None and (m.group("coda") is not None or m.group("nuc") not in ("ie", "ye", "uo"))
 
 
+_MARKLESS_VOWELS = (("uye", "uyê"), ("ie", "iê"), ("ye", "yê"), ("uo", "uô"))
+
+
+def vietnamese_reading(word: str) -> str:
+    """Return a lower-case word the Vietnamese voice reads as Vietnamese, not as English.
+
+    espeak-ng switches to English for a Latin word that is not a Vietnamese syllable ("viec",
+    "thuc", "lien"), so a syllable written without its marks gets the fewest marks that make it
+    one: "ie" iê, "uo" uô, and the rising tone on a syllable closed by c, ch, p or t (the only
+    tones such syllables take). The text is still flagged by assess(); this is only what the
+    voice says until the officer fixes it.
+    """
+    if not word.isascii() or is_vietnamese_syllable(word) or not is_ascii_syllable(word):
+        return word
+    fixed = word
+    for plain, marked in _MARKLESS_VOWELS:
+        if plain in fixed:
+            fixed = fixed.replace(plain, marked, 1)
+            break
+    if not is_vietnamese_syllable(fixed):
+        fixed = _with_rising_tone(fixed)
+    return fixed if is_vietnamese_syllable(fixed) else word
+
+
+def _with_rising_tone(syllable: str) -> str:
+    """Return syllable with the rising tone on its main vowel (the last vowel before the coda)."""
+    m = _SYLLABLE.fullmatch(syllable)
+    if m is None:
+        return syllable
+    nucleus_end = m.end("nuc")
+    # The mark sits on the second vowel of iê/uô/ươ/oa… and on the only vowel otherwise.
+    at = nucleus_end - 1 if m.group("coda") else max(m.start("nuc"), nucleus_end - 2)
+    if m.group("nuc") in ("ia", "ya", "ua", "ưa") and not m.group("coda"):
+        at = m.start("nuc")
+    chars = list(syllable)
+    chars[at] = unicodedata.normalize("NFC", chars[at] + "\u0301")
+    return "".join(chars)
+
+
 def segment_ascii(run: str) -> list[str] | None:
     """Return run cut into unmarked Vietnamese syllables ("dichvucong" → dich vu cong), or None."""
     if not run or len(run) > 40 or not run.isascii() or not run.isalpha():

@@ -16,6 +16,25 @@ from ._errors import NormalizeError
 
 _FIRST_RUN = re.compile(r"[^\W_]+")
 _ALNUM = re.compile(r"[^\W_]")
+#: Signs that join the parts of a compound abbreviation; officers put spaces around them or not
+#: ("TT&TT", "TT & TT", "VH, TT & DL", "HC - VT"), so a key matches with any spacing there, and
+#: a space in a key matches any run of whitespace (a PDF line break inside "Par Index").
+_JOINERS = "&-,"
+
+
+def _key_pattern(key: str) -> re.Pattern[str] | None:
+    """Return a pattern for a key with joiners that allows any spacing around them, else None."""
+    if not any(c in key for c in _JOINERS + " "):
+        return None
+    parts = []
+    for ch in key:
+        if ch in _JOINERS:
+            parts.append(rf"\s*{re.escape(ch)}\s*")
+        elif ch == " ":
+            parts.append(r"\s+")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts))
 
 
 def _read_tsv(name: str) -> dict[str, str]:
@@ -67,12 +86,12 @@ class Lexicon:
     def __init__(self, entries: Mapping[str, str], user_keys: frozenset[str] = frozenset()):
         self.entries = dict(entries)
         self.user_keys = user_keys
-        index: dict[str, list[tuple[str, str]]] = {}
+        index: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
         for key, value in self.entries.items():
             m = _FIRST_RUN.match(key)
             if not m:
                 continue  # keys must start with a letter or digit; others could never match
-            index.setdefault(m.group(), []).append((key, value))
+            index.setdefault(m.group(), []).append((key, value, _key_pattern(key)))
         for candidates in index.values():
             candidates.sort(key=lambda kv: len(kv[0]), reverse=True)
         self._index = index
@@ -88,9 +107,15 @@ class Lexicon:
         candidates = self._index.get(m.group())
         if not candidates:
             return None
-        for key, value in candidates:
-            end = pos + len(key)
-            if not text.startswith(key, pos):
+        for key, value, pattern in candidates:
+            if pattern is not None:
+                found = pattern.match(text, pos)
+                if found is None:
+                    continue
+                end = found.end()
+            elif text.startswith(key, pos):
+                end = pos + len(key)
+            else:
                 continue
             # A key ending in a letter or digit must end a word: "TT" is not a prefix of "TTHC".
             if _ALNUM.match(key[-1]) and end < len(text) and _ALNUM.match(text[end]):

@@ -13,8 +13,15 @@ from __future__ import annotations
 import re
 
 from ._docs import DOC_TYPES, ISSUERS
-from ._letters import CONSONANT_SOUNDS, fold, is_vietnamese_syllable, spell
-from ._lexicon import Lexicon
+from ._letters import (
+    CONSONANT_SOUNDS,
+    fold,
+    is_ascii_syllable,
+    is_vietnamese_syllable,
+    spell,
+    vietnamese_reading,
+)
+from ._lexicon import Lexicon, _latin_words
 from ._numbers import (
     DIGITS,
     fraction_words,
@@ -48,6 +55,9 @@ _UNITS = {
     "%": "phần trăm",
     "‰": "phần nghìn",
     "đ": "đồng",
+    "tr.đ": "triệu đồng",
+    "trđ": "triệu đồng",
+    "k": "nghìn",
     "kWh": "ki lô oát giờ",
     "kW": "ki lô oát",
     "MW": "mê ga oát",
@@ -64,6 +74,13 @@ _PER_UNITS = (
     "|kg|km|m2|m3|ha|tấn|lít|l|m"
 )
 
+#: Road classes written before the road's number (QL14, ĐT.741, TL 8).
+_ROADS = {
+    "QL": "quốc lộ", "ĐT": "đường tỉnh", "ĐH": "đường huyện", "TL": "tỉnh lộ", "HL": "hương lộ",
+    "ĐX": "đường xã", "ĐCT": "đường cao tốc",
+}
+_ROAD_RE = "|".join(sorted(_ROADS, key=len, reverse=True))
+
 _TOKEN = re.compile(
     rf"""
      (?P<email>(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._+-]{{0,63}}@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}}){{1,6}})
@@ -74,9 +91,11 @@ _TOKEN = re.compile(
     |(?P<date>(?<![0-9.,/])[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-][0-9]{{4}}(?![0-9]))
     |(?P<time>(?<![0-9.,:])[0-9]{{1,2}}(?:[hHg][0-9]{{2}}|:[0-9]{{2}})(?![0-9:])(?:ph?(?!{_AN}))?
         |(?<![0-9.,:])[0-9]{{1,2}}[hH](?!{_AN}))
-    |(?P<phone>(?<![0-9.,])(?:\+84[ .]?|0)[0-9]{{2,4}}(?:[ .][0-9]{{1,4}}){{1,4}}(?![0-9])
+    |(?P<phone>(?<![0-9.,])\(0[0-9]{{2,3}}\)\s?[0-9]{{3,4}}(?:[ .][0-9]{{2,4}}){{0,2}}(?![0-9])
+        |(?<![0-9.,])(?:\+84[ .-]?|0)[0-9]{{2,4}}(?:[ .-][0-9]{{1,4}}){{1,4}}(?![0-9])
         |(?<![0-9.,])(?:\+84|0)[0-9]{{8,10}}(?![0-9])
         |(?<![0-9.,])(?:1900|1800)[ .]?[0-9]{{3,6}}(?![0-9]))
+    |(?P<road>(?<!{_AN})(?:{_ROAD_RE})(?:\.\s?|\s)?[1-9][0-9]{{0,3}}[A-Z]?(?!{_AN}))
     |(?P<roman>(?<!{_AN})[IVXLCDM]{{1,8}}(?:/[0-9]{{4}})?(?!{_AN}))
     |(?P<monthyear>(?<![0-9.,/])[0-9]{{1,2}}[/-][0-9]{{4}}(?![0-9/]))
     |(?P<frac>(?<![0-9.,/])[0-9]{{1,6}}/[0-9]{{1,6}}(?![0-9/]))
@@ -110,6 +129,21 @@ _TRUNG_TAM_HEADS = {
     "văn", "y", "kiểm", "dịch", "giáo", "phát", "truyền", "hành", "công", "chính", "bồi", "huấn",
     "nghiên", "thông", "điều", "phục", "quan", "xúc", "khuyến", "kỹ", "ứng", "lưu", "đào", "trợ",
 }
+#: "TT"/"TTr" before a Party or council body is its standing committee ("thường trực").
+_STANDING_BODY = re.compile(
+    r"(\.)?\s*(?=(?:Đảng ủy|Đảng uỷ|ĐU|HĐND|UBND|Huyện ủy|Huyện uỷ|HU|Tỉnh ủy|Tỉnh uỷ|TU|Thành ủy"
+    r"|MTTQ|UBMTTQ|Hội đồng|Ủy ban|Uỷ ban|Ban Thường vụ|BTV)(?![^\W_]))"
+)
+#: Words after "a/b" that make it a count of places, people or things (15/17 xã), not a date.
+_COUNTED = {
+    "xã", "phường", "thị", "thôn", "xóm", "bản", "ấp", "tổ", "khu", "làng", "buôn", "hộ", "người",
+    "đại", "trường", "lớp", "học", "cơ", "đơn", "chỉ", "tiêu", "thủ", "hồ", "doanh", "hợp", "phiếu",
+    "cử", "huyện", "tỉnh", "em", "cháu", "trẻ", "gia", "đoàn", "chi", "đảng", "hội", "công", "cán",
+    "nhà", "điểm", "tuyến", "xe", "con", "lượt", "mẫu", "câu", "nội", "thành", "ban", "bộ", "phòng",
+}
+#: Words before "a/b" that make it a house number in an address (số nhà 45/7, ngõ 8/2).
+_ADDRESS = {"nhà", "ngõ", "ngách", "hẻm", "kiệt", "lô", "căn", "phòng"}
+
 _SYMBOLS = {
     "&": "và", "@": "a còng", "%": "phần trăm", "‰": "phần nghìn", "+": "cộng", "=": "bằng",
     ">": "hơn", "<": "dưới", "≥": "lớn hơn hoặc bằng", "≤": "nhỏ hơn hoặc bằng", "~": "khoảng",
@@ -183,7 +217,7 @@ class Reader:
             if m is None:
                 break
             start = m.start()
-            if text[start].isalnum():
+            if text[start].isalnum() and m.lastgroup != "road":
                 hit = self.lex.match(text, start)
                 if hit is not None:
                     pos = self._lexicon_hit(*hit)
@@ -198,6 +232,11 @@ class Reader:
 
     def _lexicon_hit(self, key: str, value: str, end: int) -> int:
         if key not in self.lex.user_keys:
+            standing = _STANDING_BODY.match(self.text, end) if key in ("TT", "TTr") else None
+            if standing:
+                # "TT. Đảng ủy", "TTr HĐND": the standing committee, the dot is the abbreviation's.
+                self.say_text("thường trực")
+                return standing.end(1) if standing.group(1) else end
             contextual = self._contextual(key, end)
             if contextual is not None:
                 self.say_text(contextual)
@@ -344,11 +383,15 @@ class Reader:
 
     def _phone(self, m: re.Match[str]) -> int:
         s = m.group()
-        groups = re.split(r"[ .]", s)
+        groups = [g for g in re.split(r"[ .()\-]+", s) if g]
         digits = "".join(groups).lstrip("+")
         hotline = s.startswith(("1900", "1800"))
         if not hotline and not 9 <= len(digits) <= 12:
             first = groups[0]
+            if s.startswith("("):
+                self.pause()
+                self.say(self._count(first), "num")
+                return m.start() + 1 + len(first)
             self.say(self._count(first.lstrip("+")), "num")
             return m.start() + len(first)
         if len(groups) == 1:
@@ -360,6 +403,16 @@ class Reader:
                 self.say("cộng")
                 group = group[1:]
             self.say([DIGITS[int(c)] for c in group], "phone")
+        return m.end()
+
+    def _road(self, m: re.Match[str]) -> int:
+        """Read a road by its class and number: "QL1A" quốc lộ một a, "ĐT.741" đường tỉnh …."""
+        r = re.fullmatch(r"([^\W\d_]+)[.\s]*([0-9]+)([A-Z]?)", m.group())
+        assert r is not None
+        words = [*_ROADS[r.group(1)].split(), *number_words(int(r.group(2)), self.dialect)]
+        if r.group(3):
+            words += spell(r.group(3)).split()
+        self.say(words, "num")
         return m.end()
 
     @staticmethod
@@ -412,8 +465,20 @@ class Reader:
         a_text, b_text = m.group().split("/")
         a, b = int(a_text), int(b_text)
         prev = self.prev()
-        fraction = prev in _FRACTION_CUES or re.match(r"\s+số(?!\w)", self.text[m.end():m.end() + 5])
-        if prev == "độ" and b == a + 1:
+        nxt = re.match(r"\s+([^\W\d_]+)", self.text[m.end():m.end() + 20])
+        following = nxt.group(1).lower() if nxt else ""
+        fraction = prev in _FRACTION_CUES or following in ("số", "diện", "dân", "tổng")
+        counted = following in _COUNTED and prev not in ("ngày", "hôm", "sáng", "chiều", "tối", "đêm", "trưa")
+        if prev in _ADDRESS or self.recent(2) == ["nhà", "số"]:
+            # A house number in an address: "số nhà 45/7" bốn mươi lăm trên bảy, never a date.
+            self.say([*self._count(a_text), "trên", *self._count(b_text)], "num")
+        elif fraction and 0 < a < b <= 10:
+            # "3/4 số hộ", "chiếm 1/5 diện tích": ba phần tư, một phần năm.
+            self.say([*number_words(a, self.dialect), "phần", *self._denominator(b)], "num")
+        elif counted and not fraction and a <= b:
+            # "9/11 thôn", "15/17 xã": so many out of so many.
+            self.say([*self._count(a_text), "trên", *self._count(b_text)], "num")
+        elif prev == "độ" and b == a + 1:
             # "dịch vụ công mức độ 3/4": two levels, not a date nor a fraction.
             self.say([*number_words(a, self.dialect), PAUSE, *number_words(b, self.dialect)], "num")
         elif 1 <= a <= 31 and 1 <= b <= 12 and not fraction:
@@ -427,6 +492,10 @@ class Reader:
         else:
             self.say([*self._count(a_text), "trên", *self._count(b_text)], "num")
         return m.end()
+
+    def _denominator(self, b: int) -> list[str]:
+        """Return the denominator of a simple fraction: "tư" for 4 as in "ba phần tư"."""
+        return ["tư"] if b == 4 else number_words(b, self.dialect)
 
     def _num(self, m: re.Match[str]) -> int:
         s = m.group()
@@ -506,6 +575,10 @@ class Reader:
         if value is not None:
             self.say_text(value)
             return
+        latin = _latin_words().get(token.lower())
+        if latin is not None:
+            self.say(latin)
+            return
         if token == "CN":
             self.say(self._sunday_or_spell())
             return
@@ -515,12 +588,14 @@ class Reader:
         if token.isupper():
             if is_vietnamese_syllable(token):
                 self.say(token.lower())
+            elif is_ascii_syllable(token.lower()):
+                self.say(vietnamese_reading(token.lower()))
             elif len(token) <= 5:
                 self.say(spell(token))
             else:
-                self.say(token.lower())
+                self.say(vietnamese_reading(token.lower()))
             return
-        self.say(token.lower())
+        self.say(vietnamese_reading(token.lower()))
 
     def _sunday_or_spell(self) -> str:
         """CN is "chủ nhật" next to a weekday or a date; elsewhere it is spelled."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ._letters import segment_ascii, spell
+from ._letters import segment_ascii, spell, vietnamese_reading
 from ._lexicon import _url_words
 from ._numbers import DIGITS, number_words
 
@@ -35,7 +35,7 @@ def _part(part: str, dialect: str) -> list[str]:
             out += words[run].split()
         else:
             pieces = segment_ascii(run)
-            out += pieces if pieces else spell(run).split()
+            out += [vietnamese_reading(p) for p in pieces] if pieces else spell(run).split()
     return out
 
 
