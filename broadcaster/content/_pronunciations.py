@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Pronunciation, User
@@ -33,10 +33,13 @@ def save_pronunciation(
 ) -> Pronunciation:
     """Give back the added or changed entry; a term is kept once per station."""
     term, spoken = _clean(term, spoken)
-    clash = session.scalar(
-        select(Pronunciation).where(
-            Pronunciation.station_id == station_id, func.lower(Pronunciation.term) == term.lower()
-        )
+    # Compared in Python: SQLite's lower() folds ASCII only ("Đắk Lắk" stays "Đắk lắk"), so a
+    # repeated Vietnamese term slipped past the check and hit the unique index (a 500).
+    wanted = term.casefold()
+    clash = next(
+        (p for p in session.scalars(select(Pronunciation).where(Pronunciation.station_id == station_id))
+         if p.term.casefold() == wanted),
+        None,
     )
     if clash is not None and (entry is None or clash.id != entry.id):
         raise ContentError(f"Từ «{term}» đã có trong từ điển.", "term")

@@ -1,4 +1,9 @@
-"""Segments: list with search and filters, write and edit, listen before saving, procedure notices."""
+"""Segments: list with search and filters, write and edit, listen before saving, procedure notices.
+
+Beside the written text the editor shows what the machine will read ("đọc thử thành chữ") and the
+places that look damaged (letters lost in a PDF or OCR export, lost tones, font damage), marked in
+the written text with the reason; a damaged text goes for approval only when the writer confirms.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +62,62 @@ def index():
     )
 
 
+# --------------------------------------------------------------------------- what will be read
+
+
+def speech_setup() -> tuple[dict[str, str], str]:
+    """Return the station's pronunciation entries and dialect, as the renderer reads them."""
+    from ..audio import station_lexicon
+
+    cfg = rules.effective_config(db(), station().id, config())
+    return station_lexicon(db(), station().id), cfg.dialect
+
+
+def _pieces(text: str, spans) -> list[tuple[str, str | None]]:
+    """Return text cut into pieces, each with the reason it looks damaged (None: clean)."""
+    out: list[tuple[str, str | None]] = []
+    at = 0
+    for span in sorted(spans, key=lambda sp: (sp.start, -sp.end)):
+        start, end = max(span.start, at), min(span.end, len(text))
+        if end <= start:  # inside a place already marked
+            continue
+        if start > at:
+            out.append((text[at:start], None))
+        out.append((text[start:end], span.reason))
+        at = end
+    if at < len(text):
+        out.append((text[at:], None))
+    return out
+
+
+def speech_check(text: str, setup: tuple[dict[str, str], str], spoken: bool = True) -> dict:
+    """Return what a page shows about a text: marked pieces, the damaged places, the spoken text.
+
+    ``setup`` is :func:`speech_setup` (looked up once for a page of several texts). The spoken
+    text is left out when not asked for; when the text cannot be read, ``error`` says why.
+    """
+    from ..audio.normalize import NormalizeError, assess, describe, normalize
+
+    lexicon, dialect = setup
+    found = assess(text or "", lexicon)
+    out = {"pieces": _pieces(text or "", found.spans), "places": describe(text or "", found),
+           "count": len(found.spans), "spoken": "", "error": None}
+    if spoken and (text or "").strip():
+        try:
+            out["spoken"] = normalize(text, dialect=dialect, lexicon=lexicon)
+        except NormalizeError as exc:
+            out["error"] = str(exc)
+    return out
+
+
+def _check_json(check: dict) -> dict:
+    return {"doc": check["spoken"], "loi": check["error"], "so_cho_nghi": check["count"],
+            "cho_nghi": check["places"], "manh": [[t, r] for t, r in check["pieces"]]}
+
+
 def _form_page(seg: Segment | None, values: dict, errors: dict, status: int = 200, restored: bool = False):
+    body = values.get("body") or ""
+    check = speech_check(body, speech_setup()) if body.strip() and len(body) <= MAX_PREVIEW else None
     return (
         render_template(
             "segments/form.html",
@@ -67,6 +127,7 @@ def _form_page(seg: Segment | None, values: dict, errors: dict, status: int = 20
             kinds=KIND_LABELS,
             areas=AREA_LABELS,
             restored=restored,
+            check=check,
         ),
         status,
     )
@@ -147,7 +208,9 @@ def new():
 @roles(*READERS)
 def view(segment_id: int):
     seg = _segment(segment_id)
-    return render_template("segments/view.html", seg=seg, can_edit=content.can_edit(current_user, seg))
+    check = speech_check(seg.body, speech_setup(), spoken=False) if (seg.body or "").strip() else None
+    return render_template("segments/view.html", seg=seg, can_edit=content.can_edit(current_user, seg),
+                           check=check)
 
 
 @bp.route("/<int:segment_id>/sua", methods=["GET", "POST"])
@@ -167,6 +230,13 @@ def edit(segment_id: int):
 @roles(*WRITERS)
 def submit(segment_id: int):
     seg = _segment(segment_id)
+    if (seg.body or "").strip() and not request.form.get("van_gui"):
+        check = speech_check(seg.body, speech_setup(), spoken=False)
+        if check["count"]:
+            # Damaged text goes to the approver only when the writer says so, having seen it.
+            flash(f"Chưa gửi duyệt: văn bản có {check['count']} chỗ nghi bị lỗi chữ (đánh dấu bên dưới). "
+                  "Hãy sửa, hoặc đánh dấu ô «Vẫn gửi duyệt» nếu văn bản đúng như vậy.", "error")
+            return redirect(url_for("segments.view", segment_id=seg.id))
     apply(lambda: content.submit(db(), seg, me()), "Đã gửi tin cho lãnh đạo duyệt.")
     return redirect(url_for("segments.view", segment_id=seg.id))
 
@@ -236,6 +306,53 @@ def preview():
             "bo_doc": r.engine,
         }
     )
+
+
+def _posted() -> dict:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else request.form
+
+
+def _text_of(data) -> str | tuple:
+    """Return the posted text, or the JSON error answer when it cannot be checked."""
+    text = data.get("body") or data.get("text") or ""
+    if not isinstance(text, str) or not text.strip():
+        return jsonify({"loi": "Chưa có nội dung để đọc thử."}), 400
+    if len(text) > MAX_PREVIEW:
+        return jsonify({"loi": f"Đọc thử tối đa {MAX_PREVIEW:,} ký tự một lần.".replace(",", ".")}), 400
+    return text
+
+
+@bp.route("/doc-thu-chu", methods=["POST"])
+@roles(*READERS)
+def spoken():
+    """Give back (JSON) the text as the machine will read it and the places that look damaged."""
+    text = _text_of(_posted())
+    if not isinstance(text, str):
+        return text
+    return jsonify(_check_json(speech_check(text, speech_setup())))
+
+
+@bp.route("/cach-doc", methods=["POST"])
+@roles(Role.ADMIN)
+def add_pronunciation():
+    """Save a pronunciation entry from the editor (the dictionary is the admin's, as on its own
+    page) and give back (JSON) the text read again with it."""
+    data = _posted()
+    term, said = data.get("term"), data.get("spoken")
+    if not isinstance(term, str) or not isinstance(said, str):
+        return jsonify({"loi": "Hãy nhập từ và cách đọc.", "truong": "term"}), 400
+    try:
+        entry = content.save_pronunciation(db(), station().id, me(), term, said)
+        commit()
+    except content.ContentError as exc:
+        db().rollback()
+        return jsonify({"loi": str(exc), "truong": exc.field}), 400
+    answer = {"da_luu": f"Đã lưu cách đọc «{entry.term}» → «{entry.spoken}»."}
+    text = _text_of(data)
+    if isinstance(text, str):
+        answer |= _check_json(speech_check(text, speech_setup()))
+    return jsonify(answer)
 
 
 @bp.route("/nghe-thu/<key>.<ext>")

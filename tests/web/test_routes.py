@@ -49,6 +49,8 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("segments.audio", "GET"): ALL,
     ("segments.preview", "POST"): READERS,
     ("segments.preview_audio", "GET"): READERS,
+    ("segments.spoken", "POST"): READERS,
+    ("segments.add_pronunciation", "POST"): frozenset({A}),
     ("segments.procedure", "GET"): WRITERS,
     ("segments.procedure", "POST"): WRITERS,
     ("approvals.index", "GET"): frozenset({A, P}),

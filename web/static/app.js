@@ -4,6 +4,8 @@
  *   read from <meta name="csrf-token">);
  * - forms with data-confirm ask before they are sent;
  * - #btn-preview renders the text being written and plays it in #preview-audio;
+ * - #btn-spoken shows the text as the machine will read it beside the written text, with the
+ *   places that look damaged marked; #btn-pron adds a pronunciation entry and reads again;
  * - #btn-render starts rendering a programme and fills #render-progress while it runs;
  * - #schedule-form checks conflicts (data-check-url) before saving and shows them;
  * - the recurrence form shows only the fields of the chosen recurrence, each error under its field;
@@ -146,6 +148,149 @@
           btnPreview.classList.remove("busy");
         });
     });
+  }
+
+  // ---- "Đọc thử thành chữ": the spoken text beside the written one, damaged places marked ----
+  var btnSpoken = document.getElementById("btn-spoken");
+  if (btnSpoken) {
+    var spokenBox = document.getElementById("spoken-text");
+    var writtenBox = document.getElementById("written-marked");
+    var warnBox = document.getElementById("speech-warning");
+    var spokenStatus = document.getElementById("spoken-status");
+    var bodyField = document.getElementById("f-body");
+    var pronTerm = document.getElementById("pron-term");
+    var pronSpoken = document.getElementById("pron-spoken");
+    var pronStatus = document.getElementById("pron-status");
+    var btnPron = document.getElementById("btn-pron");
+
+    var tell = function (el, text, isError) {
+      if (!el) return;
+      el.textContent = text;
+      el.className = isError ? "bad" : "muted";
+    };
+    // Built with text nodes only: the officer's text is never read as HTML.
+    var showCheck = function (data) {
+      if (spokenBox) {
+        spokenBox.textContent = "";
+        if (data.loi) {
+          var bad = document.createElement("span");
+          bad.className = "bad";
+          bad.textContent = data.loi;
+          spokenBox.appendChild(bad);
+        } else {
+          spokenBox.textContent = data.doc || "";
+        }
+      }
+      if (writtenBox && data.manh) {
+        writtenBox.textContent = "";
+        data.manh.forEach(function (piece) {
+          if (piece[1]) {
+            var m = document.createElement("mark");
+            m.className = "suspect";
+            m.title = piece[1];
+            m.textContent = piece[0];
+            writtenBox.appendChild(m);
+          } else {
+            writtenBox.appendChild(document.createTextNode(piece[0]));
+          }
+        });
+      }
+      if (warnBox) {
+        var n = data.so_cho_nghi || 0;
+        warnBox.hidden = !n;
+        var strong = warnBox.querySelector("strong");
+        if (strong) strong.textContent = "Văn bản có chỗ nghi bị lỗi chữ (" + n + " chỗ).";
+        var list = warnBox.querySelector(".places");
+        if (list) {
+          list.textContent = "";
+          (data.cho_nghi || []).forEach(function (line) {
+            var li = document.createElement("li");
+            li.textContent = line;
+            list.appendChild(li);
+          });
+        }
+      }
+    };
+    var readAloud = function () {
+      var text = bodyField ? bodyField.value : "";
+      if (!text.trim()) {
+        tell(spokenStatus, "Chưa có nội dung để đọc thử.", true);
+        return;
+      }
+      btnSpoken.disabled = true;
+      tell(spokenStatus, "Đang đọc thử…", false);
+      fetch(btnSpoken.getAttribute("data-url"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ body: text }),
+      })
+        .then(readJson)
+        .then(function (r) {
+          if (!r.ok) throw new Error(r.data.loi || "Không đọc thử được (mã " + r.status + ").");
+          showCheck(r.data);
+          tell(spokenStatus, r.data.so_cho_nghi ? "Có " + r.data.so_cho_nghi + " chỗ nghi lỗi chữ." : "Đã cập nhật.", !!r.data.so_cho_nghi);
+        })
+        .catch(function (err) {
+          tell(spokenStatus, networkError(err), true);
+        })
+        .then(function () {
+          btnSpoken.disabled = false;
+        });
+    };
+    btnSpoken.addEventListener("click", readAloud);
+
+    // A word selected in the written text (the field or the marked copy) becomes the word to add.
+    var takeSelection = function () {
+      if (!pronTerm) return;
+      var word = "";
+      if (document.activeElement === bodyField && bodyField.selectionEnd > bodyField.selectionStart) {
+        word = bodyField.value.slice(bodyField.selectionStart, bodyField.selectionEnd);
+      } else if (window.getSelection) {
+        var sel = window.getSelection();
+        if (sel && writtenBox && sel.anchorNode && writtenBox.contains(sel.anchorNode)) word = String(sel);
+      }
+      word = word.trim();
+      if (word && word.length <= 100 && word.indexOf("\n") === -1) {
+        pronTerm.value = word;
+        if (pronSpoken) pronSpoken.focus();
+      }
+    };
+    if (bodyField) bodyField.addEventListener("select", takeSelection);
+    if (writtenBox) writtenBox.addEventListener("mouseup", takeSelection);
+
+    if (btnPron) {
+      var pronBox = document.getElementById("add-pron");
+      btnPron.addEventListener("click", function () {
+        var term = pronTerm ? pronTerm.value.trim() : "";
+        var said = pronSpoken ? pronSpoken.value.trim() : "";
+        if (!term || !said) {
+          tell(pronStatus, "Hãy nhập từ và cách đọc.", true);
+          (term ? pronSpoken : pronTerm).focus();
+          return;
+        }
+        btnPron.disabled = true;
+        tell(pronStatus, "Đang lưu…", false);
+        fetch(pronBox.getAttribute("data-url"), {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ term: term, spoken: said, body: bodyField ? bodyField.value : "" }),
+        })
+          .then(readJson)
+          .then(function (r) {
+            if (!r.ok) throw new Error(r.data.loi || "Không lưu được (mã " + r.status + ").");
+            tell(pronStatus, r.data.da_luu, false);
+            if (r.data.manh) showCheck(r.data);
+            pronTerm.value = "";
+            pronSpoken.value = "";
+          })
+          .catch(function (err) {
+            tell(pronStatus, networkError(err), true);
+          })
+          .then(function () {
+            btnPron.disabled = false;
+          });
+      });
+    }
   }
 
   // ---- programme rendering with a progress bar ----
