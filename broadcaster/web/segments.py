@@ -278,22 +278,10 @@ def preview():
     """Render the text being written and give back where to listen to it (JSON)."""
     from ..audio import AudioError, render_text, station_lexicon
 
-    data: Any = request.form
-    if request.is_json:
-        try:
-            data = parse_json(request.get_data(cache=True))
-        except BadJson as exc:
-            return jsonify({"loi": str(exc)}), 400
-        if not isinstance(data, dict):
-            return jsonify({"loi": "Nội dung gửi lên phải là một đối tượng JSON."}), 400
-    text = data.get("body") or data.get("text") or ""
-    if not isinstance(text, str):
-        return jsonify({"loi": "Nội dung nghe thử phải là chuỗi chữ."}), 400
-    text = text.strip()
-    if not text:
-        return jsonify({"loi": "Chưa có nội dung để nghe thử."}), 400
-    if len(text) > MAX_PREVIEW:
-        return jsonify({"loi": f"Nghe thử tối đa {MAX_PREVIEW:,} ký tự một lần.".replace(",", ".")}), 400
+    try:
+        text = _text(_posted(), "nghe thử")
+    except _Bad as exc:
+        return jsonify({"loi": str(exc)}), 400
     cfg = rules.effective_config(db(), station().id, config())
     try:
         r = render_text(text, cfg, lexicon=station_lexicon(db(), station().id))
@@ -308,28 +296,43 @@ def preview():
     )
 
 
-def _posted() -> dict:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else request.form
+class _Bad(ValueError):
+    """A posted body that cannot be used; the message is Vietnamese."""
 
 
-def _text_of(data) -> str | tuple:
-    """Return the posted text, or the JSON error answer when it cannot be checked."""
+def _posted() -> Any:
+    """Return the posted JSON object (read safely) or form; raise _Bad when it is not usable."""
+    if not request.is_json:
+        return request.form
+    try:
+        data = parse_json(request.get_data(cache=True))
+    except BadJson as exc:
+        raise _Bad(str(exc)) from None
+    if not isinstance(data, dict):
+        raise _Bad("Nội dung gửi lên phải là một đối tượng JSON.")
+    return data
+
+
+def _text(data: Any, verb: str) -> str:
+    """Return the posted text to listen to or read (``verb``); raise _Bad when there is none."""
     text = data.get("body") or data.get("text") or ""
-    if not isinstance(text, str) or not text.strip():
-        return jsonify({"loi": "Chưa có nội dung để đọc thử."}), 400
+    if not isinstance(text, str):
+        raise _Bad(f"Nội dung {verb} phải là chuỗi chữ.")
+    if not text.strip():
+        raise _Bad(f"Chưa có nội dung để {verb}.")
     if len(text) > MAX_PREVIEW:
-        return jsonify({"loi": f"Đọc thử tối đa {MAX_PREVIEW:,} ký tự một lần.".replace(",", ".")}), 400
-    return text
+        raise _Bad(f"{verb.capitalize()} tối đa {MAX_PREVIEW:,} ký tự một lần.".replace(",", "."))
+    return text.strip()
 
 
 @bp.route("/doc-thu-chu", methods=["POST"])
 @roles(*READERS)
 def spoken():
     """Give back (JSON) the text as the machine will read it and the places that look damaged."""
-    text = _text_of(_posted())
-    if not isinstance(text, str):
-        return text
+    try:
+        text = _text(_posted(), "đọc thử")
+    except _Bad as exc:
+        return jsonify({"loi": str(exc)}), 400
     return jsonify(_check_json(speech_check(text, speech_setup())))
 
 
@@ -338,7 +341,10 @@ def spoken():
 def add_pronunciation():
     """Save a pronunciation entry from the editor (the dictionary is the admin's, as on its own
     page) and give back (JSON) the text read again with it."""
-    data = _posted()
+    try:
+        data = _posted()
+    except _Bad as exc:
+        return jsonify({"loi": str(exc)}), 400
     term, said = data.get("term"), data.get("spoken")
     if not isinstance(term, str) or not isinstance(said, str):
         return jsonify({"loi": "Hãy nhập từ và cách đọc.", "truong": "term"}), 400
@@ -349,9 +355,10 @@ def add_pronunciation():
         db().rollback()
         return jsonify({"loi": str(exc), "truong": exc.field}), 400
     answer = {"da_luu": f"Đã lưu cách đọc «{entry.term}» → «{entry.spoken}»."}
-    text = _text_of(data)
-    if isinstance(text, str):
-        answer |= _check_json(speech_check(text, speech_setup()))
+    try:
+        answer |= _check_json(speech_check(_text(data, "đọc thử"), speech_setup()))
+    except _Bad:
+        pass  # saved; no text to read again
     return jsonify(answer)
 
 

@@ -123,3 +123,12 @@ def test_approver_sees_the_warning_and_must_confirm_to_approve(approver, store):
     assert r.status_code == 302 and _seg(store, bad).status == SegmentStatus.APPROVED
     r = approver.form(f"/duyet/{good}", {"action": "approve"})
     assert r.status_code == 302 and _seg(store, good).status == SegmentStatus.APPROVED
+
+
+def test_unusable_bodies_get_a_vietnamese_answer_not_a_500(admin):
+    for url in ("/ban-tin/doc-thu-chu", "/ban-tin/cach-doc"):
+        for raw in (b'"\\ud800"', b"[1, 2]", b"{not json", b"[" * 5000):
+            r = admin.api("POST", url, data=raw, content_type="application/json")
+            assert r.status_code == 400 and r.get_json()["loi"], (url, raw[:10], r.status_code)
+    r = admin.api("POST", "/ban-tin/doc-thu-chu", json={"body": "x" * 20_001})
+    assert r.status_code == 400 and r.get_json()["loi"] == "Đọc thử tối đa 20.000 ký tự một lần."
