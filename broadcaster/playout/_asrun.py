@@ -10,8 +10,10 @@ playing an occurrence holds an advisory lock on a small file in the data dir; wh
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from ._prepare import PreparedItem
 log = logging.getLogger("broadcaster.playout")
 
 CRASH_REASON = "mất điện hoặc phần mềm dừng đột ngột"
+PROGRESS_EVERY_S = 2.0  # a crash loses at most this much of the "last heard" time
 
 
 def lock_dir(data_dir: Path) -> Path:
@@ -37,6 +40,7 @@ class AirLock:
 
     def __init__(self, data_dir: Path, occurrence_id: int) -> None:
         self.path = lock_dir(data_dir) / f"occ-{occurrence_id}.lock"
+        self.progress = progress_path(data_dir, occurrence_id)
         self._fd: int | None = None
 
     def acquire(self) -> bool:
@@ -51,12 +55,54 @@ class AirLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            try:
-                self.path.unlink()
-            except OSError:
-                pass
+            for path in (self.path, self.progress):
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
             os.close(self._fd)
             self._fd = None
+
+
+def progress_path(data_dir: Path, occurrence_id: int) -> Path:
+    return lock_dir(data_dir) / f"occ-{occurrence_id}.progress"
+
+
+class Progress:
+    """How far the sound of an airing got, in a small file next to its air lock.
+
+    Rewritten every few seconds and at the end of each item (a rename, no fsync: cheap), so crash
+    recovery closes a row at the last time sound was known to flow, and knows an item whose
+    audio was all handed to the output (which plays it out after we die) was played.
+    """
+
+    def __init__(self, data_dir: Path, occurrence_id: int) -> None:
+        self.path = progress_path(data_dir, occurrence_id)
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last >= PROGRESS_EVERY_S
+
+    def note(self, entry_id: int, ms: int, *, full: bool, last: bool, at: datetime) -> None:
+        self._last = time.monotonic()
+        tmp = self.path.with_suffix(".tmp")
+        try:
+            tmp.write_text(
+                json.dumps({"entry": entry_id, "ms": ms, "full": full, "last": last, "at": at.isoformat()})
+            )
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a full disk must not stop the sound
+            log.warning("Không ghi được tiến độ phát %s: %s", self.path.name, exc.strerror or exc)
+
+
+def read_progress(data_dir: Path, occurrence_id: int) -> dict | None:
+    """Give back the last progress note of an airing, or None."""
+    try:
+        note = json.loads(progress_path(data_dir, occurrence_id).read_text())
+        note["at"] = datetime.fromisoformat(note["at"])
+        return note
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def is_held(data_dir: Path, occurrence_id: int) -> bool:
@@ -78,7 +124,12 @@ def is_held(data_dir: Path, occurrence_id: int) -> bool:
 
 
 def recover_leftovers(session: Session, station_id: int, data_dir: Path, now: datetime) -> int:
-    """Give back how many ``playing`` occurrences of dead players were closed as ``interrupted``."""
+    """Give back how many ``playing`` occurrences of dead players were closed.
+
+    Each is closed at the last time its sound was known to flow (its progress note, else its last
+    logged time), never at the time of the restart. One whose audio had all been handed to the
+    output is ``played``, not ``interrupted``.
+    """
     count = 0
     rows = session.scalars(
         select(Occurrence).where(Occurrence.station_id == station_id, Occurrence.status == AirStatus.PLAYING)
@@ -86,14 +137,8 @@ def recover_leftovers(session: Session, station_id: int, data_dir: Path, now: da
     for occ in rows:
         if is_held(data_dir, occ.id):
             continue
-        occ.status = AirStatus.INTERRUPTED
-        occ.reason = CRASH_REASON
-        occ.ended_at = occ.ended_at or now
-        for entry in occ.entries:
-            if entry.status == AirStatus.PLAYING:
-                entry.status = AirStatus.INTERRUPTED
-                entry.reason = CRASH_REASON
-                entry.ended_at = entry.ended_at or now
+        _close_dead(occ, read_progress(data_dir, occ.id), now)
+        progress_path(data_dir, occ.id).unlink(missing_ok=True)
         count += 1
     # Entries left playing under an occurrence that was already closed (crash between two writes).
     for entry in session.scalars(
@@ -107,7 +152,7 @@ def recover_leftovers(session: Session, station_id: int, data_dir: Path, now: da
     ).all():
         entry.status = AirStatus.INTERRUPTED
         entry.reason = CRASH_REASON
-        entry.ended_at = entry.ended_at or now
+        entry.ended_at = entry.ended_at or entry.started_at
     if count:
         state = session.get(StationState, station_id)
         if state is not None and state.on_air_occurrence_id is not None:
@@ -115,6 +160,32 @@ def recover_leftovers(session: Session, station_id: int, data_dir: Path, now: da
             state.on_air_title = None
             state.on_air_since = None
     return count
+
+
+def _close_dead(occ: Occurrence, note: dict | None, now: datetime) -> None:
+    complete = False
+    for entry in occ.entries:
+        mine = note is not None and note["entry"] == entry.id
+        if mine:
+            complete = bool(note["full"] and note["last"])
+        if entry.status != AirStatus.PLAYING:
+            continue
+        if mine:
+            entry.ended_at = note["at"]
+            entry.duration_ms = note["ms"]
+            if note["full"]:
+                entry.status, entry.reason = AirStatus.PLAYED, None
+                continue
+        entry.status = AirStatus.INTERRUPTED
+        entry.reason = CRASH_REASON
+        entry.ended_at = entry.ended_at or entry.started_at
+    seen = [t for e in occ.entries for t in (e.ended_at, e.started_at) if t is not None]
+    last = note["at"] if note is not None else max(seen, default=occ.started_at or now)
+    occ.ended_at = occ.ended_at or last
+    if complete:
+        occ.status, occ.reason = AirStatus.PLAYED, None
+    else:
+        occ.status, occ.reason = AirStatus.INTERRUPTED, CRASH_REASON
 
 
 def grace_of(occ: Occurrence, default: int) -> int:

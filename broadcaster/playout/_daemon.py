@@ -210,7 +210,11 @@ class Daemon:
             if job.done or job.claimed:
                 continue
             try:
-                self._worker(job.zone_id).player.prepare(job)
+                player = self._worker(job.zone_id).player
+                if job.prepared is None:
+                    player.prepare(job)
+                else:
+                    player.refresh(job)
             except Exception:  # noqa: BLE001
                 log.exception("Lỗi khi chuẩn bị «%s»", job.title)
 
@@ -414,16 +418,16 @@ class Daemon:
         log.info("Đã áp dụng cài đặt mới của đài (giọng đọc, tốc độ, thời gian cho phép phát trễ...).")
 
     def _invalidate_prepared(self) -> None:
-        """Content changed: what was decoded ahead may be stale; decode again before air."""
+        """Content changed somewhere: have each airing not yet on air checked, off this thread.
+
+        Nothing is released here: the prepare thread compares what each airing's audio was made of
+        with the content now and swaps in a new version only if one of its items really changed
+        (see :meth:`Player.refresh`); an airing already holding its audio keeps it.
+        """
         with self._lock:
-            for job in list(self.jobs.values()):
-                if job.claimed or job.done:
-                    continue
-                with job.lock:
-                    if job.prepared is not None:
-                        job.prepared.release()
-                        job.prepared = None
-                self.prep_queue.put(job)
+            for job in self.jobs.values():
+                if not job.claimed and not job.done:
+                    self.prep_queue.put(job)
 
     def _do_plan(self) -> None:
         self._replan = False

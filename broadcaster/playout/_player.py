@@ -7,7 +7,6 @@ threads may :meth:`Player.cut` what it plays (stop, emergency, shutdown).
 
 from __future__ import annotations
 
-import array
 import logging
 import threading
 from collections.abc import Callable
@@ -20,25 +19,16 @@ from ..config import Config
 from ..db import unit_of_work
 from ..models import PRIORITY_RANK, AirStatus, AsRunEntry, Occurrence, Priority
 from . import _asrun
+from ._airing import CUT_REASONS, Airing, Cut, Tally
 from ._clock import REAL_CLOCK, Clock, wait_until
-from ._prepare import Content, Prepared, PreparedItem, prepare
-from ._sinks import Sink, SinkAborted, SinkError, make_sink
+from ._prepare import Content, Prepared, PreparedItem, prepare, signature
+from ._sinks import Sink, SinkError, make_sink
 
 log = logging.getLogger("broadcaster.playout")
 
 OPEN_LEAD_S = 2.0  # start the output this long before air, so its start-up costs nothing
 CLAIM_LEAD_S = 0.25  # commit the "playing" rows this long before the first sample
-CHUNK_S = 0.1
-FADE_S = 3.0
 LATE_S = 0.05  # later than this, an airing is a catch-up after a misfire
-
-CUT_REASONS = {
-    "stop": "Dừng theo lệnh của người trực đài",
-    "skip": "Bỏ qua mục đang phát theo lệnh của người trực đài",
-    "emergency": "Ngắt để phát thông báo khẩn cấp",
-    "window": "Hết khung giờ phát",
-    "shutdown": "Dịch vụ phát dừng",
-}
 
 
 @dataclass
@@ -66,22 +56,6 @@ class Job:
 
     def rank(self) -> tuple:
         return (PRIORITY_RANK[self.priority], self.scheduled_at, self.occurrence_id)
-
-
-@dataclass
-class Cut:
-    kind: str
-    reason: str
-
-
-def _fade(chunk: bytes, start: int, end: int, fade_bytes: int) -> bytes:
-    """Give back the chunk with a linear fade towards ``end`` (byte offsets in the airing)."""
-    samples = array.array("h")
-    samples.frombytes(chunk)
-    for i in range(len(samples)):
-        left = end - (start + 2 * i)
-        samples[i] = int(samples[i] * max(0.0, min(1.0, left / fade_bytes)))
-    return samples.tobytes()
 
 
 class Player:
@@ -123,12 +97,37 @@ class Player:
         """Give back the job's decoded items, preparing them now if nobody did yet."""
         with job.lock:
             if job.prepared is None:
-                local_day = job.scheduled_at.astimezone(self.config.tz).date()
-                with unit_of_work(self.sessions) as s:
-                    job.prepared = prepare(
-                        s, self.config, job.content, local_day=local_day, tag=f"occ{job.occurrence_id}"
-                    )
+                job.prepared = self._decode(job)
             return job.prepared
+
+    def _decode(self, job: Job) -> Prepared:
+        local_day = job.scheduled_at.astimezone(self.config.tz).date()
+        tag = f"occ{job.occurrence_id}-{job.attempt}-{id(object())}"  # two versions may coexist
+        with unit_of_work(self.sessions) as s:
+            return prepare(s, self.config, job.content, local_day=local_day, tag=tag)
+
+    def refresh(self, job: Job) -> bool:
+        """Give back True if the job's audio was prepared again because what it plays changed.
+
+        Content was written somewhere. Audio is never pulled from under an airing: the new version
+        is decoded aside and swapped in only while the job is still unclaimed; once claimed, the
+        airing keeps the (approved) audio it holds and the new version is dropped.
+        """
+        old = job.prepared
+        if old is None or job.claimed or job.done:
+            return False
+        with self.sessions() as s:
+            if signature(s, job.content) == old.signature:
+                return False  # a write elsewhere: this airing's items are as they were
+        new = self._decode(job)
+        with job.lock:
+            swap = job.prepared is old and not job.claimed and not job.done
+            if swap:
+                job.prepared = new
+        (old if swap else new).release()
+        if swap:
+            log.info("Nội dung của «%s» vừa thay đổi: đã chuẩn bị lại âm thanh trước giờ phát.", job.title)
+        return swap
 
     # -- airing ---------------------------------------------------------------------------------
     def air(self, job: Job) -> str:
@@ -173,7 +172,14 @@ class Player:
                 if not self._claim(job):
                     job.done = True
                     return "done"
-            return self._play(job, prepared, sink, sink_error)
+            with job.lock:
+                # Claimed: from now on nobody swaps or releases this version but this airing.
+                prepared = job.prepared
+            airing = Airing(self, job, prepared, sink, sink_error)
+            idx = airing.run()
+            with self._state:
+                self._sink = airing.sink
+            return self._close(job, prepared, airing, idx)
         finally:
             with self._state:
                 self.current = None
@@ -232,7 +238,12 @@ class Player:
             return entry.id
 
     def _complete(
-        self, entry_id: int, status: AirStatus, started: datetime, ended: datetime, reason: str | None,
+        self,
+        entry_id: int,
+        status: AirStatus,
+        started: datetime,
+        ended: datetime,
+        reason: str | None,
         aired_ms: int,
     ) -> None:
         with unit_of_work(self.sessions) as s:
@@ -253,134 +264,6 @@ class Player:
         if job.prepared is not None:
             job.prepared.release()
 
-    def _play(self, job: Job, prepared: Prepared, sink: Sink | None, sink_error: str | None) -> str:
-        rate = self.config.sample_rate
-        bps = rate * 2
-        items = prepared.items
-        # The first sample goes out at the scheduled time, or now when late (misfire within grace).
-        first_wall = max(job.scheduled_at, self.clock.now())
-        on_air = False
-        window_bytes = None
-        offset = 0  # bytes of this airing's timeline played (or skipped past after a failure)
-        outcome: str | None = None  # None = ran to the end
-        played = failed = 0
-        reasons: list[str] = []
-        resync = False
-        idx = job.resume_from
-
-        def at_offset(off: int) -> datetime:
-            return first_wall + timedelta(seconds=off / bps)
-
-        while idx < len(items):
-            item = items[idx]
-            now = self.clock.now()
-            if item.skip_reason:
-                self._entry(job, item, now, AirStatus.SKIPPED, item.skip_reason)
-                idx += 1
-                continue
-            if window_bytes is not None and offset >= window_bytes:
-                self._entry(
-                    job, item, now, AirStatus.SKIPPED, "Hết khung giờ phát nên mục này không được phát."
-                )
-                idx += 1
-                continue
-            if item.error:
-                self._entry(job, item, now, AirStatus.FAILED, item.error)
-                failed += 1
-                reasons.append(item.error)
-                idx += 1
-                continue
-            if sink is None:
-                sink, sink_error = self._reopen(job)
-                resync = True
-                if sink is None:
-                    self._entry(job, item, now, AirStatus.FAILED, sink_error)
-                    failed += 1
-                    reasons.append(sink_error or "")
-                    offset += item.nbytes
-                    idx += 1
-                    continue
-            if resync and on_air and sink.realtime:
-                # After a failed output the next item still starts at its place on the timeline.
-                wait_until(at_offset(offset), clock=self.clock)
-            resync = False
-            # The entry is committed before the first sample of the item is heard.
-            entry_id = self._entry(
-                job, item, at_offset(offset) if not on_air else now, planned=at_offset(offset)
-            )
-            if not on_air:
-                wait_until(first_wall, clock=self.clock)
-                first_wall = self.clock.now()
-                on_air = True
-                if job.window_end is not None and job.overrun in ("stop", "fade"):
-                    window_bytes = max(0, int((job.window_end - first_wall).total_seconds() * bps)) // 2 * 2
-                    window_bytes += offset
-            started = self.clock.now()
-            realtime = sink.realtime
-            status, reason = AirStatus.PLAYED, None
-            pos = 0  # bytes of this item that reached the sink: the duration that really aired
-            try:
-                with item.open() as src:
-                    chunk_bytes = int(CHUNK_S * rate) * 2
-                    while True:
-                        chunk = src.read(chunk_bytes)
-                        if not chunk:
-                            break
-                        if self._cut is not None:
-                            raise SinkAborted()
-                        if window_bytes is not None:
-                            start = offset + pos
-                            if start + len(chunk) > window_bytes:
-                                chunk = chunk[: max(0, window_bytes - start)]
-                            if job.overrun == "fade" and start + len(chunk) > window_bytes - FADE_S * bps:
-                                chunk = _fade(chunk, start, window_bytes, int(FADE_S * bps))
-                            if not chunk:
-                                self._cut = Cut("window", CUT_REASONS["window"])
-                                raise SinkAborted()
-                        sink.write(chunk)
-                        pos += len(chunk)
-                if self._last_audible(items, idx):
-                    sink.drain()
-            except SinkAborted:
-                cut = self._cut or Cut("stop", CUT_REASONS["stop"])
-                status, reason = AirStatus.INTERRUPTED, cut.reason
-                outcome = cut.kind
-            except SinkError as exc:
-                status, reason = AirStatus.FAILED, str(exc)
-                failed += 1
-                reasons.append(str(exc))
-                sink.close()
-                sink = None
-                sink_error = str(exc)
-            ended = self.clock.now()
-            if not realtime:
-                # A recording written faster than real time: log the item where it sits on the
-                # programme's timeline, as a listener would have heard it.
-                started = at_offset(offset)
-                ended = started + timedelta(seconds=pos / bps)
-            self._complete(entry_id, status, started, ended, reason, pos * 1000 // bps)
-            if status == AirStatus.PLAYED:
-                played += 1
-            offset += item.nbytes
-            idx += 1
-            if outcome == "skip":
-                outcome = None
-                self._cut = None
-                sink.close()
-                sink = None
-                continue
-            if outcome is not None and outcome != "window":
-                break
-        with self._state:
-            self._sink = sink
-        return self._close(
-            job, prepared, outcome, played, failed, reasons, idx, first_wall if on_air else None
-        )
-
-    @staticmethod
-    def _last_audible(items: list[PreparedItem], idx: int) -> bool:
-        return all(i.skip_reason or i.error for i in items[idx + 1 :])
-
     def _reopen(self, job: Job) -> tuple[Sink | None, str | None]:
         sink, err = self._open(job)
         with self._state:
@@ -390,52 +273,58 @@ class Player:
             sink.abort()
         return sink, err
 
-    def _close(
-        self,
-        job: Job,
-        prepared: Prepared,
-        outcome: str | None,
-        played: int,
-        failed: int,
-        reasons: list[str],
-        idx: int,
-        first_wall: datetime | None,
-    ) -> str:
-        now = self.clock.now()
+    def _close(self, job: Job, prepared: Prepared, airing: Airing, idx: int) -> str:
+        outcome, tally = airing.outcome, airing.tally
+        now = max(self.clock.now(), airing.last_heard or self.clock.now())
         requeue = outcome == "emergency" and job.on_interrupt == "resume"
         with unit_of_work(self.sessions) as s:
             occ = s.get(Occurrence, job.occurrence_id)
-            if first_wall is not None and job.attempt == 0:
-                occ.started_at = first_wall  # the first sample, not the claim
+            if airing.on_air and job.attempt == 0:
+                occ.started_at = airing.first_wall  # the first sample, not the claim
             if requeue:
                 occ.reason = "Bị ngắt bởi thông báo khẩn cấp; sẽ phát lại từ mục bị ngắt."
             else:
                 occ.ended_at = now
-                if outcome in ("stop", "emergency", "shutdown", "window"):
-                    occ.status = AirStatus.INTERRUPTED
-                    occ.reason = CUT_REASONS[outcome] + "."
-                    if outcome == "window":
-                        occ.status = AirStatus.PLAYED
-                        occ.reason = "Phát đến hết khung giờ thì dừng (chương trình dài hơn khung giờ)."
-                elif played == 0 and failed > 0:
-                    occ.status = AirStatus.FAILED
-                    occ.reason = reasons[0]
-                elif played == 0:
-                    occ.status = AirStatus.SKIPPED
-                    occ.reason = "Không có mục nào được phép phát."
-                else:
-                    occ.status = AirStatus.PLAYED
-                    occ.reason = f"{failed} mục lỗi: {reasons[0]}" if failed else None
+                occ.status, occ.reason = _outcome(outcome, tally)
+            status, reason = occ.status, occ.reason
             _asrun.set_on_air(s, job.station_id, None, now)
         if requeue:
             job.resume_from = idx - 1
             job.attempt += 1
             self._cut = None
+            log.warning("Tạm ngắt «%s» để phát thông báo khẩn cấp; sẽ phát tiếp.", job.title)
             return "requeue"
         job.done = True
         prepared.release()
         lock = getattr(job, "_air_lock", None)
         if lock is not None:
             lock.release()
-        log.info("Đã phát xong «%s» (%s).", job.title, outcome or "trọn vẹn")
+        _journal(job.title, status, reason)
         return "done"
+
+
+def _outcome(outcome: str | None, tally: Tally) -> tuple[AirStatus, str | None]:
+    """Give back an airing's status and reason from how it ended and how its items went."""
+    if outcome == "window":
+        return AirStatus.PLAYED, "Phát đến hết khung giờ thì dừng (chương trình dài hơn khung giờ)."
+    if outcome in ("stop", "emergency", "shutdown"):
+        return AirStatus.INTERRUPTED, CUT_REASONS[outcome] + "."
+    if tally.played == 0 and tally.failed > 0:
+        return AirStatus.FAILED, tally.reasons[0]
+    if tally.played == 0:
+        return AirStatus.SKIPPED, "Không có mục nào được phép phát."
+    return AirStatus.PLAYED, (f"{tally.failed} mục lỗi: {tally.reasons[0]}" if tally.failed else None)
+
+
+def _journal(title: str, status: AirStatus, reason: str | None) -> None:
+    """Say in the journal how an airing really ended ("trọn vẹn" only when every item aired)."""
+    if status == AirStatus.PLAYED and reason is None:
+        log.info("Đã phát xong «%s» (trọn vẹn).", title)
+    elif status == AirStatus.PLAYED:
+        log.warning("Đã phát «%s», nhưng chưa trọn vẹn: %s", title, reason)
+    elif status == AirStatus.FAILED:
+        log.error("Phát «%s» thất bại: %s", title, reason)
+    elif status == AirStatus.INTERRUPTED:
+        log.warning("«%s» bị ngắt: %s", title, reason)
+    else:
+        log.warning("Không phát «%s»: %s", title, reason)

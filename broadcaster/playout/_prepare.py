@@ -34,6 +34,8 @@ log = logging.getLogger("broadcaster.playout")
 
 MEMORY_BUDGET = 48 * 1024 * 1024  # decoded bytes kept in RAM per airing; the rest spills to disk
 OFFLINE_ENGINE = "pyttsx3"
+MIN_AUDIBLE_S = 0.05  # less decoded sound than this is no sound: the upload check refuses it too
+TRUNCATED_SLACK_S = 0.5  # decoded audio shorter than the stored duration by more than this is cut short
 
 
 @dataclass
@@ -64,12 +66,14 @@ class PreparedItem:
     error: str | None = None
 
     def open(self) -> BinaryIO:
-        """Give back a reader over the decoded PCM."""
+        """Give back a reader over the decoded PCM; raises OSError once released (never reads empty)."""
         if self.pcm is not None:
             return io.BytesIO(self.pcm)
         if self.pcm_path is not None:
             return open(self.pcm_path, "rb")
-        return io.BytesIO(b"")
+        if self.nbytes == 0:
+            return io.BytesIO(b"")  # a pause of 0 ms
+        raise FileNotFoundError(f"Âm thanh đã chuẩn bị của mục «{self.title}» không còn.")
 
     def duration_ms(self, sample_rate: int) -> int:
         return int(self.nbytes / 2 / sample_rate * 1000)
@@ -87,6 +91,8 @@ class PreparedItem:
 @dataclass
 class Prepared:
     items: list[PreparedItem] = field(default_factory=list)
+    # What the audio was made from (see :func:`signature`): equal later means it still holds.
+    signature: tuple = ()
 
     def release(self) -> None:
         for item in self.items:
@@ -113,6 +119,27 @@ class _Spill:
         path = self.dir / f"{self.tag}-{item.position}-{os.getpid()}.raw"
         path.write_bytes(pcm)
         item.pcm_path = path
+
+
+def _decode(path: Path, config: Config, expect_ms: int | None = None) -> bytes:
+    """Give back a file's PCM; raises AudioError when it holds no sound or less than it should."""
+    pcm = _media.load_pcm(path, config.sample_rate)
+    got = len(pcm) / 2 / config.sample_rate
+    if expect_ms and got < expect_ms / 1000 - TRUNCATED_SLACK_S:
+        raise _media.AudioError(
+            f"Tệp âm thanh «{path.name}» bị cắt cụt: chỉ còn {vn_seconds(got)} "
+            f"trên {vn_seconds(expect_ms / 1000)}."
+        )
+    if got < MIN_AUDIBLE_S:
+        raise _media.AudioError(f"Tệp âm thanh «{path.name}» không có tiếng (chỉ {vn_seconds(got)}).")
+    return pcm
+
+
+def vn_seconds(secs: float) -> str:
+    """Give back a duration the Vietnamese way: "2,5 giây"."""
+    from ..reports._fmt import vn_num  # the one Vietnamese number format (moves to a base layer)
+
+    return f"{vn_num(round(secs, 1))} giây"
 
 
 def _asset_file(config: Config, asset: AudioAsset | None) -> Path | None:
@@ -168,7 +195,7 @@ def prepare_segment(
         return
     try:
         asset = _segment_audio(session, config, seg, render, engine)
-        pcm = _media.load_pcm(_asset_file(config, asset), config.sample_rate)
+        pcm = _decode(_asset_file(config, asset), config, asset.duration_ms)
         item.sha256 = asset.sha256
         if seg.chime_before:
             try:
@@ -189,7 +216,7 @@ def prepare(
 ) -> Prepared:
     """Give back the decoded items of an airing; never raises on bad content, it marks the item."""
     spill = _Spill(config, tag)
-    out = Prepared()
+    out = Prepared(signature=signature(session, content))
     if content.asset_path is not None:
         p = Path(content.asset_path)
         path = p if p.is_absolute() else config.media_dir / p
@@ -197,7 +224,7 @@ def prepare(
         try:
             raw = path.read_bytes()
             item.sha256 = hashlib.sha256(raw).hexdigest()
-            spill.keep(item, _media.load_pcm(path, config.sample_rate))
+            spill.keep(item, _decode(path, config))
         except FileNotFoundError:
             item.error = f"Không tìm thấy tệp âm thanh «{p.name}»."
         except OSError as exc:
@@ -240,7 +267,7 @@ def prepare(
             item.title = known.label if known else f"Nhạc hiệu «{pi.chime}»"
             try:
                 path = _media.chime_path(pi.chime or "")
-                spill.keep(item, _media.load_pcm(path, config.sample_rate))
+                spill.keep(item, _decode(Path(path), config))
                 item.sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
             except (_media.AudioError, OSError) as exc:
                 item.error = str(exc) or f"Không có nhạc hiệu «{pi.chime}»."
@@ -249,3 +276,52 @@ def prepare(
             spill.keep(item, _silence(config, pi.pause_ms or 0))
         out.items.append(item)
     return out
+
+
+def _segment_signature(seg: Segment | None) -> tuple:
+    if seg is None:
+        return (None,)
+    return (
+        seg.id,
+        seg.status,
+        seg.valid_from,
+        seg.valid_to,
+        seg.chime_before,
+        seg.upload_asset_id,
+        seg.render_asset_id,
+        seg.updated_at,
+    )
+
+
+def signature(session: Session, content: Content) -> tuple:
+    """Give back what an airing's audio is made of (items, their status, dates and audio).
+
+    Two equal signatures mean audio prepared for the first still is what the content says now;
+    a write elsewhere (a new draft, another programme) leaves it equal.
+    """
+    if content.asset_path is not None:
+        p = Path(content.asset_path)
+        try:
+            st = p.stat()
+            return ("file", str(p), st.st_size, st.st_mtime_ns)
+        except OSError:
+            return ("file", str(p), None)
+    if content.segment_id is not None:
+        return ("segment", _segment_signature(session.get(Segment, content.segment_id)))
+    prog = session.get(Programme, content.programme_id) if content.programme_id is not None else None
+    if prog is None:
+        return ("programme", None)
+    return (
+        "programme",
+        prog.id,
+        tuple(
+            (
+                pi.position,
+                pi.item_type,
+                pi.chime,
+                pi.pause_ms,
+                _segment_signature(pi.segment) if pi.item_type == ItemType.SEGMENT else None,
+            )
+            for pi in prog.items
+        ),
+    )

@@ -90,21 +90,30 @@ class Sink(ABC):
     def _write(self, pcm: bytes) -> None: ...
 
     def write(self, pcm: bytes) -> None:
-        """Play PCM; paced sinks come back when it is (about) heard. Raises SinkError/SinkAborted."""
+        """Play PCM; paced sinks return at most ``lead_s`` before it is heard (SinkError/SinkAborted)."""
         if self._aborted.is_set():
             raise SinkAborted()
-        if self._t0 is None:
-            self._t0 = time.monotonic()
+        now = time.monotonic()
+        if self._t0 is None or self._t0 + self._frames / self.sample_rate < now:
+            # First write, or the output ran dry (a gap): the listener hears this chunk from now.
+            self._t0 = now - self._frames / self.sample_rate
         self._write(pcm)
         self._frames += len(pcm) // SAMPLE_WIDTH
-        if self.realtime and self._paced:
-            # Keep at most a few tens of ms ahead of the listener, so stop/emergency cut promptly.
-            due = self._t0 + self._frames / self.sample_rate - 0.03
-            delay = due - time.monotonic()
+        if self.realtime:
+            # Keep at most ``lead_s`` ahead of the listener, so stop/emergency cut promptly and the
+            # as-run times (taken from :meth:`heard_by`) are when the sound is really heard.
+            delay = self._t0 + self._frames / self.sample_rate - self.lead_s - time.monotonic()
             if delay > 0 and self._aborted.wait(delay):
                 raise SinkAborted()
 
-    _paced = True
+    lead_s = 0.03
+
+    def heard_by(self) -> float:
+        """Give back the monotonic time by which everything written so far will have been heard."""
+        now = time.monotonic()
+        if not self.realtime or self._t0 is None:
+            return now
+        return max(now, self._t0 + self._frames / self.sample_rate)
 
     def drain(self) -> None:
         """Wait until everything written has been played; raises SinkError if the output failed."""
@@ -253,7 +262,10 @@ class CommandSink(Sink):
     """Streams a WAV (header, then PCM) into a player command's stdin: aplay, paplay, ffplay."""
 
     NAME = "command"
-    _paced = False  # the pipe is the clock: writes block while the player is behind
+    # The pipe (64 KiB, 0.7 s) and the player's own buffer would hide ~1 s of sound written but not
+    # heard yet, so writes are paced like any real-time sink; the lead fills a player's start buffer
+    # (aplay starts once its 0.5 s buffer is full) and as-run times come from the paced timeline.
+    lead_s = 0.6
 
     def __init__(self, arg: str, *, sample_rate: int = 44100) -> None:
         super().__init__(arg, sample_rate=sample_rate)

@@ -1,8 +1,10 @@
 """A stand-in sound card for tests and the bench: reads a WAV stream on stdin at real-time pace.
 
-Appends "PID start UNIX_TIME" when the first PCM byte after the 44-byte header arrives, and
-"PID end BYTES" at the end of the stream. ``--die-after BYTES`` exits with code 3 after that many
-PCM bytes (a player that crashes mid-item); ``--once-marker FILE`` makes it die only the first time.
+Appends "PID start UNIX_TIME" when the first PCM byte after the 44-byte header arrives,
+"PID last UNIX_TIME" when the last byte has been consumed and "PID end BYTES" at the end of the
+stream. ``--linger S`` stays S seconds after the end before exiting (a player playing out its
+buffer). ``--die-after BYTES`` exits with code 3 after that many PCM bytes (a player that crashes
+mid-item); ``--once-marker FILE`` makes it die only the first time.
 """
 
 import argparse
@@ -16,6 +18,7 @@ p.add_argument("--rate", type=int, default=44100)
 p.add_argument("--fast", action="store_true")
 p.add_argument("--die-after", type=int, default=0)
 p.add_argument("--once-marker", default="")
+p.add_argument("--linger", type=float, default=0.0)
 a = p.parse_args()
 die = a.die_after
 if die and a.once_marker:
@@ -44,4 +47,5 @@ while True:
         if delay > 0:
             time.sleep(delay)
 with open(a.log, "a") as fh:
-    fh.write(f"{os.getpid()} end {total}\n")
+    fh.write(f"{os.getpid()} last {time.time():.6f}\n{os.getpid()} end {total}\n")
+time.sleep(a.linger)

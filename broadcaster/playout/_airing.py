@@ -1,0 +1,230 @@
+"""The item loop of one claimed airing: each item logged ``playing``, streamed to the sink, completed.
+
+Split out of the player so each step reads on one screen. The times written are when the sound is
+heard (the paced sink's timeline), not when a write returned; an item that delivered less than its
+audio is ``failed`` with a reason, never ``played``; a small progress file tells crash recovery how
+far the sound got.
+"""
+
+from __future__ import annotations
+
+import array
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ..models import AirStatus
+from . import _asrun
+from ._clock import wait_until
+from ._prepare import Prepared, PreparedItem, vn_seconds
+from ._sinks import Sink, SinkAborted, SinkError
+
+if TYPE_CHECKING:
+    from ._player import Job, Player
+
+CHUNK_S = 0.1
+FADE_S = 3.0
+
+CUT_REASONS = {
+    "stop": "Dừng theo lệnh của người trực đài",
+    "skip": "Bỏ qua mục đang phát theo lệnh của người trực đài",
+    "emergency": "Ngắt để phát thông báo khẩn cấp",
+    "window": "Hết khung giờ phát",
+    "shutdown": "Dịch vụ phát dừng",
+}
+
+
+@dataclass
+class Cut:
+    kind: str
+    reason: str
+
+
+@dataclass
+class Tally:
+    """How the items of an airing went."""
+
+    played: int = 0
+    failed: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        self.reasons.append(reason)
+
+
+def _fade(chunk: bytes, start: int, end: int, fade_bytes: int) -> bytes:
+    """Give back the chunk with a linear fade towards ``end`` (byte offsets in the airing)."""
+    samples = array.array("h")
+    samples.frombytes(chunk)
+    for i in range(len(samples)):
+        left = end - (start + 2 * i)
+        samples[i] = int(samples[i] * max(0.0, min(1.0, left / fade_bytes)))
+    return samples.tobytes()
+
+
+class Airing:
+    """One claimed airing going through its items; :meth:`run` gives back the index it stopped at."""
+
+    def __init__(
+        self, player: Player, job: Job, prepared: Prepared, sink: Sink | None, sink_error: str | None
+    ) -> None:
+        self.player = player
+        self.clock = player.clock
+        self.job = job
+        self.items = prepared.items
+        self.bps = player.config.sample_rate * 2
+        self.sink, self.sink_error = sink, sink_error
+        # The first sample goes out at the scheduled time, or now when late (misfire within grace).
+        self.first_wall = max(job.scheduled_at, self.clock.now())
+        self.on_air = False
+        self.window_bytes: int | None = None
+        self.offset = 0  # bytes of this airing's timeline played (or skipped past after a failure)
+        self.outcome: str | None = None  # None = ran to the end
+        self.tally = Tally()
+        self.resync = False
+        self.last_heard: datetime | None = None  # when the last sound written will have been heard
+        self.progress = _asrun.Progress(player.config.data_dir, job.occurrence_id)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> int:
+        idx = self.job.resume_from
+        while idx < len(self.items):
+            self._item(idx, self.items[idx])
+            idx += 1
+            if self.outcome == "skip":
+                self.outcome = None
+                self.player._cut = None
+                self.sink.close()
+                self.sink = None
+                continue
+            if self.outcome is not None and self.outcome != "window":
+                break
+        return idx
+
+    def _item(self, idx: int, item: PreparedItem) -> None:
+        now = self.clock.now()
+        if item.skip_reason:
+            self.player._entry(self.job, item, now, AirStatus.SKIPPED, item.skip_reason)
+            return
+        if self.window_bytes is not None and self.offset >= self.window_bytes:
+            reason = "Hết khung giờ phát nên mục này không được phát."
+            self.player._entry(self.job, item, now, AirStatus.SKIPPED, reason)
+            return
+        if item.error:
+            self.player._entry(self.job, item, now, AirStatus.FAILED, item.error)
+            self.tally.fail(item.error)
+            return
+        if self.sink is None:
+            self.sink, self.sink_error = self.player._reopen(self.job)
+            self.resync = True
+            if self.sink is None:
+                self.player._entry(self.job, item, now, AirStatus.FAILED, self.sink_error)
+                self.tally.fail(self.sink_error or "")
+                self.offset += item.nbytes
+                return
+        if self.resync and self.on_air and self.sink.realtime:
+            # After a failed output the next item still starts at its place on the timeline.
+            wait_until(self._at_offset(self.offset), clock=self.clock)
+        self.resync = False
+        planned = self._at_offset(self.offset)
+        # The entry is committed before the first sample of the item is heard.
+        entry_id = self.player._entry(self.job, item, planned if not self.on_air else now, planned=planned)
+        if not self.on_air:
+            self._go_on_air()
+        realtime = self.sink.realtime
+        started = self._heard()
+        status, reason, pos = self._stream(idx, item, entry_id)
+        ended = self._heard()
+        if not realtime:
+            # A recording written faster than real time: log the item where it sits on the
+            # programme's timeline, as a listener would have heard it.
+            started = self._at_offset(self.offset)
+            ended = started + timedelta(seconds=pos / self.bps)
+        self.last_heard = ended
+        self.player._complete(entry_id, status, started, ended, reason, pos * 1000 // self.bps)
+        if status == AirStatus.PLAYED:
+            self.tally.played += 1
+        elif status == AirStatus.FAILED:
+            self.tally.fail(reason or "")
+        self.offset += item.nbytes
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _at_offset(self, off: int) -> datetime:
+        return self.first_wall + timedelta(seconds=off / self.bps)
+
+    def _heard(self) -> datetime:
+        """Give back when what was written so far will have been heard (now for unpaced outputs)."""
+        now = self.clock.now()
+        if self.sink is None:
+            return now
+        return now + timedelta(seconds=max(0.0, self.sink.heard_by() - time.monotonic()))
+
+    def _go_on_air(self) -> None:
+        job = self.job
+        wait_until(self.first_wall, clock=self.clock)
+        self.first_wall = self.clock.now()
+        self.on_air = True
+        if job.window_end is not None and job.overrun in ("stop", "fade"):
+            left = max(0, int((job.window_end - self.first_wall).total_seconds() * self.bps)) // 2 * 2
+            self.window_bytes = left + self.offset
+
+    def _windowed(self, chunk: bytes, pos: int) -> bytes:
+        """Give back the part of a chunk inside the airing's window, faded near its end."""
+        if self.window_bytes is None:
+            return chunk
+        start = self.offset + pos
+        if start + len(chunk) > self.window_bytes:
+            chunk = chunk[: max(0, self.window_bytes - start)]
+        if self.job.overrun == "fade" and start + len(chunk) > self.window_bytes - FADE_S * self.bps:
+            chunk = _fade(chunk, start, self.window_bytes, int(FADE_S * self.bps))
+        if not chunk:
+            self.player._cut = Cut("window", CUT_REASONS["window"])
+            raise SinkAborted()
+        return chunk
+
+    def _note(self, entry_id: int, item: PreparedItem, pos: int, last: bool, *, force: bool) -> None:
+        if force or self.progress.due():
+            self.progress.note(
+                entry_id, pos * 1000 // self.bps, full=pos >= item.nbytes, last=last, at=self._heard()
+            )
+
+    def _stream(self, idx: int, item: PreparedItem, entry_id: int) -> tuple[AirStatus, str | None, int]:
+        """Give back how the item went, and how many of its bytes reached the sink."""
+        pos = 0
+        chunk_bytes = int(CHUNK_S * self.bps / 2) * 2
+        last = all(i.skip_reason or i.error for i in self.items[idx + 1 :])
+        try:
+            with item.open() as src:
+                while chunk := src.read(chunk_bytes):
+                    if self.player._cut is not None:
+                        raise SinkAborted()
+                    chunk = self._windowed(chunk, pos)
+                    self.sink.write(chunk)
+                    pos += len(chunk)
+                    self._note(entry_id, item, pos, last, force=False)
+            # Written in full (or not): said before the drain, so a crash while the output plays
+            # out its buffer is not taken for an interrupted airing.
+            self._note(entry_id, item, pos, last, force=True)
+            if pos < item.nbytes:
+                return AirStatus.FAILED, self._short(item, pos), pos
+            if last:
+                self.sink.drain()
+        except SinkAborted:
+            cut = self.player._cut or Cut("stop", CUT_REASONS["stop"])
+            self.outcome = cut.kind
+            return AirStatus.INTERRUPTED, cut.reason, pos
+        except SinkError as exc:
+            self.sink.close()
+            self.sink, self.sink_error = None, str(exc)
+            return AirStatus.FAILED, str(exc), pos
+        except OSError as exc:
+            return AirStatus.FAILED, f"{self._short(item, pos)} ({exc.strerror or exc})", pos
+        return AirStatus.PLAYED, None, pos
+
+    def _short(self, item: PreparedItem, pos: int) -> str:
+        return (
+            f"Chỉ phát được {vn_seconds(pos / self.bps)} trên {vn_seconds(item.nbytes / self.bps)} "
+            f"của mục «{item.title}»: âm thanh đã chuẩn bị bị thiếu."
+        )

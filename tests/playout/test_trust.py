@@ -1,0 +1,209 @@
+"""What the as-run log calls aired really reached the output: a real daemon process, a real reader.
+
+The sink is ``pcm_reader.py`` run as a ``command:`` player: it consumes the stream at real-time pace
+(as aplay does) and logs when the first and the last byte arrived and how many bytes it got.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from broadcaster.content import SegmentFields, create_segment, create_user
+from broadcaster.models import AirStatus, AsRunEntry, Occurrence
+
+from .conftest import (
+    add_once,
+    add_programme,
+    add_segment,
+    make_tone,
+    wait_for,
+    whole_seconds_from_now,
+    zone_with_sink,
+)
+from .test_interrupts import reader_log, reader_sink
+
+RATE = 44100
+
+
+def start_daemon(env, log_to=None):
+    return subprocess.Popen(
+        [sys.executable, "-m", "broadcaster.cli", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_to, "ab") if log_to else subprocess.DEVNULL,
+    )
+
+
+def stop(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+
+
+def kill(proc) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def final(store, occ_id):
+    with store.sessions() as s:
+        occ = s.get(Occurrence, occ_id)
+        return occ if occ.status not in (AirStatus.PENDING, AirStatus.PLAYING) else None
+
+
+def entries(store, occ_id):
+    with store.sessions() as s:
+        return s.scalars(
+            select(AsRunEntry).where(AsRunEntry.occurrence_id == occ_id).order_by(AsRunEntry.position)
+        ).all()
+
+
+def occurrences(store, schedule_ids):
+    with store.sessions() as s:
+        return s.scalars(
+            select(Occurrence)
+            .where(Occurrence.schedule_id.in_(schedule_ids))
+            .order_by(Occurrence.scheduled_at)
+        ).all()
+
+
+def readers(log):
+    """Give back, per reader process (one per airing), its first-byte time, last-byte time and bytes."""
+    out: dict[int, dict] = {}
+    for pid, kind, value in reader_log(log):
+        out.setdefault(pid, {})[kind] = value
+    return sorted(out.values(), key=lambda r: r["start"])
+
+
+def utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def test_writes_just_before_air_and_a_truncated_file_never_log_silence_as_played(
+    store, config, session, station, env
+):
+    log = config.data_dir / "reader.log"
+    zone = zone_with_sink(session, station, reader_sink(log))
+    a = add_segment(session, station, config, "Tin một", freq=440, secs=1.5)
+    b = add_segment(session, station, config, "Tin hai", freq=660, secs=1.0)
+    prog = add_programme(session, station, [a, b])
+    # A WAV cut to 100 bytes in a programme: its item fails at prepare time, the rest airs.
+    cut_wav = make_tone(config.data_dir / "full.wav", 550, 3.0)
+    broken = add_segment(session, station, config, "Tin hỏng", file=cut_wav, secs=3.0)
+    (config.media_dir / broken.upload_asset.path).write_bytes(cut_wav.read_bytes()[:100])
+    prog_broken = add_programme(session, station, [broken, a], title="Chuyên mục có tệp hỏng")
+    editor = create_user(session, station, "bientap", "mat-khau-dai-123", "editor")
+    first = whole_seconds_from_now(8)
+    slots = [first + timedelta(seconds=5 * i) for i in range(4)]
+    scheds = [add_once(session, station, prog, zone, at, config.tz) for at in slots]
+    last = add_once(session, station, prog_broken, zone, slots[-1] + timedelta(seconds=5), config.tz)
+    session.commit()
+
+    journal = config.data_dir / "daemon.log"
+    proc = start_daemon(env, journal)
+    try:
+        for i, at in enumerate(slots):
+            if i % 2 == 0:
+                # An unrelated write 2 s before air (another process: this test), through the service.
+                wait_for(lambda at=at: datetime.now(UTC) >= at - timedelta(seconds=2), 30, 0.01)
+                with store.sessions.begin() as s:
+                    fields = SegmentFields(title=f"Nháp {i}", body="Một tin nháp chưa duyệt.")
+                    create_segment(s, station.id, s.merge(editor), fields)
+        occs = occurrences(store, [x.id for x in scheds] + [last.id])
+        done = wait_for(lambda: all(final(store, o.id) for o in occs) and occs, 40, 0.2)
+    finally:
+        stop(proc)
+
+    one = len(open_pcm(config, a)) + len(open_pcm(config, b))
+    got = readers(log)
+    assert len(got) == 5, ([(o.status, o.reason) for o in map(lambda o: final(store, o.id), done)], got)
+    for occ, rd in zip(done[:4], got[:4], strict=True):
+        occ = final(store, occ.id)
+        assert occ.status == AirStatus.PLAYED and occ.reason is None
+        assert rd["end"] == one, "every byte of the programme reached the output"
+        ea, eb = entries(store, occ.id)
+        assert (ea.status, eb.status) == (AirStatus.PLAYED, AirStatus.PLAYED)
+        assert ea.duration_ms == 1500 and eb.duration_ms == 1000
+        # Item times are when the output consumed the sound, not when a write into the pipe returned.
+        heard_a_end = rd["start"] + len(open_pcm(config, a)) / (2 * RATE)
+        assert abs((ea.ended_at - utc(heard_a_end)).total_seconds()) < 0.2, (ea.ended_at, utc(heard_a_end))
+        assert abs((eb.started_at - utc(heard_a_end)).total_seconds()) < 0.2
+        assert abs((eb.ended_at - utc(rd["last"])).total_seconds()) < 0.2
+        assert abs((ea.started_at - utc(rd["start"])).total_seconds()) < 0.2
+
+    occ = final(store, done[4].id)
+    bad, good = entries(store, occ.id)
+    assert bad.status == AirStatus.FAILED and "bị cắt cụt" in bad.reason
+    assert bad.duration_ms == 0
+    assert good.status == AirStatus.PLAYED and good.duration_ms == 1500
+    assert got[4]["end"] == len(open_pcm(config, a))
+    assert occ.status == AirStatus.PLAYED and occ.reason.startswith("1 mục lỗi")
+    text = journal.read_text()
+    assert "Đã phát «Chuyên mục có tệp hỏng», nhưng chưa trọn vẹn: 1 mục lỗi" in text
+    assert "«Chuyên mục có tệp hỏng» (trọn vẹn)" not in text
+
+
+def open_pcm(config, seg):
+    from broadcaster.playout._media import load_pcm
+
+    return load_pcm(config.media_dir / seg.upload_asset.path, RATE)
+
+
+def test_a_crash_keeps_when_sound_last_flowed_and_a_played_out_airing_is_played(
+    store, config, session, station, env
+):
+    log = config.data_dir / "reader.log"
+    zone = zone_with_sink(session, station, reader_sink(log, "--linger", "4"))
+    short = add_segment(session, station, config, "Tin ngắn", freq=440, secs=1.0)
+    long = add_segment(session, station, config, "Tin dài", freq=660, secs=5.0)
+    p_short = add_programme(session, station, [short], title="Ngắn")
+    p_long = add_programme(session, station, [long], title="Dài")
+    t1 = whole_seconds_from_now(4)
+    s1 = add_once(session, station, p_short, zone, t1, config.tz)
+    s2 = add_once(session, station, p_long, zone, t1 + timedelta(seconds=8), config.tz)
+    session.commit()
+
+    proc = start_daemon(env)
+    try:
+        # All of the short airing's audio reached the player, which is still playing out (lingers):
+        # the daemon, waiting for it, is killed.
+        wait_for(lambda: any("end" in r for r in readers(log)), 20, 0.02)
+    finally:
+        kill(proc)
+    proc = start_daemon(env)
+    try:
+        (o1,) = occurrences(store, [s1.id])
+        wait_for(lambda: final(store, o1.id), 10, 0.05)
+        wait_for(lambda: len(readers(log)) == 2, 20, 0.02)
+        time.sleep(2.6)  # into the long item, past a progress note
+    finally:
+        killed_at = datetime.now(UTC)
+        kill(proc)
+    time.sleep(2.0)
+    proc = start_daemon(env)
+    try:
+        (o2,) = occurrences(store, [s2.id])
+        wait_for(lambda: final(store, o2.id), 10, 0.05)
+    finally:
+        stop(proc)
+
+    o1, o2 = final(store, o1.id), final(store, o2.id)
+    assert o1.status == AirStatus.PLAYED, o1.reason
+    (e1,) = entries(store, o1.id)
+    assert e1.status == AirStatus.PLAYED and e1.duration_ms == 1000
+    assert abs((e1.ended_at - (e1.started_at + timedelta(seconds=1))).total_seconds()) < 0.2
+
+    assert o2.status == AirStatus.INTERRUPTED
+    (e2,) = entries(store, o2.id)
+    assert e2.status == AirStatus.INTERRUPTED
+    # Closed at the last time sound was known to flow (at most a progress period before the kill),
+    # not at the restart two seconds later.
+    for t in (o2.ended_at, e2.ended_at):
+        assert killed_at - timedelta(seconds=2.3) <= t <= killed_at + timedelta(seconds=0.7), (t, killed_at)
+    assert 1000 <= e2.duration_ms <= 3300
