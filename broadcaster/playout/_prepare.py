@@ -27,7 +27,7 @@ from ..models import (
     Segment,
     SegmentKind,
 )
-from ..rules import CHIMES, airability
+from ..rules import CHIMES, airability, vn_num
 from . import _media
 
 log = logging.getLogger("broadcaster.playout")
@@ -137,8 +137,6 @@ def _decode(path: Path, config: Config, expect_ms: int | None = None) -> bytes:
 
 def vn_seconds(secs: float) -> str:
     """Give back a duration the Vietnamese way: "2,5 giây"."""
-    from ..reports._fmt import vn_num  # the one Vietnamese number format (moves to a base layer)
-
     return f"{vn_num(round(secs, 1))} giây"
 
 

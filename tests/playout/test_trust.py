@@ -116,7 +116,10 @@ def test_writes_just_before_air_and_a_truncated_file_never_log_silence_as_played
                     fields = SegmentFields(title=f"Nháp {i}", body="Một tin nháp chưa duyệt.")
                     create_segment(s, station.id, s.merge(editor), fields)
         occs = occurrences(store, [x.id for x in scheds] + [last.id])
-        done = wait_for(lambda: all(final(store, o.id) for o in occs) and occs, 40, 0.2)
+        try:
+            done = wait_for(lambda: all(final(store, o.id) for o in occs) and occs, 40, 0.2)
+        except AssertionError:
+            raise AssertionError(journal.read_text()[-3000:]) from None
     finally:
         stop(proc)
 
