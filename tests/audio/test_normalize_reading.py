@@ -151,6 +151,8 @@ LATIN = [
     ("xem YouTube", "xem diu túp."),
     ("truy cập dichvucong.gov.vn", "truy cập dịch vụ công chấm gốp chấm vê nờ."),
     ("vào trang xaphuoc.gov.vn", "vào trang xa phuốc chấm gốp chấm vê nờ."),
+    # Syllables written together are said one by one (espeak-ng took "panô" for English).
+    ("Treo panô cổ động", "treo pa nô cổ động."),
     # Written without tones: read as Vietnamese (flagged by assess()), never in English.
     ("KE HOACH THUC HIEN", "ke hoách thúc hiên."),
     ("viec lam", "viếc lam."),

@@ -103,7 +103,13 @@ def vietnamese_reading(word: str) -> str:
     tones such syllables take). The text is still flagged by assess(); this is only what the
     voice says until the officer fixes it.
     """
-    if not word.isascii() or is_vietnamese_syllable(word) or not is_ascii_syllable(word):
+    if is_vietnamese_syllable(word):
+        return word
+    if not word.isascii() or not is_ascii_syllable(word):
+        # Syllables written together ("panô", "thachthanh"): said one by one.
+        pieces = segment_syllables(word) if not word.isascii() else segment_ascii(word)
+        if pieces and len(pieces) > 1:
+            return " ".join(vietnamese_reading(p) for p in pieces)
         return word
     fixed = word
     for plain, marked in _MARKLESS_VOWELS:
@@ -132,20 +138,32 @@ def _with_rising_tone(syllable: str) -> str:
 
 def segment_ascii(run: str) -> list[str] | None:
     """Return run cut into unmarked Vietnamese syllables ("dichvucong" → dich vu cong), or None."""
-    if not run or len(run) > 40 or not run.isascii() or not run.isalpha():
+    if not run or not run.isascii():
+        return None
+    return _segment(run, is_ascii_syllable, 7)
+
+
+def segment_syllables(word: str) -> list[str] | None:
+    """Return a word cut into Vietnamese syllables written together ("panô" → pa nô), or None."""
+    return _segment(unicodedata.normalize("NFC", word), is_vietnamese_syllable, 8)
+
+
+def _segment(run: str, is_syllable, longest: int) -> list[str] | None:
+    """Return run cut into the fewest syllables by is_syllable (vowel-initial ones cost more)."""
+    if not run or len(run) > 40 or not run.isalpha():
         return None
     run = run.lower()
     inf = float("inf")
     best: list[tuple[float, int]] = [(0.0, 0)] + [(inf, 0)] * len(run)
     for end in range(1, len(run) + 1):
-        for start in range(max(0, end - 7), end):
+        for start in range(max(0, end - longest), end):
             if best[start][0] == inf:
                 continue
             piece = run[start:end]
-            if not is_ascii_syllable(piece):
+            if not is_syllable(piece):
                 continue
             # A syllable without an initial consonant is rarer: "hanoi" is ha noi, not han oi.
-            cost = best[start][0] + (1.5 if piece[0] in "aeiouy" else 1.0)
+            cost = best[start][0] + (1.5 if fold(piece[0]) in "aeiouy" else 1.0)
             if cost < best[end][0]:
                 best[end] = (cost, start)
     if best[-1][0] == inf:
