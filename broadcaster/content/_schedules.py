@@ -6,13 +6,14 @@ module turns a form into a schedule, refuses it whole when anything is wrong, an
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import utcnow
 from ..models import AirStatus, Occurrence, Priority, Programme, Recurrence, Schedule, Station, User, Zone
 from ._audit import record, snapshot
 from ._dates import to_date, to_time
@@ -146,6 +147,7 @@ FIELD_OF_ERROR = (
     ("Ngày bắt đầu hoặc", "start_date"),
     ("Đến ngày", "end_date"),
     ("Ngày kết thúc", "end_date"),
+    ("Lịch phát một lần", "start_date"),
     ("Ngày nghỉ", "skip_dates"),
     ("Kiểu lặp lại", "recurrence"),
     ("Lịch này không có ngày phát", "recurrence"),
@@ -185,11 +187,47 @@ def errors_by_field(messages: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def past_error(values: dict[str, Any], tz: Any, now: datetime) -> str | None:
+    """Give back why a schedule lies wholly in the past (nothing left to air), or None.
+
+    Only enabled schedules are judged: a disabled one kept for the record may end in the past.
+    """
+    if not values.get("enabled", True):
+        return None
+    start, end, at = values.get("start_date"), values.get("end_date"), values.get("start_time")
+    if not isinstance(start, date) or not isinstance(at, time):
+        return None
+    local_now = now.astimezone(tz)
+    if values.get("recurrence") == Recurrence.ONCE.value:
+        when = datetime.combine(start, at, tz)
+        if when <= local_now:
+            return (
+                f"Lịch phát một lần vào ngày {start:%d/%m/%Y} lúc {at:%H:%M} đã qua "
+                f"(bây giờ là {local_now:%H:%M} ngày {local_now:%d/%m/%Y}): hãy chọn ngày giờ sắp tới."
+            )
+    elif isinstance(end, date) and end < local_now.date():
+        return f"Ngày kết thúc ({end:%d/%m/%Y}) đã qua: lịch này không còn buổi phát nào."
+    return None
+
+
 def check_schedule(
-    session: Session, station_id: int, values: dict[str, Any], schedule_id: int | None = None
+    session: Session,
+    station_id: int,
+    values: dict[str, Any],
+    schedule_id: int | None = None,
+    *,
+    now: datetime | None = None,
 ) -> tuple[list[str], list[str], str | None]:
-    """Give back (errors, conflicts, overrun warning) for schedule values, saving nothing."""
-    from ..playout import find_conflicts, overrun_warning, validate_schedule
+    """Give back (errors, conflicts, warning) for schedule values, saving nothing.
+
+    The warning joins the overrun notice and the normal airings a priority slot takes over (which
+    are allowed, as Circular 39 says, but never silently).
+    """
+    from zoneinfo import ZoneInfo
+
+    from ..playout import find_conflicts, find_takeovers, overrun_warning, validate_schedule
+
+    now = now or utcnow()
 
     errors = list(values.get("_parse_errors") or [])
     if values.get("priority") not in {p.value for p in Priority}:
@@ -213,11 +251,18 @@ def check_schedule(
         if error_field(e) in parsed_bad & {"start_date", "end_date", "start_time", "skip_dates"}:
             continue  # what was typed is already named; "needs a date" would only repeat it
         errors.append(e)
-    conflicts = find_conflicts(session, ns) if not errors and values.get("enabled", True) else []
-    warning = None
+    station = session.get(Station, station_id)
+    if not errors:
+        past = past_error(values, ZoneInfo(station.timezone if station else "Asia/Ho_Chi_Minh"), now)
+        if past:
+            errors.append(past)
+    active = not errors and values.get("enabled", True)
+    conflicts = find_conflicts(session, ns, now=now) if active else []
+    notes = find_takeovers(session, ns, now=now) if active else []
     if prog is not None and not errors:
         _, total = item_durations(prog)
-        warning = overrun_warning(ns, total)
+        notes.insert(0, overrun_warning(ns, total) or "")
+    warning = " ".join(n for n in notes if n) or None
     return errors, conflicts, warning
 
 
@@ -271,8 +316,14 @@ def set_schedule_enabled(session: Session, schedule: Schedule, user: User | None
     from ..playout import bump_plan, find_conflicts
 
     if enabled and not schedule.enabled:  # conflicts are with the other enabled schedules
+        from zoneinfo import ZoneInfo
+
         conflicts = find_conflicts(session, schedule)
         problems = programme_problems(schedule.programme)
+        tz = ZoneInfo(session.get(Station, schedule.station_id).timezone)
+        past = past_error({**schedule_values(schedule), "enabled": True}, tz, utcnow())
+        if past:
+            problems.append(past)
         if conflicts or problems:
             raise ScheduleError(problems, conflicts)
     before = snapshot(schedule)

@@ -6,7 +6,7 @@ Public face for the web, the reports and the demo; everything else is in private
 from ..rules import describe, expand, expand_occurrences, overrun_warning, validate_schedule, window_end
 from ._asrun import CRASH_REASON
 from ._clock import Clock, JumpDetector, OffsetClock, sd_notify, wait_until
-from ._conflicts import find_conflicts
+from ._conflicts import MARGIN, busy_span, find_conflicts, find_takeovers
 from ._control import (
     PlayoutError,
     command_result,
@@ -21,6 +21,7 @@ from ._control import (
     upcoming_select,
 )
 from ._daemon import Daemon, run_daemon
+from ._forecast import Airing, forecast, warnings
 from ._once import play_programme_once
 from ._planner import bump_plan, plan
 from ._player import Job, Player
@@ -28,6 +29,12 @@ from ._prepare import Content
 from ._sinks import SINKS, Sink, SinkError, check_spec, make_sink, register_sink, resolve_spec, wav_header
 
 __all__ = [
+    "MARGIN",
+    "Airing",
+    "busy_span",
+    "find_takeovers",
+    "forecast",
+    "warnings",
     "CRASH_REASON",
     "SINKS",
     "Clock",

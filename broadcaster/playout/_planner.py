@@ -3,6 +3,9 @@
 Our tables are the source of truth. The planner makes the rows match the schedules: it adds the
 missing occurrences of the horizon, removes *pending* ones that no schedule wants any more (edited,
 disabled, zone changed, station timezone changed) and never touches what already aired.
+
+A normal airing that a priority one overlaps on the same loudspeakers is marked ``skipped`` with the
+reason (Circular 39: priority goes first), and becomes pending again if the priority one goes away.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..models import (
     Zone,
 )
 from ..rules import expand_occurrences, validate_schedule
+from ._conflicts import YIELD_PREFIX, Slot, airing_end, programme_ms, takeovers
 from ._wake import wake_after_commit
 
 log = logging.getLogger("broadcaster.playout")
@@ -115,6 +119,7 @@ def probe(conn: Session | Connection, station_id: int) -> Probe:
 class PlanResult:
     created: int = 0
     removed: int = 0
+    yielded: int = 0  # normal airings skipped for a priority one (or given back)
     invalid: tuple[str, ...] = ()
 
 
@@ -150,6 +155,7 @@ def plan(
             Occurrence.zone_id,
             Occurrence.scheduled_at,
             Occurrence.status,
+            Occurrence.reason,
         ).where(
             Occurrence.station_id == station.id,
             Occurrence.schedule_id.is_not(None),
@@ -157,10 +163,10 @@ def plan(
         )
     ).all()
     have = set()
-    for occ_id, sid, zid, at, status in existing:
+    for occ_id, sid, zid, at, status, reason in existing:
         key = (sid, zid, at)
         have.add(key)
-        if key not in wanted and status == AirStatus.PENDING:
+        if key not in wanted and (status == AirStatus.PENDING or (at >= now and _yielded(status, reason))):
             session.delete(session.get(Occurrence, occ_id))
             result.removed += 1
     for key, (sched, k, fresh) in sorted(wanted.items(), key=lambda kv: kv[0][2]):
@@ -180,4 +186,49 @@ def plan(
         )
         result.created += 1
     session.flush()
+    result.yielded = _give_way(session, station.id, now, hi)
+    session.flush()
     return result
+
+
+def _yielded(status: AirStatus, reason: str | None) -> bool:
+    return status == AirStatus.SKIPPED and (reason or "").startswith(YIELD_PREFIX)
+
+
+def _end(session: Session, occ: Occurrence, durations: dict[int | None, int | None]) -> datetime:
+    if occ.programme_id not in durations:
+        durations[occ.programme_id] = programme_ms(session, occ.programme_id)
+    return airing_end(occ.schedule, occ.scheduled_at, occ.replay_index, durations[occ.programme_id])
+
+
+def _give_way(session: Session, station_id: int, now: datetime, hi: datetime) -> int:
+    """Give back how many future airings changed, after skipping normal ones a priority one overlaps."""
+    rows = [
+        o
+        for o in session.scalars(
+            select(Occurrence).where(
+                Occurrence.station_id == station_id,
+                Occurrence.schedule_id.is_not(None),
+                Occurrence.scheduled_at >= now,
+                Occurrence.scheduled_at < hi,
+                Occurrence.status.in_((AirStatus.PENDING, AirStatus.SKIPPED)),
+            )
+        )
+        if o.status == AirStatus.PENDING or _yielded(o.status, o.reason)
+    ]
+    durations: dict[int | None, int | None] = {}
+    slots = [
+        Slot(o.id, o.zone_id, o.scheduled_at, _end(session, o, durations), o.priority, o.title)
+        for o in rows
+    ]
+    reasons = takeovers(slots)
+    changed = 0
+    for o in rows:
+        reason = reasons.get(o.id)
+        if reason is not None and (o.status != AirStatus.SKIPPED or o.reason != reason):
+            o.status, o.reason = AirStatus.SKIPPED, reason
+            changed += 1
+        elif reason is None and o.status == AirStatus.SKIPPED:
+            o.status, o.reason = AirStatus.PENDING, None
+            changed += 1
+    return changed

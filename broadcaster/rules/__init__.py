@@ -4,7 +4,7 @@ What several of them need lives here once, and nothing here imports a feature pa
 
 - :func:`effective_config` the environment plus what officers saved, for every process;
   :data:`SETTINGS` what officers may set, :func:`get_settings`, :func:`settings_revision`;
-- :func:`airability` can this item air on that day;
+- :func:`airability` can this item air on that day (:func:`why_not` the same, with a short category);
 - recurrence: :func:`expand`, :func:`expand_occurrences`, :func:`validate_schedule`, :func:`describe`...;
 - periods: :func:`parse_period`, :class:`Period`, :class:`PeriodError`;
 - Vietnamese numbers and times: :func:`vn_int`, :func:`vn_num`, :func:`vn_fixed`, :func:`vn_pct`,
@@ -15,7 +15,7 @@ What several of them need lives here once, and nothing here imports a feature pa
 - :class:`RuleError` a broken rule, with a Vietnamese message.
 """
 
-from ._airing import airability
+from ._airing import Unairable, airability, why_not
 from ._chimes import CHIME_DIR, CHIME_LABELS, CHIMES, Chime, chime_ms
 from ._errors import RuleError
 from ._numbers import show_duration, show_local, vn_fixed, vn_int, vn_num, vn_pct
@@ -49,6 +49,8 @@ from ._settings import (
 from ._sheets import FORMULA_STARTS, csv_cell, csv_row, is_formula_like, xlsx_text
 
 __all__ = [
+    "Unairable",
+    "why_not",
     "FORMULA_STARTS",
     "csv_cell",
     "csv_row",

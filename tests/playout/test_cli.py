@@ -103,9 +103,10 @@ def test_conflicts_name_the_other_schedule_and_first_clash(session, station, con
     session.add(morning)
     session.flush()
     now = whole_seconds_from_now(0)
-    clash = daily(station, prog, zone, 5, 45, 15, "Tin nhanh", recurrence=Recurrence.WEEKLY, weekdays=[2])
+    # The morning programme is 0.4 s long: it holds the loudspeakers 05:30-05:32 (2 minutes' margin).
+    clash = daily(station, prog, zone, 5, 31, 15, "Tin nhanh", recurrence=Recurrence.WEEKLY, weekdays=[2])
     msgs = find_conflicts(session, clash, now=now)
-    assert len(msgs) == 1 and "Buổi sáng" in msgs[0] and "05:45" in msgs[0] and "Toàn xã" in msgs[0]
+    assert len(msgs) == 1 and "Buổi sáng" in msgs[0] and "05:31" in msgs[0] and "Toàn xã" in msgs[0]
     first = (now.astimezone(config.tz) + timedelta(days=(2 - now.astimezone(config.tz).weekday()) % 7)).date()
     assert (
         first.strftime("%d/%m/%Y") in msgs[0] or (first + timedelta(days=7)).strftime("%d/%m/%Y") in msgs[0]

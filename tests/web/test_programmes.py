@@ -257,7 +257,8 @@ def test_schedule_conflicts_shown_before_saving(editor, store):
     assert editor.form("/lich-phat/moi", _schedule_form(p1, name="Sáng", start_date=soon)).status_code == 302
     html = editor.get("/lich-phat/moi").get_data(as_text=True)
     assert 'data-check-url="/lich-phat/kiem-tra"' in html and 'id="schedule-form"' in html
-    clash = _schedule_form(p2, recurrence="daily", start_time="05:45", weekdays=[], start_date=soon)
+    # "Sáng" is a few seconds long: it holds the loudspeakers 05:30-05:32 (2 minutes of margin).
+    clash = _schedule_form(p2, recurrence="daily", start_time="05:31", weekdays=[], start_date=soon)
     r = editor.api("POST", "/lich-phat/kiem-tra", data=clash)
     data = r.get_json()
     assert r.status_code == 200 and data["trung_gio"] and not data["loi"]
