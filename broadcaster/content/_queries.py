@@ -237,6 +237,34 @@ def on_air_rows(session: Session, station_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def occurrences_between(
+    session: Session, station_id: int, lo: datetime, hi: datetime
+) -> list[dict[str, Any]]:
+    """Give back every airing planned in [lo, hi) with what became of it, as plain rows, soonest first.
+
+    Whatever their schedule became since (disabled, edited), and plays without a schedule too.
+    """
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Occurrence.schedule_id,
+            Occurrence.scheduled_at,
+            Occurrence.ended_at,
+            Occurrence.title,
+            Occurrence.status,
+            Occurrence.reason,
+            Occurrence.priority,
+            Zone.name,
+        )
+        .outerjoin(Zone, Zone.id == Occurrence.zone_id)
+        .where(Occurrence.station_id == station_id)
+        .where(Occurrence.scheduled_at >= lo, Occurrence.scheduled_at < hi)
+        .order_by(Occurrence.scheduled_at, Occurrence.id)
+    )
+    keys = ("id", "schedule_id", "at", "ended_at", "title", "status", "reason", "priority", "zone_name")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
 def upcoming_rows(
     session: Session, station_id: int, n: int = 10, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:

@@ -18,13 +18,14 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..models import (
     AirStatus,
     AudioAsset,
     ControlCommand,
     Occurrence,
+    Priority,
     Programme,
     ProgrammeItem,
     Schedule,
@@ -203,23 +204,25 @@ def _end(session: Session, occ: Occurrence, durations: dict[int | None, int | No
 
 def _give_way(session: Session, station_id: int, now: datetime, hi: datetime) -> int:
     """Give back how many future airings changed, after skipping normal ones a priority one overlaps."""
+    where = (
+        Occurrence.station_id == station_id,
+        Occurrence.schedule_id.is_not(None),
+        Occurrence.scheduled_at >= now,
+        Occurrence.scheduled_at < hi,
+        Occurrence.status.in_((AirStatus.PENDING, AirStatus.SKIPPED)),
+    )
+    # Most plans hold no priority slot and nothing given way: a column query settles it cheaply.
+    light = session.execute(select(Occurrence.priority, Occurrence.status, Occurrence.reason).where(*where))
+    if not any(p != Priority.NORMAL or _yielded(st, r) for p, st, r in light):
+        return 0
     rows = [
         o
-        for o in session.scalars(
-            select(Occurrence).where(
-                Occurrence.station_id == station_id,
-                Occurrence.schedule_id.is_not(None),
-                Occurrence.scheduled_at >= now,
-                Occurrence.scheduled_at < hi,
-                Occurrence.status.in_((AirStatus.PENDING, AirStatus.SKIPPED)),
-            )
-        )
+        for o in session.scalars(select(Occurrence).where(*where).options(selectinload(Occurrence.schedule)))
         if o.status == AirStatus.PENDING or _yielded(o.status, o.reason)
     ]
     durations: dict[int | None, int | None] = {}
     slots = [
-        Slot(o.id, o.zone_id, o.scheduled_at, _end(session, o, durations), o.priority, o.title)
-        for o in rows
+        Slot(o.id, o.zone_id, o.scheduled_at, _end(session, o, durations), o.priority, o.title) for o in rows
     ]
     reasons = takeovers(slots)
     changed = 0

@@ -1,4 +1,5 @@
-"""The dashboard: on air now, the next broadcasts, the last 24 hours, engine health, free disk.
+"""The dashboard: on air now, the next broadcasts, what they will skip, where the sound goes, the last
+24 hours, engine health, free disk.
 
 The dashboard is the page every officer leaves open, so it is cheap to serve:
 
@@ -18,16 +19,18 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, render_template
 from flask_login import login_required
 from markupsafe import Markup
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from ..config import Config
 from ..content import on_air_rows, recent_asrun, upcoming_rows
-from ..models import StationState
+from ..models import Station, StationState, Zone
 from ._core import config, db, local, station, store
 
 bp = Blueprint("dashboard", __name__)
@@ -113,12 +116,37 @@ def _disk(cfg: Config) -> dict:
     return {"free_gb": free_gb, "pct_free": pct, "low": free_gb < 2 or pct < 5}
 
 
+def outputs(session, st: Station, cfg: Config) -> list[dict]:
+    """Give back the enabled zones whose sound reaches no loudspeaker: written to a file, or dropped.
+
+    ``auto`` is resolved as the daemon resolves it (no sound card: a WAV file per day under the data
+    dir), and the file name is today's, so the officer can find and play it.
+    """
+    from ..playout import resolve_spec
+
+    today = datetime.now(ZoneInfo(st.timezone)).date().isoformat()
+    out = []
+    for name, sink in session.execute(
+        select(Zone.name, Zone.sink).where(Zone.station_id == st.id, Zone.enabled.is_(True)).order_by(Zone.id)
+    ):
+        spec = resolve_spec(sink, default=cfg.sink, data_dir=cfg.data_dir)
+        kind, _, arg = spec.partition(":")
+        auto = (sink or "auto").strip() in ("", "auto", "default") and cfg.sink.strip() in ("", "auto")
+        if kind == "file":
+            out.append({"zone": name, "kind": "file", "path": arg.replace("{date}", today), "auto": auto})
+        elif kind == "null":
+            out.append({"zone": name, "kind": "null", "path": None, "auto": False})
+    return out
+
+
 def _compute() -> dict:
-    from ..playout import daemon_alive
+    from ..playout import daemon_alive, forecast, warnings
 
     s, st = db(), station()
     state = s.get(StationState, st.id)
     return {
+        "forecast": warnings(forecast(s, st)),
+        "outputs": outputs(s, st, config()),
         "daemon_alive": daemon_alive(s, st.id),
         "heartbeat_at": state.heartbeat_at if state else None,
         "on_air": on_air_rows(s, st.id),
@@ -222,5 +250,7 @@ def status_json():
             "bo_phat_hoat_dong": d["daemon_alive"],
             "dang_phat": [{"tieu_de": o["title"], "tu_luc": local(o["started_at"])} for o in d["on_air"]],
             "sap_phat": [{"tieu_de": o["title"], "luc": local(o["scheduled_at"])} for o in d["upcoming"]],
+            "canh_bao": [a.as_dict() for a in d["forecast"]],
+            "dau_ra": [{"cum_loa": o["zone"], "kieu": o["kind"], "tep": o["path"]} for o in d["outputs"]],
         }
     )

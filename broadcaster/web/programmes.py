@@ -104,6 +104,8 @@ def new():
 
 
 def _edit_page(prog: Programme, errors: dict | None = None, status: int = 200):
+    from ..playout import forecast, warnings
+
     durations, total = content.item_durations(prog)
     return (
         render_template(
@@ -114,6 +116,7 @@ def _edit_page(prog: Programme, errors: dict | None = None, status: int = 200):
             errors=errors or {},
             warnings=_slot_warnings(prog, total),
             problems=content.programme_problems(prog),
+            forecast=warnings(forecast(db(), station(), programme_id=prog.id)),
             approved=_approved(),
             chimes=rules.CHIME_LABELS,
             kinds=KIND_LABELS,

@@ -7,10 +7,20 @@ from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import content
-from ..models import PRIORITY_LABELS, RECURRENCE_LABELS, WEEKDAY_NAMES, Programme, Role, Schedule, Zone
+from ..db import utcnow
+from ..models import (
+    AIR_STATUS_LABELS,
+    PRIORITY_LABELS,
+    RECURRENCE_LABELS,
+    WEEKDAY_NAMES,
+    AirStatus,
+    Programme,
+    Role,
+    Schedule,
+    Zone,
+)
 from ._core import commit, config, db, me, roles, station
 
 bp = Blueprint("schedules", __name__, url_prefix="/lich-phat")
@@ -62,30 +72,103 @@ def _schedule(schedule_id: int) -> Schedule:
     return sc
 
 
-def _calendar(first: date, last: date) -> dict[date, list[dict]]:
-    """Give back, per local day in [first, last], the airings of the enabled schedules."""
-    from ..playout import expand
+#: Month view cells are narrow: titles are cut to this many characters (the full one is on hover).
+SHORT_TITLE = 22
+#: When several zones aired one slot differently, the calendar shows the worst.
+_WORST = (
+    AirStatus.FAILED,
+    AirStatus.MISSED,
+    AirStatus.INTERRUPTED,
+    AirStatus.SKIPPED,
+    AirStatus.PLAYING,
+    AirStatus.PENDING,
+    AirStatus.PLAYED,
+)
 
+
+def _short(title: str) -> str:
+    return title if len(title) <= SHORT_TITLE else title[: SHORT_TITLE - 1].rstrip() + "…"
+
+
+def _past_events(lo: datetime, hi: datetime) -> list[dict]:
+    """Give back what happened in [lo, hi): the occurrence rows with their as-run status.
+
+    They come from the log, not from the schedules, so an airing stays on the calendar after its
+    schedule was disabled or changed, and plays without a schedule (play now, emergencies) show too.
+    """
+    tz = config().tz
+    rows = content.occurrences_between(db(), station().id, lo, hi)
+    grouped: dict[tuple, dict] = {}
+    for r in rows:
+        occ_id, sid, at, ended, title = r["id"], r["schedule_id"], r["at"], r["ended_at"], r["title"]
+        status, reason, priority, zone = r["status"], r["reason"], r["priority"], r["zone_name"]
+        key = (sid, at) if sid is not None else (None, occ_id)
+        ev = grouped.get(key)
+        if ev is None:
+            local_at = at.astimezone(tz)
+            ev = grouped[key] = {
+                "at": local_at,
+                "end": ended.astimezone(tz) if ended else local_at,
+                "title": title,
+                "short": _short(title),
+                "schedule_id": sid,
+                "priority": priority,
+                "status": status,
+                "label": AIR_STATUS_LABELS[status],
+                "note": reason or "",
+                "zones": [],
+                "past": True,
+            }
+        if zone:
+            ev["zones"].append(zone)
+        if _WORST.index(status) < _WORST.index(ev["status"]):
+            ev["status"], ev["label"], ev["note"] = status, AIR_STATUS_LABELS[status], reason or ""
+    for ev in grouped.values():
+        ev["state"] = f"st-{ev['status'].value}"
+    return list(grouped.values())
+
+
+def _future_events(lo: datetime, hi: datetime) -> list[dict]:
+    """Give back what will happen in [lo, hi): the schedules' airings as the forecast sees them."""
+    from ..playout import forecast
+
+    if hi <= lo:
+        return []
+    tz = config().tz
+    out = []
+    for a in forecast(db(), station(), now=lo, hours=(hi - lo).total_seconds() / 3600):
+        sc = db().get(Schedule, a.schedule_id) if a.schedule_id is not None else None
+        minutes = sc.window_minutes if sc is not None else 0
+        local_at = a.at.astimezone(tz)
+        out.append(
+            {
+                "at": local_at,
+                "end": local_at + timedelta(minutes=minutes),
+                "title": a.title,
+                "short": _short(a.title),
+                "schedule_id": a.schedule_id,
+                "priority": a.priority,
+                "status": None,
+                "state": "fc-nothing" if a.nothing else ("fc-partial" if a.problems else ""),
+                "label": "Sẽ không phát gì" if a.nothing else ("Sẽ bỏ qua mục" if a.problems else ""),
+                "note": a.message,
+                "zones": a.zones,
+                "past": False,
+            }
+        )
+    return out
+
+
+def _calendar(first: date, last: date) -> dict[date, list[dict]]:
+    """Give back, per local day in [first, last], what aired (from the log) and what will air."""
     tz = config().tz
     lo = datetime.combine(first, time(0), tz)
     hi = datetime.combine(last + timedelta(days=1), time(0), tz)
+    now = utcnow()
     days: dict[date, list[dict]] = {first + timedelta(days=i): [] for i in range((last - first).days + 1)}
-    scheds = db().scalars(
-        select(Schedule)
-        .where(Schedule.station_id == station().id, Schedule.enabled)
-        .options(selectinload(Schedule.programme), selectinload(Schedule.zones))
-    )
-    for sc in scheds:
-        for at in expand(sc, lo, hi, tz):
-            local_at = at.astimezone(tz)
-            days.setdefault(local_at.date(), []).append(
-                {
-                    "at": local_at,
-                    "schedule": sc,
-                    "title": sc.programme.title,
-                    "end": local_at + timedelta(minutes=sc.window_minutes),
-                }
-            )
+    events = _past_events(lo, min(hi, now)) + _future_events(max(lo, now), hi)
+    for ev in events:
+        days.setdefault(ev["at"].date(), []).append(ev)
     for items in days.values():
         items.sort(key=lambda x: x["at"])
     return days
@@ -141,7 +224,12 @@ def list_():
             .order_by(Schedule.enabled.desc(), Schedule.start_time)
         )
     )
-    return render_template("schedules/list.html", rows=rows, describe=describe)
+    from ..playout import forecast, warnings
+
+    by_schedule: dict[int | None, list] = {}
+    for a in warnings(forecast(db(), station())):
+        by_schedule.setdefault(a.schedule_id, []).append(a)
+    return render_template("schedules/list.html", rows=rows, describe=describe, forecast=by_schedule)
 
 
 def _form(
@@ -158,8 +246,14 @@ def _form(
         )
     )
     zones = list(db().scalars(select(Zone).where(Zone.station_id == station().id).order_by(Zone.id)))
+    coming = []
+    if sc is not None and sc.id is not None:
+        from ..playout import forecast, warnings
+
+        coming = warnings(forecast(db(), station(), schedule_id=sc.id))
     return render_template(
         "schedules/form.html",
+        forecast=coming,
         sc=sc,
         v=values,
         errors=errors,
@@ -206,7 +300,18 @@ def _save(sc: Schedule | None):
         db().rollback()
         return _form(sc, values, exc.messages, exc.conflicts, status=400)
     flash("Đã lưu lịch phát.", "success")
+    _flash_forecast(saved, values)
     return redirect(url_for("schedules.index", ngay=saved.start_date.isoformat()))
+
+
+def _flash_forecast(saved: Schedule, values: dict) -> None:
+    """Say at once what the saved schedule's coming airings will skip, and whom a priority slot displaces."""
+    from ..playout import find_takeovers, forecast, warnings
+
+    for note in find_takeovers(db(), saved):
+        flash(note, "warning")
+    for a in warnings(forecast(db(), station(), schedule_id=saved.id))[:3]:
+        flash(f"«{a.title}»: {a.message}", "error" if a.nothing else "warning")
 
 
 @bp.route("/moi", methods=["GET", "POST"])

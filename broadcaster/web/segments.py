@@ -115,7 +115,14 @@ def _check_json(check: dict) -> dict:
             "cho_nghi": check["places"], "manh": [[t, r] for t, r in check["pieces"]]}
 
 
-def _form_page(seg: Segment | None, values: dict, errors: dict, status: int = 200, restored: bool = False):
+def _form_page(
+    seg: Segment | None,
+    values: dict,
+    errors: dict,
+    status: int = 200,
+    restored: bool = False,
+    confirm: bool = False,
+):
     body = values.get("body") or ""
     check = speech_check(body, speech_setup()) if body.strip() and len(body) <= MAX_PREVIEW else None
     return (
@@ -128,9 +135,29 @@ def _form_page(seg: Segment | None, values: dict, errors: dict, status: int = 20
             areas=AREA_LABELS,
             restored=restored,
             check=check,
+            airs=_airs_soon(seg),
+            confirm=confirm,
         ),
         status,
     )
+
+
+#: How far ahead an edit of an approved segment is weighed against its airings.
+AIRS_AHEAD_HOURS = 7 * 24
+
+
+def _airs_soon(seg: Segment | None) -> list:
+    """Give back the coming airings (7 days) that would play this approved segment, soonest first."""
+    from ..models import SegmentStatus
+    from ..playout import forecast
+
+    if seg is None or seg.id is None or seg.status != SegmentStatus.APPROVED:
+        return []
+    return [
+        a
+        for a in forecast(db(), station(), segment_id=seg.id, hours=AIRS_AHEAD_HOURS)
+        if a.skipped is None and all(p.segment_id != seg.id for p in a.problems)
+    ]
 
 
 def _values_of(seg: Segment) -> dict:
@@ -182,7 +209,14 @@ def _save(seg: Segment | None):
             )
             back = False
         else:
+            # An approved segment that is about to air goes back to draft on a real change and
+            # would then be skipped: the officer confirms first, and keeps what was typed.
+            airing = not form.get("xac_nhan") and _airs_soon(seg)
             back = content.update_segment(s, seg, me(), fields, upload_asset_id=asset_id)
+            if back and airing:
+                s.rollback()
+                values["_had_file"] = bool(upload and upload.filename)
+                return _form_page(seg, values, {}, confirm=True)
         commit()
     except content.ContentError as exc:
         s.rollback()
