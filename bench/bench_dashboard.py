@@ -226,7 +226,7 @@ def profile_in_process(data_dir: Path, cookie_user: str, rounds: int = 30) -> li
 
     from broadcaster.content._queries import on_air_rows, recent_asrun, upcoming_rows
     from broadcaster.models import StationState, User
-    from broadcaster.playout import daemon_alive
+    from broadcaster.playout import daemon_alive, forecast, warnings
     from broadcaster.web import create_app
     from broadcaster.web import dashboard as dash
     from broadcaster.web._core import LoginUser, db, station
@@ -257,7 +257,7 @@ def profile_in_process(data_dir: Path, cookie_user: str, rounds: int = 30) -> li
 
     def uncached(fn):
         def run(s, st):
-            dash._watch_writes(store.engine).written()  # as after a write: data made afresh
+            dash.watch_writes(store.engine).written()  # as after a write: data made afresh
             return fn(s, st)
 
         return run
@@ -267,6 +267,8 @@ def profile_in_process(data_dir: Path, cookie_user: str, rounds: int = 30) -> li
         "on_air_rows": lambda s, st: on_air_rows(s, st.id),
         "upcoming_rows(8)": lambda s, st: upcoming_rows(s, st.id, 8),
         "recent_asrun(24 h)": lambda s, st: recent_asrun(s, st.id, 24),
+        "forecast(48 h) + warnings": lambda s, st: warnings(forecast(s, st)),
+        "outputs (where the sound goes)": lambda s, st: dash.outputs(s, st, cfg),
         "engine health (background)": lambda s, st: dash.health_watch.get(cfg),
         "disk usage": lambda s, st: dash._disk(cfg),
         "status_data, data made afresh": uncached(lambda s, st: dash.status_data()),

@@ -194,7 +194,7 @@ def test_calendar_shows_what_aired_even_when_the_schedule_is_gone(editor, store,
         sc.enabled = False
     html = editor.get(f"/lich-phat/?xem=thang&ngay={day.isoformat()}").get_data(as_text=True)
     assert f"<b>{at:%H:%M}</b> Chuyên mục cải cách h…" in html  # told apart by time and short title
-    assert f'title="{long} ({at:%H:%M}–{at + timedelta(minutes=4):%H:%M}) · Toàn xã — Đã phát"' in html
+    assert f'title="{long} ({at:%H:%M}–{at + timedelta(minutes=4):%H:%M}) — Đã phát"' in html
     assert "st-played" in html and "st-missed" in html and "Bỏ lỡ: Máy tắt lúc đến giờ phát." in html
     week = editor.get(f"/lich-phat/?xem=tuan&ngay={day.isoformat()}").get_data(as_text=True)
     assert f"<b>{at:%H:%M}</b> {long}" in week  # the week view has room for the full title
