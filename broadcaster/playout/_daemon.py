@@ -683,16 +683,37 @@ class Daemon:
                     s.add(occ)
                     s.flush()
                     jobs.append(self._job_for(occ, zone, None, Content(**vars(content))))
-            player = self._worker(jobs[0].zone_id).player
             for job in jobs:
                 job.grace_s = max(job.grace_s, 60)
-                if urgent:
-                    player.prepare(job)  # decode now, then cut: the gap is as short as possible
                 self.jobs[job.occurrence_id] = job
+            if urgent:
+                # Rendering a long text takes a while (190,000 characters: over half a minute), so
+                # it happens on a thread of its own: this loop keeps taking commands and feeding the
+                # watchdog. What plays is cut only once the emergency is ready: the gap stays short.
+                threading.Thread(
+                    target=self._ready_emergency, args=(jobs,), name="emergency", daemon=True
+                ).start()
+                return (
+                    f"Đang chuẩn bị thông báo khẩn cấp «{title}» cho {len(jobs)} cụm loa; phát ngay khi xong."
+                )
+            for job in jobs:
                 self._worker(job.zone_id).submit(job)
-            word = "thông báo khẩn cấp" if urgent else "phát ngay"
-            return f"Đã đưa {word} «{title}» lên {len(jobs)} cụm loa."
+            return f"Đã đưa phát ngay «{title}» lên {len(jobs)} cụm loa."
         return f"Không biết lệnh «{action}»."
+
+    def _ready_emergency(self, jobs: list[Job]) -> None:
+        """Prepare emergency airings, then hand each to its zone (which cuts what plays)."""
+        for job in jobs:
+            began = time.monotonic()
+            worker = self._worker(job.zone_id)
+            try:
+                worker.player.prepare(job)
+            except Exception:  # noqa: BLE001 - the worker tries again and logs the airing failed
+                log.exception("Lỗi khi chuẩn bị «%s»", job.title)
+            # Rendering is not lateness: the grace counts from when the audio is ready.
+            job.grace_s += math.ceil(time.monotonic() - began)
+            if not self.stop_event.is_set():
+                worker.submit(job)
 
     @staticmethod
     def _title(s, content: Content, urgent: bool) -> str:

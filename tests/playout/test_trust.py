@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from broadcaster.content import SegmentFields, create_segment, create_user
-from broadcaster.models import AirStatus, AsRunEntry, Occurrence
+from broadcaster.models import AirStatus, AsRunEntry, Occurrence, Priority
+from broadcaster.playout import command_result, request_emergency, request_stop
 
 from .conftest import (
     add_once,
@@ -210,3 +214,73 @@ def test_a_crash_keeps_when_sound_last_flowed_and_a_played_out_airing_is_played(
     for t in (o2.ended_at, e2.ended_at):
         assert killed_at - timedelta(seconds=2.3) <= t <= killed_at + timedelta(seconds=0.7), (t, killed_at)
     assert 1000 <= e2.duration_ms <= 3300
+
+
+def test_a_long_emergency_renders_off_the_loop_which_keeps_feeding_the_watchdog(store, session, station, env):
+    # A real systemd-style notify socket: the daemon pets the watchdog only while its loop goes round.
+    where = tempfile.mkdtemp(prefix="notify-")  # AF_UNIX paths must stay short
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(f"{where}/n.sock")
+    sock.settimeout(0.2)
+    pings: list[tuple[float, str]] = []
+    listening = threading.Event()
+    listening.set()
+
+    def listen():
+        while listening.is_set():
+            try:
+                pings.append((time.monotonic(), sock.recv(4096).decode()))
+            except TimeoutError:
+                pass
+
+    t = threading.Thread(target=listen, daemon=True)
+    t.start()
+    env = {**env, "NOTIFY_SOCKET": f"{where}/n.sock", "WATCHDOG_USEC": "2000000"}  # a ping a second
+    text = "Bão số ba đang vào đất liền, bà con khẩn trương chằng chống nhà cửa, sơ tán người già. " * 200
+    proc = start_daemon(env)
+    try:
+        wait_for(lambda: any("READY=1" in m for _, m in pings), 20, 0.05)
+        with store.sessions.begin() as s:
+            emergency = request_emergency(s, station.id, text=text, by="kiểm thử").id
+        asked = time.monotonic()
+        time.sleep(1.0)
+        with store.sessions.begin() as s:
+            stop_id = request_stop(s, station.id, "kiểm thử").id
+
+        def taken(cid):
+            with store.sessions() as s:
+                cmd = command_result(s, cid)
+                return cmd.done_at is not None and cmd
+
+        stop = wait_for(lambda: taken(stop_id), 5, 0.05)
+        stop_taken = time.monotonic()
+        assert taken(emergency).result.startswith("Đang chuẩn bị thông báo khẩn cấp")
+        with store.sessions() as s:
+            urgent = s.scalars(select(Occurrence).where(Occurrence.priority == Priority.EMERGENCY)).one()
+            assert urgent.status == AirStatus.PENDING, "the stop was taken while the emergency still renders"
+        assert stop.result == "Không có gì đang phát."
+
+        def on_air():
+            with store.sessions() as s:
+                return s.get(Occurrence, urgent.id).status != AirStatus.PENDING
+
+        wait_for(on_air, 180, 0.1)
+        aired = time.monotonic()
+    finally:
+        stop_daemon_quietly(proc)
+        listening.clear()
+        t.join(2)
+        sock.close()
+    assert aired - asked > 4, "the render took long enough to tell a blocked loop from a free one"
+    assert stop_taken - asked < 3
+    beats = [at for at, m in pings if "WATCHDOG=1" in m and asked <= at <= aired]
+    gaps = [b - a for a, b in zip([asked, *beats], [*beats, aired], strict=True)]
+    assert max(gaps) < 2.5, f"the watchdog went unfed for {max(gaps):.1f} s while the emergency rendered"
+
+
+def stop_daemon_quietly(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        kill(proc)
