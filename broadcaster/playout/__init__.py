@@ -26,7 +26,18 @@ from ._once import play_programme_once
 from ._planner import bump_plan, plan
 from ._player import Job, Player
 from ._prepare import Content
-from ._sinks import SINKS, Sink, SinkError, check_spec, make_sink, register_sink, resolve_spec, wav_header
+from ._sinks import (
+    SINKS,
+    Sink,
+    SinkError,
+    auto_output,
+    check_spec,
+    make_sink,
+    output_file,
+    register_sink,
+    resolve_spec,
+    wav_header,
+)
 
 __all__ = [
     "MARGIN",
@@ -47,6 +58,7 @@ __all__ = [
     "PlayoutError",
     "Sink",
     "SinkError",
+    "auto_output",
     "bump_plan",
     "check_spec",
     "command_result",
@@ -58,6 +70,7 @@ __all__ = [
     "import_audio",
     "make_sink",
     "on_air",
+    "output_file",
     "overrun_warning",
     "plan",
     "play_programme_once",

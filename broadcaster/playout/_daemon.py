@@ -545,7 +545,7 @@ class Daemon:
 
     def _job_for(self, occ: Occurrence, zone: Zone | None, sched: Schedule | None, content: Content) -> Job:
         spec = resolve_spec(
-            zone.sink if zone else None, default=self.config.sink, data_dir=self.config.data_dir
+            zone.sink if zone else None, default=self.config.sink, data_dir=self.config.data_dir, tz=self.tz
         )
         job = Job(
             occurrence_id=occ.id,

@@ -80,7 +80,9 @@ def play_programme_once(
             title = seg.title
         else:
             title = Path(asset_path).name
-        spec = resolve_spec(sink or (z.sink if z else None), default=config.sink, data_dir=config.data_dir)
+        spec = resolve_spec(
+            sink or (z.sink if z else None), default=config.sink, data_dir=config.data_dir, tz=config.tz
+        )
         occ = Occurrence(
             station_id=station.id,
             zone_id=z.id if z else None,

@@ -173,8 +173,7 @@ class FileSink(Sink):
         super().__init__(arg, sample_rate=sample_rate)
         raw, opts = _parse_options(arg)
         self.realtime = opts.get("realtime", "0") in ("1", "true", "yes")
-        day = datetime.now(tz).date().isoformat()
-        self.path = Path(raw.replace("{date}", day))
+        self.path = _dated(raw, tz)
         self._fh = None
         self._seekable = True
         self._data = 0
@@ -381,10 +380,19 @@ def has_sound_card() -> bool:
 
 
 _auto_cache: dict[str, str] = {}
+AUTO_FILE = Path("phat-song") / "{date}.wav"  # under the data dir, when ``auto`` finds no sound card
 
 
-def resolve_spec(spec: str | None, *, default: str, data_dir: Path) -> str:
-    """Give back a concrete sink spec: a zone's own, else the configured one, ``auto`` detected."""
+def _dated(raw: str, tz=None) -> Path:
+    return Path(raw.replace("{date}", datetime.now(tz).date().isoformat()))
+
+
+def resolve_spec(spec: str | None, *, default: str, data_dir: Path, tz=None, paced: bool = True) -> str:
+    """Give back a concrete sink spec: a zone's own, else the configured one, ``auto`` detected.
+
+    Without a sound card ``auto`` records a WAV file per day, paced in real time so "on air" and
+    the as-run times are true (``paced=False``: at full speed, for a demo nobody listens to).
+    """
     spec = (spec or "").strip()
     if spec in ("", "auto", "default"):
         spec = default.strip() or "auto"
@@ -396,10 +404,28 @@ def resolve_spec(spec: str | None, *, default: str, data_dir: Path) -> str:
             _auto_cache[key] = "command:aplay -q"
             log.info("Đầu ra tự động: có card âm thanh, phát bằng «aplay -q».")
         else:
-            target = (data_dir / "phat-song" / "{date}.wav").resolve()
+            target = (data_dir / AUTO_FILE).resolve()
             _auto_cache[key] = f"file:{target}"
-            log.warning("Đầu ra tự động: không thấy card âm thanh (aplay -l), ghi ra tệp %s.", target)
-    return _auto_cache[key]
+            log.warning(
+                "Đầu ra tự động: không thấy card âm thanh ghi ra tệp %s (mỗi ngày một tệp trong %s).",
+                _dated(str(target), tz),
+                target.parent,
+            )
+    found = _auto_cache[key]
+    return f"{found}?realtime=1" if paced and found.startswith("file:") else found
+
+
+def output_file(spec: str, tz=None) -> Path | None:
+    """Give back the file a concrete sink spec records to today (``{date}`` filled in), or None."""
+    name, _, arg = spec.strip().partition(":")
+    if name != FileSink.NAME or not arg.strip():
+        return None
+    return _dated(_parse_options(arg)[0], tz)
+
+
+def auto_output(data_dir: Path, tz=None) -> Path | None:
+    """Give back today's file the ``auto`` output records to (no sound card), or None (it plays aloud)."""
+    return output_file(resolve_spec("auto", default="auto", data_dir=data_dir, tz=tz), tz)
 
 
 def check_spec(spec: str) -> str | None:

@@ -19,7 +19,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,18 +121,18 @@ def outputs(session, st: Station, cfg: Config) -> list[dict]:
     ``auto`` is resolved as the daemon resolves it (no sound card: a WAV file per day under the data
     dir), and the file name is today's, so the officer can find and play it.
     """
-    from ..playout import resolve_spec
+    from ..playout import output_file, resolve_spec
 
-    today = datetime.now(ZoneInfo(st.timezone)).date().isoformat()
+    tz = ZoneInfo(st.timezone)
     out = []
     for name, sink in session.execute(
         select(Zone.name, Zone.sink).where(Zone.station_id == st.id, Zone.enabled.is_(True)).order_by(Zone.id)
     ):
-        spec = resolve_spec(sink, default=cfg.sink, data_dir=cfg.data_dir)
-        kind, _, arg = spec.partition(":")
+        spec = resolve_spec(sink, default=cfg.sink, data_dir=cfg.data_dir, tz=tz)
+        kind = spec.partition(":")[0]
         auto = (sink or "auto").strip() in ("", "auto", "default") and cfg.sink.strip() in ("", "auto")
         if kind == "file":
-            out.append({"zone": name, "kind": "file", "path": arg.replace("{date}", today), "auto": auto})
+            out.append({"zone": name, "kind": "file", "path": str(output_file(spec, tz)), "auto": auto})
         elif kind == "null":
             out.append({"zone": name, "kind": "null", "path": None, "auto": False})
     return out

@@ -18,9 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from broadcaster.config import load
 from broadcaster.content import SegmentFields, create_segment, create_user
 from broadcaster.models import AirStatus, AsRunEntry, Occurrence, Priority
-from broadcaster.playout import command_result, request_emergency, request_stop
+from broadcaster.playout import auto_output, command_result, request_emergency, request_stop
+from broadcaster.playout._sinks import has_sound_card
 
 from .conftest import (
     add_once,
@@ -284,3 +286,40 @@ def stop_daemon_quietly(proc) -> None:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         kill(proc)
+
+
+def test_auto_without_a_sound_card_records_in_real_time_and_names_the_file(
+    store, config, session, station, run_daemon, env, caplog
+):
+    assert not has_sound_card(), "this test is about a PC without a sound card"
+    cfg = load({**env, "BROADCASTER_SINK": "auto"})
+    zone = zone_with_sink(session, station, "auto")
+    seg = add_segment(session, station, config, "Tin", freq=440, secs=1.5)
+    prog = add_programme(session, station, [seg])
+    at = whole_seconds_from_now(2)
+    add_once(session, station, prog, zone, at, config.tz)
+    session.commit()
+
+    caplog.set_level("INFO", logger="broadcaster.playout")
+    run_daemon(cfg)
+    (occ,) = wait_for(lambda: occurrences(store, _schedule_ids(store)), 10, 0.02)
+    wait_for(lambda: final(store, occ.id), 20, 0.02)
+    finished = datetime.now(UTC)
+    occ = final(store, occ.id)
+    assert occ.status == AirStatus.PLAYED
+    # Paced like a loudspeaker: on air for as long as the sound lasts, not the instant of a disk write.
+    assert finished >= at + timedelta(seconds=1.4)
+    assert (occ.ended_at - occ.started_at).total_seconds() >= 1.4
+    today = datetime.now(cfg.tz).date().isoformat()
+    path = auto_output(cfg.data_dir, cfg.tz)
+    assert path == (cfg.data_dir / "phat-song" / f"{today}.wav").resolve()
+    assert path.stat().st_size == 44 + len(open_pcm(config, seg))
+    line = next(r.getMessage() for r in caplog.records if "Đầu ra tự động" in r.getMessage())
+    assert str(path) in line and "{date}" not in line.split(" (mỗi ngày")[0]
+
+
+def _schedule_ids(store):
+    from broadcaster.models import Schedule
+
+    with store.sessions() as s:
+        return list(s.scalars(select(Schedule.id)))
