@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ._argtypes import number
 from .config import Config
 from .db import utcnow
 from .models import (
@@ -201,5 +202,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "null, file:ĐƯỜNG_DẪN.wav, command:LỆNH",
     )
     p.add_argument("--data-dir", help="thư mục dữ liệu (mặc định: một thư mục tạm)")
-    p.add_argument("--lead", type=float, default=5.0, help="phát sau bao nhiêu giây (mặc định 5)")
+    p.add_argument(
+        "--lead",
+        type=number(0, 3600, unit="giây"),
+        default=5.0,
+        help="phát sau bao nhiêu giây (0–3600, mặc định 5)",
+    )
     p.set_defaults(func=_cmd_demo)

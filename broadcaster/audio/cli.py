@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from .._argtypes import number, record_id
 from ..config import DIALECTS, Config
 from ._engines import ENGINES
 
@@ -240,10 +241,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="bộ đọc: gtts (Google, cần Internet), pyttsx3 (ngoại tuyến), "
                         "auto (theo thứ tự cấu hình)")
     p.add_argument("--dialect", choices=DIALECTS, help=DIALECT_HELP)
-    p.add_argument("--speed", type=int, help="tốc độ đọc, từ mỗi phút (60–400, mặc định 150)")
+    p.add_argument(
+        "--speed", type=number(60, 400, integer=True), help="tốc độ đọc, từ mỗi phút (60–400, mặc định 150)"
+    )
     p.add_argument("--chime", choices=("mo-dau", "ket-thuc", "thong-bao"),
                    help="nhạc hiệu phát trước lời đọc")
-    p.add_argument("--programme", type=int, metavar="SỐ", help="chuyển mọi bản tin của một chương trình")
+    p.add_argument(
+        "--programme", type=record_id, metavar="SỐ", help="chuyển mọi bản tin của một chương trình"
+    )
     p.add_argument("--all", action="store_true", help="chuyển mọi bản tin có nội dung chữ của đài")
     p.add_argument("--force", action="store_true", help="đọc lại dù đã có trong bộ nhớ đệm")
     p.set_defaults(func=_cmd_render)

@@ -8,6 +8,7 @@ from ._asrun import CRASH_REASON
 from ._clock import Clock, JumpDetector, OffsetClock, sd_notify, wait_until
 from ._conflicts import MARGIN, busy_span, find_conflicts, find_takeovers
 from ._control import (
+    MAX_EMERGENCY_CHARS,
     PlayoutError,
     command_result,
     daemon_alive,
@@ -46,6 +47,7 @@ __all__ = [
     "find_takeovers",
     "forecast",
     "warnings",
+    "MAX_EMERGENCY_CHARS",
     "CRASH_REASON",
     "SINKS",
     "Clock",

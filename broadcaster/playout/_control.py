@@ -29,9 +29,13 @@ from ..models import (
     StationState,
     Zone,
 )
+from ..rules import vn_int
 from ._wake import wake_after_commit
 
 HEARTBEAT_STALE = timedelta(seconds=30)
+#: Longest emergency text taken: about 7 minutes of speech. Checked when it is sent, so an officer
+#: learns at once, not when the daemon tries to read a whole document aloud.
+MAX_EMERGENCY_CHARS = 5000
 
 
 class PlayoutError(ValueError):
@@ -114,6 +118,12 @@ def request_emergency(
     """
     if (asset_path is None) == (text is None or not text.strip()):
         raise PlayoutError("Thông báo khẩn cấp cần đúng một trong hai: tệp âm thanh hoặc nội dung văn bản.")
+    if text is not None and len(text.strip()) > MAX_EMERGENCY_CHARS:
+        raise PlayoutError(
+            f"Thông báo khẩn cấp dài {vn_int(len(text.strip()))} ký tự, quá giới hạn "
+            f"{vn_int(MAX_EMERGENCY_CHARS)} ký tự (khoảng 7 phút đọc). "
+            "Hãy rút gọn; bài dài hãy soạn thành bản tin."
+        )
     z = _zone(session, station_id, zone)
     payload: dict = {"zone_id": z.id if z else None}
     if text is not None and text.strip():

@@ -9,7 +9,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from .._argtypes import number, record_id
 from ..models import AIR_STATUS_LABELS, PRIORITY_LABELS, StationState, Zone
+
+#: Furthest ahead ``play --in`` schedules: a week (further is a schedule's job).
+MAX_DELAY_S = 7 * 86400
 
 
 def _out(text: str = "") -> None:
@@ -29,7 +33,16 @@ def _parse_at(raw: str, tz) -> datetime:
         raise PlayoutError(
             f"Giờ phát «{raw}» không đúng dạng ISO 8601 (ví dụ 2026-11-05T05:30:00)."
         ) from None
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    value = value.replace(tzinfo=tz) if value.tzinfo is None else value
+    # A year-9999 time would overflow the window arithmetic later: the same bounds as --in.
+    now = datetime.now(tz)
+    if value > now + timedelta(seconds=MAX_DELAY_S):
+        raise PlayoutError(
+            f"Giờ phát «{raw}» quá xa: chỉ hẹn trong vòng 7 ngày tới; xa hơn hãy tạo lịch phát."
+        )
+    if value < now - timedelta(days=1):
+        raise PlayoutError(f"Giờ phát «{raw}» đã qua hơn một ngày.")
+    return value
 
 
 def _wait_result(store, cmd_id: int, timeout: float) -> str | None:
@@ -270,19 +283,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", nargs="?", help="tệp âm thanh cần phát")
     what = p.add_mutually_exclusive_group()
-    what.add_argument("--programme", type=int, metavar="SỐ", help="số của chương trình")
-    what.add_argument("--segment", type=int, metavar="SỐ", help="số của bản tin (đã duyệt)")
+    what.add_argument("--programme", type=record_id, metavar="SỐ", help="số của chương trình")
+    what.add_argument("--segment", type=record_id, metavar="SỐ", help="số của bản tin (đã duyệt)")
     when = p.add_mutually_exclusive_group()
     when.add_argument(
         "--at", metavar="GIỜ", help="thời điểm phát, ISO 8601 (không ghi múi giờ = giờ của đài)"
     )
-    when.add_argument("--in", dest="in_seconds", type=float, metavar="GIÂY", help="phát sau bấy nhiêu giây")
+    when.add_argument(
+        "--in",
+        dest="in_seconds",
+        type=number(0, MAX_DELAY_S, unit="giây"),
+        metavar="GIÂY",
+        help="phát sau bấy nhiêu giây (tối đa 7 ngày)",
+    )
     p.add_argument("--sink", metavar="ĐẦU_RA", help="đầu ra: auto, null, file:ĐƯỜNG_DẪN.wav, command:LỆNH")
     p.add_argument("--zone", metavar="CỤM_LOA", help="mã cụm loa (mặc định: cụm loa đầu tiên)")
     p.set_defaults(func=_checked_play)
 
     p = sub.add_parser("status", help="xem đang phát gì và các buổi phát sắp tới")
-    p.add_argument("-n", "--count", type=int, default=10, help="số buổi phát sắp tới cần xem (mặc định 10)")
+    p.add_argument(
+        "-n",
+        "--count",
+        type=number(1, 1000, integer=True),
+        default=10,
+        help="số buổi phát sắp tới cần xem (1–1000, mặc định 10)",
+    )
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON (cho chương trình khác đọc)")
     p.set_defaults(func=_cmd_status)
 

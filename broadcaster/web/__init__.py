@@ -99,6 +99,11 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
         SESSION_COOKIE_NAME="broadcaster_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
         MAX_CONTENT_LENGTH=config.upload_limit_mb * 1024 * 1024,
+        # A form's text fields: a browser sends each Vietnamese letter as up to 9 bytes (%XX per
+        # UTF-8 byte), so werkzeug's 500 kB default refused a 60,000-letter bulletin or an overlong
+        # emergency with a "file too large" 413 and lost the text; the services' own length limits
+        # (200,000 letters for a bulletin) answer instead, with the text kept.
+        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )

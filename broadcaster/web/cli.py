@@ -8,6 +8,8 @@ import signal
 import socket
 import sys
 
+from .._argtypes import number
+
 
 def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
@@ -147,7 +149,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this room's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("web", help="chạy trang quản trị trên trình duyệt")
     p.add_argument("--host", help="địa chỉ lắng nghe (mặc định BROADCASTER_WEB_HOST hoặc 127.0.0.1)")
-    p.add_argument("--port", type=int, help="cổng (mặc định BROADCASTER_WEB_PORT hoặc 8080)")
+    p.add_argument(
+        "--port", type=number(1, 65535, integer=True), help="cổng (mặc định BROADCASTER_WEB_PORT hoặc 8080)"
+    )
     p.set_defaults(func=_cmd_web)
 
     t = sub.add_parser("token", help="mã truy cập API cho máy khác")

@@ -15,7 +15,8 @@ CONFIRM_WORD = "KHẨN CẤP"
 
 
 def _page(errors: dict | None = None, values: dict | None = None, status: int = 200):
-    from ..playout import daemon_alive, on_air, upcoming
+    from ..playout import MAX_EMERGENCY_CHARS, daemon_alive, on_air, upcoming
+    from ..rules import vn_int
 
     s, st = db(), station()
     progs = [
@@ -45,6 +46,7 @@ def _page(errors: dict | None = None, values: dict | None = None, status: int = 
         errors=errors or {},
         v=values or {},
         confirm_word=CONFIRM_WORD,
+        max_text=vn_int(MAX_EMERGENCY_CHARS),
     ), status
 
 

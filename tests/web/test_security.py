@@ -18,7 +18,7 @@ from broadcaster import content
 from broadcaster.content import _users
 from broadcaster.models import AuditLog, LoginAttempt, User
 
-from .conftest import META_CSRF, PASSWORD, login, user_id
+from .conftest import META_CSRF, PASSWORD, count, login, user_id
 
 
 @pytest.fixture
@@ -284,3 +284,64 @@ def test_a_control_character_in_next_goes_home_never_a_500(app, target):
     assert r.status_code == 302 and r.headers["Location"] == "/", (target, r.status_code)
     r = c.get("/dang-nhap", query_string={"next": target})
     assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+# --------------------------------------------------------------------------- emergency length
+
+
+def test_an_overlong_emergency_is_refused_at_submit_with_the_limit_and_the_text_kept(operator, store):
+    from broadcaster.models import ControlCommand, Segment
+    from broadcaster.playout import MAX_EMERGENCY_CHARS
+
+    cmds, segs = count(store, ControlCommand), count(store, Segment)
+    for size in (MAX_EMERGENCY_CHARS + 1, 190_000):
+        text = ("Bão số 3 đổ bộ, bà con sơ tán ngay. " * (size // 36 + 1))[:size]
+        r = operator.form("/dieu-khien/khan-cap", {"text": text, "confirm": "KHẨN CẤP"})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400, (size, r.status_code)
+        assert "quá giới hạn 5.000 ký tự" in html and "Hãy rút gọn" in html
+        assert text.strip()[:2000] in html, "the typed text is kept in the form"
+    assert (count(store, ControlCommand), count(store, Segment)) == (cmds, segs), "nothing half-saved"
+    ok = ("Bão số 3 đổ bộ. " * 400)[:MAX_EMERGENCY_CHARS]
+    assert operator.form("/dieu-khien/khan-cap", {"text": ok, "confirm": "KHẨN CẤP"}).status_code == 302
+    assert "tối đa 5.000 ký tự" in operator.get("/dieu-khien/").get_data(as_text=True)
+
+
+def test_cli_refuses_an_overlong_emergency_before_queueing_it(env, store):
+    from broadcaster.models import ControlCommand
+
+    before = count(store, ControlCommand)
+    r = _cli(env, "emergency", "--text", "Lũ về. " * 1000)
+    assert r.returncode == 1 and "quá giới hạn 5.000 ký tự" in r.stderr, r.stderr
+    assert count(store, ControlCommand) == before
+
+
+# --------------------------------------------------------------------------- numbers on the CLI
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["play", "--segment", "1", "--in", "nan"], "«nan» không phải số hợp lệ"),
+        (["play", "--segment", "1", "--in", "inf"], "«inf» không phải số hợp lệ"),
+        (["play", "--segment", "1", "--in=-inf"], "«-inf» không phải số hợp lệ"),
+        (["play", "--segment", "1", "--in", "1e400"], "«1e400» không phải số hợp lệ"),
+        (["play", "--segment", "1", "--in", "99999999999"], "cần số từ 0 đến 604.800 giây"),
+        (["play", "--segment", "1", "--in", "-5"], "«-5» nằm ngoài khoảng cho phép"),
+        (["play", "--segment", "1", "--in", "mot"], "«mot» không phải số"),
+        (["play", "--segment", "99999999999999999999999"], "cần số nguyên từ 1 đến 2.147.483.647"),
+        (["play", "--programme", "0"], "cần số nguyên từ 1 đến 2.147.483.647"),
+        (["play", "--segment", "1", "--at", "9999-12-31T23:59:59"], "quá xa"),
+        (["status", "-n", "1e9"], "«1e9» không phải số nguyên"),
+        (["status", "-n", "100000000000000000000"], "cần số nguyên từ 1 đến 1.000"),
+        (["web", "--port", "70000"], "cần số nguyên từ 1 đến 65.535"),
+        (["demo", "--lead", "nan"], "«nan» không phải số hợp lệ"),
+        (["render", "--speed", "1e9"], "«1e9» không phải số nguyên"),
+        (["render", "--programme", "18446744073709551616"], "cần số nguyên từ 1"),
+    ],
+)
+def test_cli_numbers_out_of_range_get_one_vietnamese_line(env, store, args, says):
+    r = _cli(env, *args)
+    assert r.returncode in (1, 2), (r.returncode, r.stderr)
+    assert says in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
