@@ -5,6 +5,7 @@ Public face (the rest is private ``_x`` modules):
 - :func:`render_text` text → broadcast-ready file (cached), :class:`Rendered`;
 - :func:`render_segment`, :func:`render_programme` the same into ``AudioAsset`` rows;
 - :func:`import_upload` an officer's recording, checked and loudness-normalized;
+  :func:`upload_workdir` where one upload waits, :func:`clean_upload_leftovers` what crashes left there;
 - :func:`load_pcm` any asset decoded to mono s16le PCM for playout;
 - :func:`chime_path` the shipped chimes; :func:`engine_health` for the dashboard;
 - :class:`AudioError` every failure, with a Vietnamese message.
@@ -23,7 +24,8 @@ _HOME = {
     "PIPELINE_VERSION": "_render", "Rendered": "_render", "asset_file": "_render", "cache_key": "_render",
     "cache_path": "_render", "render_programme": "_render", "render_segment": "_render",
     "render_text": "_render", "station_lexicon": "_render",
-    "import_upload": "_upload", "load_pcm": "_upload",
+    "import_upload": "_upload", "load_pcm": "_upload", "clean_upload_leftovers": "_upload",
+    "upload_workdir": "_upload",
     "CHIMES": "chimes", "chime_path": "chimes",
 }
 
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
         render_text,
         station_lexicon,
     )
-    from ._upload import import_upload, load_pcm
+    from ._upload import clean_upload_leftovers, import_upload, load_pcm, upload_workdir
     from .chimes import CHIMES, chime_path
 
 
@@ -81,10 +83,12 @@ __all__ = [
     "cache_path",
     "check_engines",
     "chime_path",
+    "clean_upload_leftovers",
     "engine_health",
     "get_engine",
     "import_upload",
     "load_pcm",
+    "upload_workdir",
     "render_programme",
     "render_segment",
     "render_text",

@@ -63,8 +63,12 @@ class Probe:
     channels: int
 
 
-def probe(path: Path, *, timeout: float = 30.0) -> Probe:
-    """Return the audio stream of ``path``; raise AudioError if it holds no decodable audio."""
+def probe(path: Path, *, timeout: float = 30.0, name: str | None = None) -> Probe:
+    """Return the audio stream of ``path``; raise AudioError if it holds no decodable audio.
+
+    ``name``: the file's name as the officer knows it (an upload waits under a name of our own).
+    """
+    shown = name or path.name
     args = [
         "ffprobe", "-v", "error", "-print_format", "json", "-show_format",
         "-show_streams", "-select_streams", "a:0", str(path),
@@ -73,11 +77,11 @@ def probe(path: Path, *, timeout: float = 30.0) -> Probe:
         proc = run(args, timeout=timeout, what="đọc thông tin tệp âm thanh")
         info = json.loads(proc.stdout or b"{}")
     except (AudioError, ValueError):
-        raise AudioError(f"Tệp không phải âm thanh hợp lệ: «{path.name}».") from None
+        raise AudioError(f"Tệp không phải âm thanh hợp lệ: «{shown}».") from None
     streams = info.get("streams") or []
     fmt = info.get("format") or {}
     if not streams:
-        raise AudioError(f"Tệp không phải âm thanh hợp lệ: «{path.name}» không có kênh âm thanh nào.")
+        raise AudioError(f"Tệp không phải âm thanh hợp lệ: «{shown}» không có kênh âm thanh nào.")
     st = streams[0]
     try:
         duration = float(st.get("duration") or fmt.get("duration") or 0.0)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -42,6 +45,54 @@ def load_pcm(path: Path | str, sample_rate: int = 44100) -> bytes:
 
 
 
+#: Uploads wait in ``<data dir>/tmp/upload-*`` (and, once normalized, in ``.incoming``) only while
+#: they are taken in; anything older than this was left by a crash or a kill and is removed at start.
+LEFTOVER_AGE = timedelta(minutes=15)
+UPLOAD_PREFIX = "upload-"
+
+
+def upload_workdir(config: Config) -> tempfile.TemporaryDirectory:
+    """Give back a private folder for one upload to wait in, removed when the ``with`` ends.
+
+    Under the data dir (the media's disk, never a world-readable /tmp), named ``upload-*`` so
+    :func:`clean_upload_leftovers` finds what a killed worker could not remove.
+    """
+    root = config.data_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX, dir=root)
+
+
+def _last_touched(path: Path) -> float:
+    # A folder's own time does not move while a file inside it is written: take the newest.
+    times = [path.lstat().st_mtime]
+    if path.is_dir() and not path.is_symlink():
+        times += [p.lstat().st_mtime for p in path.rglob("*")]
+    return max(times)
+
+
+def clean_upload_leftovers(config: Config, *, older_than: timedelta = LEFTOVER_AGE) -> int:
+    """Give back how many leftovers of interrupted uploads were removed (those untouched for
+    ``older_than``, so an upload under way in another worker is left alone)."""
+    cutoff = time.time() - older_than.total_seconds()
+    found = list((config.data_dir / "tmp").glob(f"{UPLOAD_PREFIX}*"))
+    incoming = config.media_dir / "uploads" / ".incoming"
+    if incoming.is_dir():
+        found += list(incoming.iterdir())
+    removed = 0
+    for path in found:
+        try:
+            if _last_touched(path) >= cutoff:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed += 1
+        except FileNotFoundError:  # another worker starting at the same moment took it
+            continue
+    return removed
+
+
 def import_upload(
     session: Session, config: Config, station_id: int | None, src_path: Path | str, original_name: str
 ) -> AudioAsset:
@@ -61,7 +112,7 @@ def import_upload(
         raise AudioError(f"Tệp không phải âm thanh hợp lệ: «{name}» rỗng.")
     if size > config.upload_limit_mb * 1024 * 1024:
         raise AudioError(f"Tệp «{name}» quá lớn: tối đa {config.upload_limit_mb} MB.")
-    info = _tools.probe(src)
+    info = _tools.probe(src, name=name)
     if info.duration_s <= 0.05:
         raise AudioError(f"Tệp không phải âm thanh hợp lệ: «{name}» không có nội dung âm thanh.")
     if info.duration_s > MAX_UPLOAD_S:
@@ -82,6 +133,10 @@ def import_upload(
         done = finish_pcm(pcm, config.sample_rate, config, staged)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staged), out)
+    except AudioError as exc:
+        raise AudioError(f"Không xử lý được tệp «{name}»: {exc}") from None
+    except OSError as exc:
+        raise AudioError(f"Không lưu được tệp «{name}» vào thư mục dữ liệu: {exc.strerror or exc}.") from None
     finally:
         staged.unlink(missing_ok=True)
     rel = relative_media_path(config, out)

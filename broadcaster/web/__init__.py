@@ -91,6 +91,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
         static_url_path="/static",
     )
     app.session_interface = _SessionInterface()
+    _clean_upload_leftovers(app, config)
     app.config.update(
         SECRET_KEY=secret_key(config),
         SESSION_COOKIE_HTTPONLY=True,
@@ -170,6 +171,20 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     _register_template_helpers(app)
     _register_blueprints(app)
     return app
+
+
+def _clean_upload_leftovers(app: Flask, config: Config) -> None:
+    # The web takes uploads in, so it clears what a killed worker left half-written (at start,
+    # and only old leftovers: another worker may be taking a file in right now).
+    from ..audio import clean_upload_leftovers
+
+    try:
+        removed = clean_upload_leftovers(config)
+    except OSError as exc:  # a leftover we may not remove must not stop the admin from starting
+        app.logger.warning("Không dọn được tệp tải lên dở dang: %s", exc)
+        return
+    if removed:
+        app.logger.info("Đã dọn %d tệp tải lên dở dang trong %s.", removed, config.data_dir / "tmp")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from flask import abort, send_file
@@ -34,17 +33,14 @@ def send_asset(asset: AudioAsset | None):
 
 def import_file(storage: FileStorage) -> AudioAsset:
     """Give back the AudioAsset of an uploaded file, probed and normalized (AudioError when not audio)."""
-    from ..audio import import_upload
+    from ..audio import AudioError, import_upload, upload_workdir
 
     name = Path(storage.filename or "tep-tai-len").name
-    with tempfile.TemporaryDirectory(prefix="upload-", dir=_tmp_root()) as tmp:
+    with upload_workdir(config()) as tmp:
         dest = Path(tmp) / "upload.bin"
-        storage.save(dest)
+        try:
+            storage.save(dest)
+        except OSError as exc:  # a full disk: say so about this file, not a 500
+            raise AudioError(f"Không lưu được tệp «{name}»: {exc.strerror or exc}.") from None
         return import_upload(db(), config(), station().id, dest, name)
 
-
-def _tmp_root() -> str:
-    # Under the data dir: the same disk as the media folder, and never a world-readable /tmp file.
-    root = config().data_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return str(root)

@@ -345,3 +345,49 @@ def test_cli_numbers_out_of_range_get_one_vietnamese_line(env, store, args, says
     assert r.returncode in (1, 2), (r.returncode, r.stderr)
     assert says in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def test_a_refused_upload_names_the_officers_file(editor, store, tmp_path):
+    from broadcaster.models import AudioAsset, Segment
+
+    fake = tmp_path / "x.mp3"
+    fake.write_text("không phải âm thanh\n" * 50, encoding="utf-8")
+    before = (count(store, Segment), count(store, AudioAsset))
+    with open(fake, "rb") as fh:
+        r = editor.form(
+            "/tep-am-thanh/",
+            {"audio": (fh, "Bài hát của tôi.mp3"), "kind": "relay"},
+            content_type="multipart/form-data",
+        )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert re.search(r'id="err-audio">[^<]*«Bài hát của tôi\.mp3»', html), html[-2000:]
+    assert "upload.bin" not in html
+    assert (count(store, Segment), count(store, AudioAsset)) == before
+
+
+def test_upload_leftovers_are_cleaned_when_the_web_starts(config, store):
+    import os
+
+    from broadcaster.web import create_app
+
+    tmp = config.data_dir / "tmp"
+    incoming = config.media_dir / "uploads" / ".incoming"
+    old_dir, running, staged = tmp / "upload-k9x_1", tmp / "upload-dangtai", incoming / "ab12.mp3"
+    mine = tmp / "ghi-chu.txt"  # not an upload's: left alone
+    for d in (old_dir, running, incoming):
+        d.mkdir(parents=True, exist_ok=True)
+    for f in (old_dir / "upload.bin", running / "upload.bin", staged, mine):
+        f.write_bytes(b"\0" * 1024)
+    hour_ago = time.time() - 3600
+    for p in (old_dir / "upload.bin", old_dir, staged, mine):
+        os.utime(p, (hour_ago, hour_ago))
+    # An upload under way in another worker: its folder is old, the file being written is not.
+    os.utime(running, (hour_ago, hour_ago))
+    create_app(config, store=store)
+    assert not old_dir.exists() and not staged.exists(), "a killed upload's leftovers are gone"
+    assert (running / "upload.bin").exists(), "an upload still being written is left alone"
+    assert mine.exists()
