@@ -18,11 +18,13 @@ def _users_page(
 ):
     users = list(db().scalars(select(User).order_by(User.username)))
     tokens = list(db().scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+    locks = content.locks(db())
     return render_template(
         "admin/users.html",
         users=users,
         tokens=tokens,
-        locks=content.locks(db()),
+        locks=locks,
+        locked={lock.name: lock for lock in locks if not lock.is_address},
         limits=(content.ACCOUNT_LIMIT, content.ADDRESS_LIMIT),
         errors=errors or {},
         v=values or {},

@@ -135,6 +135,9 @@ def test_an_admin_sees_and_lifts_a_lock_on_the_page(app, admin, store, config):
     for _ in range(content.ACCOUNT_LIMIT):
         login(c, "bientap", "sai", remote_addr="10.3.3.3")
     html = admin.get("/quan-tri/nguoi-dung").get_data(as_text=True)
+    with store.sessions() as s:
+        until = s.get(LoginAttempt, "user:bientap").locked_until
+    assert f"tạm khoá đến {until.astimezone(config.tz):%H:%M}" in html, "the account list says it too"
     section = html[html.index('id="khoa-dang-nhap"') :]
     assert "tài khoản «bientap»" in section.replace("&laquo;", "«").replace("&raquo;", "»")
     assert 'value="user:bientap"' in section
