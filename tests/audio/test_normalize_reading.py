@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from broadcaster.audio.normalize import latin_words, normalize
+from broadcaster.audio.normalize import LETTER_NAMES, default_lexicon, latin_words, normalize, url_words
 
 PHONES = [
     ("Báo tin về (0232) 3822 456.", "báo tin về không hai ba hai, ba tám hai hai, bốn năm sáu."),
@@ -171,11 +171,18 @@ ESPEAK = shutil.which("espeak-ng")
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 def test_no_word_goes_to_english_in_espeak() -> None:
-    """espeak-ng switches to its English voice for words it takes for English ("(en)" in -x)."""
+    """espeak-ng switches to its English voice for words it takes for English ("(en)" in -x):
+    none of the words the normalizer says, nor any word of its tables, may be one."""
     spoken = [normalize(w) for w, _ in CASES]
-    spoken += [" ".join(v.split()) for v in latin_words().values()]
-    words = sorted({w for s in spoken for w in re.findall(r"[^\W\d_]+", s)})
-    # Each word alone, so that a switch is pinned on the word that caused it.
-    english = [w for w in words if "(en)" in subprocess.run(
-        [ESPEAK, "-v", "vi", "-q", "-x", w], capture_output=True, text=True, check=True).stdout]
+    for table in (latin_words(), default_lexicon(), url_words(), LETTER_NAMES):
+        spoken += list(table.values())
+    words = sorted({w.lower() for s in spoken for w in re.findall(r"[^\W\d_]+", s)})
+    # One word a sentence: espeak-ng prints one line of phonemes for each, so a switch is pinned
+    # on the word that caused it.
+    out = subprocess.run(
+        [ESPEAK, "-v", "vi", "-q", "-x", "--stdin"], input="".join(f"{w}.\n" for w in words),
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    assert len(out) == len(words)
+    english = [w for w, phonemes in zip(words, out, strict=True) if "(en)" in phonemes]
     assert english == []

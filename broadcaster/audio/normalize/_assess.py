@@ -6,14 +6,19 @@ suspicious and fixes it; the normalizer reads what is written.
 
 What is flagged, each with a short Vietnamese reason the pages and the CLI show:
 
-- font damage: a letter outside the Vietnamese alphabet inside a word (TCVN3/VNI text shown in
-  another font: "nhiÖm", "vieäc") or a sign between two letters ("ti€u", "nh©n");
-- a lower-case consonant standing alone ("x Tân Hòa", "n m 2024"), except units and signs after
-  a number (5 m, 3 x 4) and the halves of "đ/c";
+- font damage: a letter outside the Vietnamese alphabet in a word (TCVN3/VNI text shown in a
+  Unicode font: "nhiÖm", "vieäc", "cµa"), a sign between two letters ("ti€u", "nh©n") or an
+  old-font sign at a word's edge ("©ỐC");
+- a letter standing alone ("x Tân Hòa", "n m 2024", "lo i"), except labels (điểm b, khu B),
+  units and signs after a number (5 m, 3 x 4), lists of letters and the halves of "đ/c";
 - a run of consonants without a vowel that is not an acronym ("T nh h nh", "ph ng");
-- a word written without its marks: a syllable that only exists with a tone ("HOACH", "viec",
-  "nguoi"), and with it the unmarked words around it ("KE HOACH"); also a long run of unmarked
-  syllables, or a heading in capitals with none of its marks.
+- a word that lost its first letters: a marked vowel after two spaces or a lone consonant
+  ("quy  ịnh", "n ớc");
+- a word written without its marks: a syllable that only exists with a mark ("viec", "nguoi"),
+  with the unmarked words around it in a heading ("KE HOACH"), and any run of three unmarked
+  syllables (the seed plans never have more than two);
+- a lower-case word that is neither Vietnamese nor a known Latin word nor in the dictionary
+  (a fragment such as "qu", or a foreign word the voice has no reading for).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ._letters import is_ascii_syllable, is_vietnamese_syllable
 from ._lexicon import build_lexicon, latin_words
+from ._reader import _TOKEN
 
 FONT = "chữ lạ do lỗi phông"
 STRAY = "chữ cái đứng riêng"
@@ -57,10 +63,6 @@ _JOINERS = set("-‐‑–'’./&+_@:,")
 _FONT_SIGNS = set("©¬®×µ¶ª¸¹¼½¾¿¡¢¤¥¦§¨¯´·º÷€£")
 #: A run of letters; superscript digits (m²) are \w but not letters.
 _WORD = re.compile(r"[^\W\d_¹²³\u2070-\u209f]+")
-_WEB = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:[\w-]+\.)+(?:vn|com|net|org|gov|edu|info|io)\b\S*",
-    re.IGNORECASE,
-)
 #: A lone letter right after a number is a unit or a sign (5 m, 2 l, 500 k, 7 h, 3 x 4).
 _AFTER_NUMBER = re.compile(r"[0-9][.,]?\s{0,2}$")
 #: Unmarked syllables in a row that clean text hardly ever has.
@@ -96,10 +98,6 @@ def _fold_letter(ch: str) -> str:
 
 def _is_viet_letter(ch: str) -> bool:
     return ch.lower() in _VIET_LOWER
-
-
-def _unmarked(word: str) -> bool:
-    return word.isascii()
 
 
 @dataclass
@@ -251,7 +249,9 @@ def assess(text: str, lexicon: Mapping[str, str] | None = None) -> Assessment:
     lex = build_lexicon(lexicon)
     known = latin_words()
     font = _font_damage(text)
-    skip = [(s.start, s.end) for s in font] + [m.span() for m in _WEB.finditer(text)]
+    # Web and e-mail addresses are found as the reader finds them; their parts are not words.
+    web = [m.span() for m in _TOKEN.finditer(text) if m.lastgroup in ("url", "email")]
+    skip = [(s.start, s.end) for s in font] + web
     words = _words(text, skip, lex)
 
     for i, w in enumerate(words):
