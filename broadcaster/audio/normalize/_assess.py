@@ -28,7 +28,13 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ._letters import is_ascii_syllable, is_vietnamese_syllable
+from ._letters import (
+    is_ascii_syllable,
+    is_vietnamese_syllable,
+    segment_ascii,
+    segment_syllables,
+    vietnamese_reading,
+)
 from ._lexicon import build_lexicon, latin_words
 from ._reader import _TOKEN
 
@@ -171,13 +177,27 @@ def _word_reason(text: str, words: list[_Word], i: int, lex, known: Mapping[str,
     if not {_fold_letter(c) for c in low} & _VOWELS:
         return None if token.isupper() else NO_VOWEL
     if not token.isascii():
-        return None
+        if vietnamese_reading(low) != low and is_vietnamese_syllable(vietnamese_reading(low)):
+            return NO_TONE  # "thưc": only a tone makes it a word
+        if is_vietnamese_syllable(low) or token.isupper() or _readable_pieces(segment_syllables(low)):
+            return None
+        return UNKNOWN  # "ngườii", "thàng": a typing or OCR slip the voice cannot read
     if is_ascii_syllable(low):
-        return None if is_vietnamese_syllable(low) else NO_TONE
+        # Only a syllable that some marks would make Vietnamese lost them; "Kon" (Kon Tum) is a
+        # name in a minority language's spelling.
+        return NO_TONE if vietnamese_reading(low) != low else None
     if token.isupper() or not token[1:].islower():
         return None  # an acronym (CCHC) or a brand written in mixed case
+    if _readable_pieces(segment_ascii(low)):
+        return None  # syllables written together (Campuchia, thachthanh): read one by one
     # A fragment of a word ("qu", "ngh") or a foreign word with no known reading.
     return UNKNOWN
+
+
+def _readable_pieces(pieces: list[str] | None) -> bool:
+    """Return whether a word cut into syllables is read as they are: two or more, none a vowel
+    that is never a word alone ("ngườii" is not người + i; "Êđê" is ê đê)."""
+    return bool(pieces) and len(pieces) > 1 and not any(p in _LONE_VOWELS for p in pieces)
 
 
 def _lost_first_letter(text: str, words: list[_Word], i: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 #: How announcers name Latin letters when spelling an acronym (the French-derived names used on
 #: Vietnamese radio and television). Multi-syllable names are written with spaces, never hyphens:
@@ -61,6 +62,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in nfd if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=16384)
 def is_vietnamese_syllable(token: str) -> bool:
     """Return whether token (any case) is spelled like one Vietnamese syllable, tone rules included."""
     if not token or len(token) > 8:
@@ -83,6 +85,7 @@ def is_vietnamese_syllable(token: str) -> bool:
     return not (coda in ("c", "ch", "k", "p", "t") and tone not in ("sắc", "nặng"))
 
 
+@lru_cache(maxsize=16384)
 def is_ascii_syllable(token: str) -> bool:
     """Return whether a lower-case ASCII run could be a Vietnamese syllable written without marks."""
     if not token or len(token) > 7:
@@ -105,6 +108,10 @@ def vietnamese_reading(word: str) -> str:
     """
     if is_vietnamese_syllable(word):
         return word
+    if not word.isascii() and split_tone(word)[1] is None:
+        marked = with_rising_tone(word)
+        if is_vietnamese_syllable(marked):
+            return marked  # "thưc": a stop-closed syllable typed without its tone
     if not word.isascii() or not is_ascii_syllable(word):
         # Syllables written together ("panô", "thachthanh"): said one by one.
         pieces = segment_syllables(word) if not word.isascii() else segment_ascii(word)
@@ -117,11 +124,11 @@ def vietnamese_reading(word: str) -> str:
             fixed = fixed.replace(plain, marked, 1)
             break
     if not is_vietnamese_syllable(fixed):
-        fixed = _with_rising_tone(fixed)
+        fixed = with_rising_tone(fixed)
     return fixed if is_vietnamese_syllable(fixed) else word
 
 
-def _with_rising_tone(syllable: str) -> str:
+def with_rising_tone(syllable: str) -> str:
     """Return syllable with the rising tone on its main vowel (the last vowel before the coda)."""
     m = _SYLLABLE.fullmatch(syllable)
     if m is None:
