@@ -101,6 +101,7 @@ def main() -> int:
         prog = Programme(station_id=station.id, title="Chương trình đo")
         prog.items.append(ProgrammeItem(position=0, item_type=ItemType.SEGMENT, segment_id=seg.id))
         s.add(prog)
+        s.flush()
         for at in slots:
             local = at.astimezone(cfg.tz)
             sched = Schedule(

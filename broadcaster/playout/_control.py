@@ -30,6 +30,7 @@ from ..models import (
     Zone,
 )
 from ..rules import vn_int
+from ._commands import AirNow, Command, Replan, Stop, to_row
 from ._wake import wake_after_commit
 
 HEARTBEAT_STALE = timedelta(seconds=30)
@@ -53,7 +54,8 @@ def _zone(session: Session, station_id: int, zone: str | int | None) -> Zone | N
     return found
 
 
-def _command(session: Session, station_id: int, action: str, payload: dict, by: str | None) -> ControlCommand:
+def _command(session: Session, station_id: int, command: Command, by: str | None) -> ControlCommand:
+    action, payload = to_row(command)
     cmd = ControlCommand(station_id=station_id, action=action, payload=payload, requested_by=by)
     session.add(cmd)
     session.flush()
@@ -71,13 +73,7 @@ def request_stop(
 ) -> ControlCommand:
     """Give back the queued command that stops what is on air (only the current item with ``item_only``)."""
     z = _zone(session, station_id, zone)
-    return _command(
-        session,
-        station_id,
-        "stop",
-        {"zone_id": z.id if z else None, "scope": "item" if item_only else "occurrence"},
-        by,
-    )
+    return _command(session, station_id, Stop(zone_id=z.id if z else None, item_only=item_only), by)
 
 
 def import_audio(config: Config, path: Path | str) -> str:
@@ -125,7 +121,7 @@ def request_emergency(
             "Hãy rút gọn; bài dài hãy soạn thành bản tin."
         )
     z = _zone(session, station_id, zone)
-    payload: dict = {"zone_id": z.id if z else None}
+    zone_id = z.id if z else None
     if text is not None and text.strip():
         now = utcnow()
         seg = Segment(
@@ -140,11 +136,10 @@ def request_emergency(
         )
         session.add(seg)
         session.flush()
-        payload["segment_id"] = seg.id
-        payload["engine"] = "pyttsx3"
+        cmd = AirNow(urgent=True, zone_id=zone_id, segment_id=seg.id, engine="pyttsx3")
     else:
-        payload["asset_path"] = str(asset_path)
-    return _command(session, station_id, "emergency", payload, by)
+        cmd = AirNow(urgent=True, zone_id=zone_id, asset_path=str(asset_path))
+    return _command(session, station_id, cmd, by)
 
 
 def request_play_now(
@@ -168,18 +163,13 @@ def request_play_now(
         if seg.status != SegmentStatus.APPROVED:
             raise PlayoutError(f"Bản tin «{seg.title}» chưa được duyệt nên không thể phát.")
     z = _zone(session, station_id, zone)
-    return _command(
-        session,
-        station_id,
-        "play",
-        {"programme_id": programme_id, "segment_id": segment_id, "zone_id": z.id if z else None},
-        by,
-    )
+    cmd = AirNow(urgent=False, zone_id=z.id if z else None, programme_id=programme_id, segment_id=segment_id)
+    return _command(session, station_id, cmd, by)
 
 
 def request_replan(session: Session, station_id: int, by: str | None = None) -> ControlCommand:
     """Give back the queued command that makes the daemon rebuild its plan now."""
-    return _command(session, station_id, "replan", {}, by)
+    return _command(session, station_id, Replan(), by)
 
 
 def upcoming_select(station_id: int, n: int, *columns: Any, now: datetime | None = None) -> Select:
