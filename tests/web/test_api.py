@@ -558,3 +558,33 @@ def test_the_pages_listen_call_reads_json_as_safely_as_the_api(editor):
     assert r.status_code == 400 and "chuỗi" in r.get_json()["loi"]
     r = editor.api("POST", "/ban-tin/nghe-thu", json={"body": "  "})
     assert r.status_code == 400 and "Chưa có nội dung" in r.get_json()["loi"]
+
+
+def test_the_api_writes_the_same_audit_entries_as_the_pages(editor, store):
+    """The same change made on a page and through the API leaves the same audit record."""
+    from .conftest import schedule_form
+
+    varying = {"id", "uid", "created_at", "updated_at", "programme_id", "name", "title", "start_time"}
+
+    def last(entity: str) -> tuple:
+        with store.sessions() as s:
+            row = s.scalars(
+                select(AuditLog).where(AuditLog.entity == entity).order_by(AuditLog.id.desc())
+            ).first()
+            after = {k: v for k, v in (row.after or {}).items() if k not in varying}
+            return row.action, row.username, after
+
+    assert editor.form("/chuong-trinh/moi", {"title": "Trên trang", "month": "12/2030"}).status_code == 302
+    page = last("programme")
+    pid = editor.api("POST", "/api/v1/programmes", json={"title": "Qua API", "month": "12/2030"}).get_json()[
+        "id"
+    ]
+    assert last("programme") == page
+    item = {"item_type": "segment", "segment_id": _approved(store)}
+    assert editor.api("POST", f"/api/v1/programmes/{pid}/items", json=item).status_code == 201
+    form = schedule_form(pid, start_date=SOON, name="Trang", start_time="06:00", enabled="1")
+    assert editor.form("/lich-phat/moi", form).status_code == 302
+    page = last("schedule")
+    body = _schedule_body(pid, name="API", start_time="07:00", misfire_grace_s=600, window_minutes=30)
+    assert editor.api("POST", "/api/v1/schedules", json=body).status_code == 201
+    assert last("schedule") == page
