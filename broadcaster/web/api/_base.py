@@ -26,6 +26,8 @@ READERS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
 WRITERS = (Role.ADMIN, Role.EDITOR)
 LEADERS = (Role.ADMIN, Role.APPROVER)
 OPS = (Role.ADMIN, Role.OPERATOR)
+#: Kinds of content refusal → HTTP status; any other content error is a 400 about a field.
+REFUSAL_STATUS = ((content.NotAllowed, 403), (content.InConflict, 409), (content.Missing, 404))
 #: Endpoints answered without sign-in (the document and its page).
 PUBLIC: set[str] = set()
 
@@ -58,15 +60,7 @@ def _content_error(exc: content.ContentError):
         code = 409 if exc.conflicts and not exc.messages else 400
         first = fields[0]["truong"] if fields else None
         return error(code, str(exc), first, cac_loi=fields, trung_gio=exc.conflicts)
-    code = (
-        403
-        if isinstance(exc, content.NotAllowed)
-        else 409
-        if isinstance(exc, content.InConflict)
-        else 404
-        if isinstance(exc, content.Missing)
-        else 400
-    )
+    code = next((c for kind, c in REFUSAL_STATUS if isinstance(exc, kind)), 400)
     return error(code, str(exc), exc.field)
 
 

@@ -106,6 +106,7 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         op["security"] = [{"bearer": []}, {"cookie": []}]
         op["x-vai-tro"] = [ROLE_LABELS[r] for r in ep.roles]
     if ep.body:
+        required = [f.name for f in ep.body if f.required]
         op["requestBody"] = {
             "required": any(f.required for f in ep.body),
             "content": {
@@ -113,9 +114,10 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
                     "schema": {
                         "type": "object",
                         "additionalProperties": False,
-                        "required": [f.name for f in ep.body if f.required],
                         "properties": {f.name: _schema(f) for f in ep.body},
-                    },
+                    }
+                    # OpenAPI 3.0 wants "required" left out rather than empty.
+                    | ({"required": required} if required else {}),
                     "example": example_body(ep),
                 }
             },
