@@ -135,23 +135,8 @@ class Player:
         prepared = self.prepare(job)
         urgent = job.priority == Priority.EMERGENCY
         if not job.claimed:
-            now = self.clock.now()
-            late = (now - job.scheduled_at).total_seconds()
-            if late > job.grace_s:
-                self._finish_missed(job)
+            if self._too_late(job, prepared, urgent):
                 return "done"
-            if late > LATE_S and not urgent:
-                # Catching up on what the PC slept through must not make the next airing late too.
-                nxt = self.next_start()
-                end = now + timedelta(seconds=prepared.nbytes / 2 / self.config.sample_rate + OPEN_LEAD_S)
-                if nxt is not None and nxt < end:
-                    at = nxt.astimezone(self.config.tz)
-                    self._finish_missed(
-                        job,
-                        f"Máy bật lại trễ {late:.0f} giây; phát bù sẽ lấn sang buổi phát lúc {at:%H:%M:%S} "
-                        "nên không phát.",
-                    )
-                    return "done"
             if not urgent and not wait_until(
                 job.scheduled_at - timedelta(seconds=OPEN_LEAD_S), clock=self.clock, cancel=self._preempt
             ):
@@ -187,6 +172,28 @@ class Player:
                 self._sink = None
             if sink is not None:
                 sink.close()
+
+    def _too_late(self, job: Job, prepared: Prepared, urgent: bool) -> bool:
+        """Give back True (and log the airing missed) if it is past its grace, or a catch-up would
+        make the next airing late."""
+        now = self.clock.now()
+        late = (now - job.scheduled_at).total_seconds()
+        if late > job.grace_s:
+            self._finish_missed(job)
+            return True
+        if late > LATE_S and not urgent:
+            # Catching up on what the PC slept through must not make the next airing late too.
+            nxt = self.next_start()
+            end = now + timedelta(seconds=prepared.nbytes / 2 / self.config.sample_rate + OPEN_LEAD_S)
+            if nxt is not None and nxt < end:
+                at = nxt.astimezone(self.config.tz)
+                self._finish_missed(
+                    job,
+                    f"Máy bật lại trễ {late:.0f} giây; phát bù sẽ lấn sang buổi phát lúc {at:%H:%M:%S} "
+                    "nên không phát.",
+                )
+                return True
+        return False
 
     def _open(self, job: Job) -> tuple[Sink | None, str | None]:
         try:

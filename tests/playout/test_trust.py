@@ -348,3 +348,38 @@ def _schedule_ids(store):
 
     with store.sessions() as s:
         return list(s.scalars(select(Schedule.id)))
+
+
+def test_a_real_change_before_air_is_prepared_again_and_one_during_air_never_cuts_the_sound(
+    store, config, session, station, run_daemon
+):
+    out = config.data_dir / "aired.wav"
+    zone = zone_with_sink(session, station, f"file:{out}?realtime=1")
+    seg = add_segment(session, station, config, "Tin", freq=440, secs=1.0)
+    new = add_segment(session, station, config, "Tin thu lại", freq=660, secs=1.2)
+    prog = add_programme(session, station, [seg])
+    t1 = whole_seconds_from_now(6)
+    t2 = t1 + timedelta(seconds=4)
+    add_once(session, station, prog, zone, t1, config.tz)
+    add_once(session, station, prog, zone, t2, config.tz)
+    session.commit()
+    old_asset, new_asset = seg.upload_asset_id, new.upload_asset_id
+
+    def recorded(asset_id: int) -> None:
+        with store.sessions.begin() as s:
+            s.get(type(seg), seg.id).upload_asset_id = asset_id  # the officer uploads a new recording
+
+    run_daemon()
+    wait_for(lambda: datetime.now(UTC) >= t1 - timedelta(seconds=2), 20, 0.01)
+    recorded(new_asset)  # before air: the new recording airs
+    assert datetime.now(UTC) < t1 - timedelta(seconds=1.5), "the machine is too slow for this test's timing"
+    wait_for(lambda: datetime.now(UTC) >= t2 + timedelta(seconds=0.3), 20, 0.01)
+    recorded(old_asset)  # on air: what the airing holds plays to the end
+    occs = wait_for(lambda: occurrences(store, _schedule_ids(store)))
+    wait_for(lambda: all(final(store, o.id) for o in occs))
+    for occ in occs:
+        (e,) = entries(store, occ.id)
+        assert e.status == AirStatus.PLAYED and e.duration_ms == 1200
+        assert e.audio_sha256 == new.upload_asset.sha256
+    raw = out.read_bytes()[44:]
+    assert raw == open_pcm(config, new) * 2
