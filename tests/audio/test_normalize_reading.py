@@ -130,11 +130,35 @@ ROMAN = [
     ("kỳ họp thứ VII", "kỳ họp thứ bảy."),
 ]
 
+WORD_PASTE = (
+    "Kính gửi bà con nhân dân trong toàn xã về việc phòng chống dịch bệnh trên đàn gia súc đang diễn"
+    " biến phức tạp trong những ngày gần đây\n"
+    "Ban chỉ đạo xã đề nghị các hộ chăn nuôi vệ sinh chuồng trại hằng ngày và tiêm phòng đầy đủ cho"
+    " đàn trâu bò theo lịch của thú y\n"
+    "Không mua bán vận chuyển gia súc bị bệnh không rõ nguồn gốc và không vứt xác gia súc chết ra"
+    " sông suối hay kênh mương\n"
+    "Khi thấy gia súc có dấu hiệu bệnh phải báo ngay cho thú y viên của thôn để được hướng dẫn xử lý"
+    " kịp thời\n"
+    "Đề nghị bà con nghiêm túc thực hiện"
+)
+WORD_PASTE_SPOKEN = (
+    "kính gửi bà con nhân dân trong toàn xã về việc phòng chống dịch bệnh trên đàn gia súc đang diễn"
+    " biến phức tạp trong những ngày gần đây. ban chỉ đạo xã đề nghị các hộ chăn nuôi vệ sinh chuồng"
+    " trại hằng ngày và tiêm phòng đầy đủ cho đàn trâu bò theo lịch của thú y. không mua bán vận"
+    " chuyển gia súc bị bệnh không rõ nguồn gốc và không vứt xác gia súc chết ra sông suối hay kênh"
+    " mương. khi thấy gia súc có dấu hiệu bệnh phải báo ngay cho thú y viên của thôn để được hướng dẫn"
+    " xử lý kịp thời. đề nghị bà con nghiêm túc thực hiện."
+)
+
 PARAGRAPHS = [
     ("THÔNG BÁO\nLịch tiêm phòng dại", "thông báo. lịch tiêm phòng dại."),
     ("Kính gửi bà con\nXã tổ chức họp dân", "kính gửi bà con. xã tổ chức họp dân."),
     ("Lịch cắt điện\n\nTừ 7h đến 11h", "lịch cắt điện.\n\ntừ bảy giờ đến mười một giờ."),
     ("- Thôn Đông họp sáng\n- Thôn Tây họp chiều", "thôn đông họp sáng. thôn tây họp chiều."),
+    # A line of its own, even when the next starts with a number.
+    ("Thời gian họp\n7h30 sáng mai", "thời gian họp. bảy giờ ba mươi sáng mai."),
+    # Paragraphs typed in Word or Zalo, longer than any PDF line, each without a final stop.
+    (WORD_PASTE, WORD_PASTE_SPOKEN),
     # A line cut in the middle of a sentence still runs on.
     ("Xã đề nghị các hộ\ngia đình tham gia", "xã đề nghị các hộ gia đình tham gia."),
 ]

@@ -95,6 +95,8 @@ _MARKER = re.compile(
     re.X,
 )
 _PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
+#: The widest line a PDF page wraps text at, in characters.
+_PAGE_WIDTH = 120
 _TERMINAL = re.compile(r"[.;:!?…][\s\"'”’»)\]]*$")
 _DANGLING = re.compile(r"[,(&/\-–—+]$")
 _GLUED_HYPHEN = re.compile(r"[^\W_]-$")
@@ -151,7 +153,9 @@ def _wrap_width(lines: list[str]) -> float:
     if len(lengths) < 4:
         return float("inf")
     p90 = lengths[int(0.9 * (len(lengths) - 1))]
-    return 0.8 * p90 if p90 >= 40 else float("inf")
+    # A PDF page holds 80 to 110 characters a line; longer lines are paragraphs typed in Word or
+    # Zalo, each its own sentence even without a final stop.
+    return 0.8 * p90 if 40 <= p90 <= _PAGE_WIDTH else float("inf")
 
 
 def _continues(prev: Unit, line: str, gap: int, width: float) -> bool:
@@ -171,9 +175,9 @@ def _continues(prev: Unit, line: str, gap: int, width: float) -> bool:
         return True
     if gap > 1:
         return False
-    if first.isdigit():
-        return True
     heading = prev.numbered and len(prev.lines) == 1
+    # A short line is a line of its own ("Thời gian họp" then "7h30 sáng mai"); a line as wide
+    # as the page was wrapped.
     return len(last) >= width and not last.isupper() and not heading
 
 
