@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import yaml
 
 from broadcaster.audio.normalize import assess, describe, is_vietnamese_syllable, line_col, normalize
 
@@ -142,3 +143,13 @@ def test_seed_plans_read_as_vietnamese_words_only(path: Path) -> None:
     odd = {w for w in re.findall(r"[^\W\d_]+", spoken.lower()) if not is_vietnamese_syllable(w)}
     # Only the fragments the PDF export left, which assess() flags, are not Vietnamese syllables.
     assert odd <= {"ng", "nh", "ph"}
+
+
+STARTER = Path(__file__).resolve().parents[2] / "playlists" / "starter.yaml"
+
+
+def test_the_starter_segments_raise_no_false_alarm() -> None:
+    # Everyday notices have runs of syllables often written unmarked ("khai sinh cho con qua").
+    bodies = [seg["body"] for seg in yaml.safe_load(STARTER.read_text(encoding="utf-8"))["segments"]]
+    assert len(bodies) >= 5
+    assert [(s.text, s.reason) for body in bodies for s in assess(body).spans] == []

@@ -15,8 +15,8 @@ What is flagged, each with a short Vietnamese reason the pages and the CLI show:
 - a word that lost its first letters: a marked vowel after two spaces or a lone consonant
   ("quy  ịnh", "n ớc");
 - a word written without its marks: a syllable that only exists with a mark ("viec", "nguoi"),
-  with the unmarked words around it in a heading ("KE HOACH"), and any run of three unmarked
-  syllables (the seed plans never have more than two);
+  with the unmarked words around it in a heading ("KE HOACH"), and a run of unmarked syllables
+  that are not among those often written without marks (unmarked.tsv);
 - a lower-case word that is neither Vietnamese nor a known Latin word nor in the dictionary
   (a fragment such as "qu", or a foreign word the voice has no reading for).
 """
@@ -27,6 +27,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 from ._letters import (
     is_ascii_syllable,
@@ -71,8 +73,10 @@ _FONT_SIGNS = set("©¬®×µ¶ª¸¹¼½¾¿¡¢¤¥¦§¨¯´·º÷€£")
 _WORD = re.compile(r"[^\W\d_¹²³\u2070-\u209f]+")
 #: A lone letter right after a number is a unit or a sign (5 m, 2 l, 500 k, 7 h, 3 x 4).
 _AFTER_NUMBER = re.compile(r"[0-9][.,]?\s{0,2}$")
-#: Unmarked syllables in a row that clean text hardly ever has.
+#: Unmarked syllables in a row that clean text hardly ever has: three with two uncommon ones
+#: ("ke hoach thuc" but not "khai sinh cho"), or six of any kind.
 _RUN = 3
+_LONG_RUN = 6
 
 
 @dataclass(frozen=True)
@@ -357,8 +361,9 @@ def describe(text: str, assessment: Assessment, limit: int = 50) -> list[str]:
 def _flag_unmarked_runs(text: str, words: list[_Word], lex) -> None:
     """Flag runs of syllables without marks: around a word that needs a tone, or a long run.
 
-    Clean official text hardly ever has three unmarked syllables in a row (the seed plans have
-    at most two); an acronym between them (CCHC, UBND) neither breaks nor lengthens a run.
+    Clean text has short runs of syllables that are often unmarked ("khai sinh cho con qua");
+    a run with two syllables rarely written without marks, or a very long run, lost its marks.
+    An acronym between them (CCHC, UBND) neither breaks nor lengthens a run.
     """
     runs: list[list[_Word]] = []
     current: list[_Word] = []
@@ -380,14 +385,23 @@ def _flag_unmarked_runs(text: str, words: list[_Word], lex) -> None:
         last_end = w.end
     if current:
         runs.append(current)
+    common = _common_unmarked()
     for run in runs:
         # Around a word that cannot be unmarked, a heading in capitals lost all its marks
         # ("KE HOACH"); in running text only that word is sure ("triển khai viec").
         capitals = all(w.text.isupper() for w in run)
-        if len(run) >= _RUN or (capitals and any(w.reason == NO_TONE for w in run)):
+        rare = sum(w.text.lower() not in common for w in run)
+        long_run = len(run) >= _LONG_RUN or (len(run) >= _RUN and rare >= 2)
+        if long_run or (capitals and any(w.reason == NO_TONE for w in run)):
             for w in run:
                 if w.reason is None:
                     w.reason = NO_TONE
+
+
+@lru_cache(maxsize=1)
+def _common_unmarked() -> frozenset[str]:
+    text = resources.files(__package__).joinpath("unmarked.tsv").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
 #: When neighbours with different reasons are joined, the span keeps the most telling one.
