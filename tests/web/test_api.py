@@ -151,6 +151,41 @@ def _sched_of(store, programme_id: int) -> int:
         return s.scalar(select(Schedule.id).where(Schedule.programme_id == programme_id))
 
 
+def test_the_monthly_column_is_proposed_and_saved_through_the_api(editor, store, starter):
+    r = editor.api("GET", "/api/v1/programmes/monthly")
+    assert r.status_code == 200, r.get_json()
+    proposal = r.get_json()
+    kinds = {s["loai"] for s in proposal["tin_da_duyet"]}
+    assert "good_example" in kinds and proposal["ten"].startswith("Chuyên mục cải cách hành chính tháng")
+    items = proposal["muc"]
+    assert items[0] == {"type": "chime", "chime": "mo-dau"} and items[-1] == {
+        "type": "chime",
+        "chime": "ket-thuc",
+    }
+    assert editor.api("GET", "/api/v1/programmes/monthly?month=13/2026").get_json()["truong"] == "month"
+
+    # Inner objects are checked too, naming the list and the place in it; nothing saved.
+    before = count(store, Programme)
+    bad = [dict(items[0]), {"type": "pause", "pause_ms": "1000"}]
+    r = editor.api("POST", "/api/v1/programmes/monthly", json={"month": proposal["thang"], "items": bad})
+    assert r.status_code == 400 and r.get_json()["truong"] == "items"
+    assert r.get_json()["loi"].startswith("Mục thứ 2 của «items»: trường «pause_ms» phải là số nguyên")
+    without = [it for it in items if it.get("segment_id") != starter["good_example"]]
+    r = editor.api("POST", "/api/v1/programmes/monthly", json={"month": proposal["thang"], "items": without})
+    assert r.status_code == 400 and "người tốt, việc tốt" in r.get_json()["loi"]
+    assert count(store, Programme) == before
+
+    r = editor.api("POST", "/api/v1/programmes/monthly", json={"month": proposal["thang"], "items": items})
+    assert r.status_code == 201, r.get_json()
+    prog = r.get_json()
+    assert prog["thang"] == proposal["thang"] and prog["ten"] == proposal["ten"]
+    assert [(m["loai"], m["ban_tin_id"]) for m in prog["muc"]] == [
+        (it["type"], it.get("segment_id")) for it in items
+    ]
+    assert prog["co_the_phat"] is True
+    assert _audit(store, "programme", prog["id"])[0] == ("create", "bientap")
+
+
 def test_programme_writes_keep_the_page_roles(client_for, app, store):
     prog_url = "/api/v1/programmes"
     for role in (Role.APPROVER, Role.OPERATOR):
@@ -531,6 +566,8 @@ SAME_AS_PAGE = {
     "segment_reject": "approvals.decide",
     "programmes": "programmes.index",
     "programme_create": "programmes.new",
+    "programme_monthly": "programmes.monthly",
+    "monthly_save": "programmes.monthly",
     "item_add": "programmes.add_item",
     "item_delete": "programmes.item_action",
     "item_move": "programmes.item_action",

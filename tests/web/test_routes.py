@@ -115,6 +115,8 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("api.segment_approve", "POST"): frozenset({A, P}),
     ("api.segment_reject", "POST"): frozenset({A, P}),
     ("api.programme_create", "POST"): WRITERS,
+    ("api.programme_monthly", "GET"): WRITERS,
+    ("api.monthly_save", "POST"): WRITERS,
     ("api.programme_update", "PATCH"): WRITERS,
     ("api.programme_delete", "DELETE"): WRITERS,
     ("api.item_add", "POST"): WRITERS,

@@ -111,6 +111,7 @@ KINDS: dict[str, tuple[dict, str]] = {
     "boolean": ({"type": "boolean"}, "true hoặc false"),
     "integers": ({"type": "array", "items": {"type": "integer"}}, "danh sách số nguyên"),
     "strings": ({"type": "array", "items": {"type": "string"}}, "danh sách chuỗi chữ"),
+    "objects": ({"type": "array", "items": {"type": "object"}}, "danh sách đối tượng JSON"),
 }
 
 
@@ -125,6 +126,7 @@ class Field:
     required: bool = False
     fmt: str | None = None
     choices: tuple[str, ...] = ()
+    parts: tuple[Field, ...] = ()  # the fields of each object of an "objects" list
 
     def fits(self, value: Any) -> bool:
         """Tell whether a parsed JSON value has this field's kind (null means "not given")."""
@@ -141,6 +143,7 @@ class Field:
             "boolean": lambda v: isinstance(v, bool),
             "integers": lambda v: isinstance(v, list) and all(is_int(x) for x in v),
             "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+            "objects": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
         }[self.kind](value)
 
 
@@ -163,15 +166,31 @@ def read_body(fields: tuple[Field, ...]) -> dict[str, Any]:
         raise ApiError(
             400, "Nội dung gửi lên phải là một đối tượng JSON ({…}), không phải danh sách hay giá trị lẻ."
         )
+    check_object(data, fields)
+    return data
+
+
+def check_object(
+    data: dict[str, Any], fields: tuple[Field, ...], outer: str | None = None, number: int = 0
+) -> None:
+    """Raise ApiError 400 naming the first field of ``data`` that is unknown or of the wrong kind.
+
+    For an object inside a list field, ``outer`` names that field (what ``truong`` points at) and
+    ``number`` the object's place in it, both said first in the message.
+    """
     known = {f.name: f for f in fields}
+    where = f"Mục thứ {number} của «{outer}»: t" if outer else "T"
     for name, value in data.items():
         f = known.get(name)
         if f is None:
             names = ", ".join(known) or "không có trường nào"
-            raise ApiError(400, f"Trường «{name}» không dùng ở đây (các trường nhận: {names}).", name)
+            raise ApiError(
+                400, f"{where}rường «{name}» không dùng ở đây (các trường nhận: {names}).", outer or name
+            )
         if not f.fits(value):
-            raise ApiError(400, f"Trường «{name}» phải là {KINDS[f.kind][1]}.", name)
-    return data
+            raise ApiError(400, f"{where}rường «{name}» phải là {KINDS[f.kind][1]}.", outer or name)
+        for i, part in enumerate(value if f.kind == "objects" else []):
+            check_object(part, f.parts, name, i + 1)
 
 
 # ----------------------------------------------------------------------------------- registry

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from sqlalchemy import select
 
 from ... import content, rules
+from ...db import utcnow
 from ...models import ItemType, Programme
-from .._core import commit, db, station
+from .._core import commit, config, db, station
 from ._base import READERS, WRITERS, ApiError, Field, actor, endpoint
+from ._segments import segment_json
 
 TAG = "Chương trình"
 PROGRAMME_FIELDS = (
@@ -29,6 +31,24 @@ ITEM_FIELDS = (
     ),
     Field("pause_s", "number", "Khoảng lặng, giây (0,1–60; khi loại là pause)", 1.5),
     Field("position", "integer", "Chèn vào vị trí này (0 là đầu; bỏ trống: cuối chương trình)", 0),
+)
+MONTHLY_ITEM = (
+    Field("type", "string", "Loại mục", "segment", True, choices=tuple(ItemType)),
+    Field("segment_id", "integer", "Mã số bản tin đã duyệt", 12),
+    Field("chime", "string", "Tên nhạc hiệu", "mo-dau"),
+    Field("pause_ms", "integer", "Khoảng lặng, mili giây", 1000),
+)
+MONTHLY_FIELDS = (
+    Field("month", "string", "Tháng (mm/yyyy hoặc yyyy-mm)", "12/2026", True),
+    Field("title", "string", "Tên chuyên mục (bỏ trống: tên thường dùng của tháng)", ""),
+    Field(
+        "items",
+        "objects",
+        "Các mục theo thứ tự, như «muc» của bản đề xuất; cần ít nhất một tin «Nêu gương người tốt, việc tốt»",
+        [{"type": "chime", "chime": "mo-dau"}, {"type": "segment", "segment_id": 12}],
+        True,
+        parts=MONTHLY_ITEM,
+    ),
 )
 MOVE_FIELDS = (Field("step", "integer", "-1: lên một bậc, 1: xuống một bậc", -1, True),)
 EXAMPLE = {
@@ -119,6 +139,57 @@ def programmes():
 def programme_create(data: dict):
     prog = content.create_programme(
         db(), station(), actor(), data.get("title") or "", data.get("description") or "", data.get("month")
+    )
+    commit()
+    return jsonify(programme_json(prog)), 201, {"Location": url_for("api.programme", programme_id=prog.id)}
+
+
+@endpoint(
+    "/programmes/monthly",
+    "GET",
+    tag=TAG,
+    summary="Đề xuất chuyên mục cải cách hành chính của một tháng (không lưu gì)",
+    description="Như trang «Chuyên mục tháng»: nhạc hiệu mở đầu, tin CCHC, một tin người tốt việc tốt, "
+    "thông báo thủ tục, đường dây nóng, nhạc hiệu kết thúc, lấy từ các tin đã duyệt còn hiệu lực "
+    "trong tháng.",
+    roles=WRITERS,
+    errors=(400,),
+    query=(Field("month", "string", "Tháng (mm/yyyy hoặc yyyy-mm; bỏ trống: tháng này)", "12/2026"),),
+    example={
+        "thang": "2026-12",
+        "ten": "Chuyên mục cải cách hành chính tháng 12/2026",
+        "muc": [{"type": "chime", "chime": "mo-dau"}, {"type": "segment", "segment_id": 12}],
+        "tin_da_duyet": [],
+    },
+)
+def programme_monthly():
+    raw = request.args.get("month") or utcnow().astimezone(config().tz).strftime("%Y-%m")  # as the page
+    items = content.propose_monthly(db(), station().id, raw)  # ContentError on a bad month
+    month = content.to_month(raw)
+    return jsonify(
+        {
+            "thang": month,
+            "ten": content.month_title(month),
+            "muc": items,
+            "tin_da_duyet": [segment_json(s) for s in content.approved_for_month(db(), station().id, month)],
+        }
+    )
+
+
+@endpoint(
+    "/programmes/monthly",
+    "POST",
+    tag=TAG,
+    summary="Lưu chuyên mục tháng thành một chương trình",
+    roles=WRITERS,
+    body=MONTHLY_FIELDS,
+    ok=201,
+    errors=(400,),
+    example=EXAMPLE | {"thang": "2026-12"},
+)
+def monthly_save(data: dict):
+    prog = content.save_monthly(
+        db(), station(), actor(), data.get("month") or "", data.get("title") or "", data.get("items") or []
     )
     commit()
     return jsonify(programme_json(prog)), 201, {"Location": url_for("api.programme", programme_id=prog.id)}

@@ -30,6 +30,7 @@ TYPE_TEXT = {
     "number": "số",
     "boolean": "true hoặc false",
     "array": "danh sách",
+    "object": "đối tượng",
     "date": "ngày",
     "time": "giờ",
 }
@@ -52,6 +53,12 @@ def openapi_path(rule: str) -> str:
 
 def _schema(f: Field) -> dict:
     schema = dict(KINDS[f.kind][0])
+    if f.parts:
+        schema["items"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {part.name: _schema(part) for part in f.parts},
+        }
     if f.fmt:
         schema["format"] = f.fmt
     if f.choices:
