@@ -50,15 +50,15 @@ def _station(ctx, config: Config) -> tuple[Config, dict[str, str]]:
     The same dictionary and settings the web admin edits and the segment renderer uses; when the
     station has no database yet, the defaults (and a note on stderr if it exists but is unusable).
     """
+    url = config.db_url
+    if url.startswith("sqlite") and "///" in url and not Path(url.split("///", 1)[1]).is_file():
+        return config, {}  # no station yet: nothing of the database layer is loaded
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..rules import effective_config
     from ..store import StoreError
     from ._render import station_lexicon
 
-    url = config.db_url
-    if url.startswith("sqlite") and "///" in url and not Path(url.split("///", 1)[1]).is_file():
-        return config, {}
     try:
         store = ctx.store()
     except StoreError as exc:

@@ -199,11 +199,12 @@ def test_render_bad_input_is_one_vietnamese_line(env, tmp_path, make, needle) ->
 _STARTUP_PROBE = """
 import sys
 from broadcaster.audio import _engines, render_text
-from broadcaster.audio.cli import _read_text
+from broadcaster.audio.cli import _station
 from broadcaster.audio.normalize import normalize
 from broadcaster.config import load
 
-normalize("Ngày 05/3/2024 họp.")
+config, lexicon = _station(None, load())  # no station database yet
+normalize("Ngày 05/3/2024 họp.", dialect=config.dialect, lexicon=lexicon)
 heavy = [m for m in ("sqlalchemy", "broadcaster.models", "numpy", "scipy", "pyttsx3") if m in sys.modules]
 print("normalize:", ",".join(heavy) or "-")
 r = render_text("Xin chào bà con.", load(), engine="pyttsx3", force=True)
