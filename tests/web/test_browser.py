@@ -486,7 +486,22 @@ def test_damaged_text_is_shown_to_the_writer_and_the_approver(web_only, browser)
     ad.get_by_role("button", name="Đăng nhập").click()
     ad.goto(st.base + segment_path.split(st.base, 1)[1] + "/sua")
     expect(ad.locator("#spoken-text")).to_contain_text("tân hòa")
-    ad.fill("#pron-term", "Tân Hòa")
+    # Selecting the words in the marked copy of the text puts them in the "word" field.
+    ad.evaluate("""() => {
+        const box = document.getElementById('written-marked');
+        const walk = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+        let node;
+        while ((node = walk.nextNode()) && node.data.indexOf('Tân Hòa') < 0) {}
+        const at = node.data.indexOf('Tân Hòa');
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 'Tân Hòa'.length);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    }""")
+    expect(ad.locator("#pron-term")).to_have_value("Tân Hòa")
     ad.fill("#pron-spoken", "tân hoà quê hương")
     ad.get_by_role("button", name="Thêm cách đọc").click()
     expect(ad.locator("#pron-status")).to_contain_text("Đã lưu cách đọc «Tân Hòa»")
