@@ -41,10 +41,8 @@ PASSWORD = "mat-khau-trinh-duyet-1"
 TITLE = "Bộ phận một cửa xã nhận hồ sơ trực tuyến"
 BODY = (
     "Từ ngày 1 tháng 12, Bộ phận một cửa của Ủy ban nhân dân xã nhận hồ sơ khai sinh "
-    "trực tuyến qua Cổng dịch vụ công quốc gia. Bà con cần hỗ trợ xin gọi số 0912 345 678."
+    "qua Cổng dịch vụ công quốc gia. Bà con cần hỗ trợ xin gọi số 0912 345 678."
 )
-# (Not "khai sinh qua": three unmarked syllables in a row are flagged as possibly lost marks, and a
-# flagged text needs an explicit confirm to be submitted; this test is about the clean path.)
 PROGRAMME = "Chuyên mục cải cách hành chính tháng 12"
 SCHEDULE = "Phát thử từ trình duyệt"
 #: Seconds from filling in the schedule to air. Before air the test saves it, the daemon re-plans,
