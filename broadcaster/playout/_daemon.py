@@ -280,6 +280,12 @@ class Daemon(Timers, Mailbox):
             log.warning("Lịch không hợp lệ, bỏ qua: %s", line)
         if res.created or res.removed or missed:
             log.info("Lập lịch: thêm %d, bỏ %d buổi phát; %d buổi bị lỡ.", res.created, res.removed, missed)
+        if res.yielded:
+            log.warning(
+                "Lập lịch: %d buổi phát thông thường đổi trạng thái vì bản tin ưu tiên trùng giờ "
+                "(nhường khung giờ, hoặc được phát lại như cũ khi lịch ưu tiên thôi trùng).",
+                res.yielded,
+            )
         self.jobs = {k: j for k, j in self.jobs.items() if not j.done}
         # Jobs whose occurrence is gone (schedule edited/removed) leave their players.
         with self.store.sessions() as s:

@@ -99,11 +99,11 @@ def test_dashboard_says_where_the_sound_goes(operator, store, config):
     assert "đầu ra «null» — âm thanh bị bỏ đi" in html  # the test station's sink
     target = config.data_dir / "phat-song" / "{date}.wav"
     with store.sessions.begin() as s:
-        s.scalar(select(Zone).order_by(Zone.id)).sink = f"file:{target}"
+        s.scalar(select(Zone).order_by(Zone.id)).sink = f"file:{target}?realtime=1"
     html = operator.get("/").get_data(as_text=True)
     today = datetime.now(config.tz).date().isoformat()
     assert "âm thanh KHÔNG phát ra loa mà được ghi vào tệp" in html
-    assert str(config.data_dir / "phat-song" / f"{today}.wav") in html
+    assert f"<code>{config.data_dir / 'phat-song' / today}.wav</code>" in html
     data = operator.get("/trang-thai.json").get_json()
     assert data["dau_ra"][0]["kieu"] == "file" and data["dau_ra"][0]["tep"].endswith(f"{today}.wav")
 
@@ -131,6 +131,11 @@ def test_a_schedule_in_the_past_is_refused(editor, store, config):
         "/lich-phat/moi", schedule_form(pid, start_date="2020-01-01", end_date="2020-02-01", enabled="0")
     )
     assert r.status_code == 302
+    # ... but not switched on again.
+    old = store.sessions().scalar(select(Schedule.id).order_by(Schedule.id.desc()))
+    html = editor.form(f"/lich-phat/{old}/bat-tat", follow_redirects=True).get_data(as_text=True)
+    assert "Ngày kết thúc (01/02/2020) đã qua" in html
+    assert store.sessions().get(Schedule, old).enabled is False
 
 
 def test_priority_slot_over_a_normal_one_is_saved_and_announced(editor, store, config):
