@@ -59,6 +59,7 @@ class Airing:
     segments: int = 0  # segment items in the running order
     problems: list[ItemProblem] = field(default_factory=list)
     skipped: str | None = None  # the whole airing will not air, and why
+    given_way: str | None = None  # some of its zones give way to a priority airing, and why
 
     @property
     def nothing(self) -> bool:
@@ -67,7 +68,7 @@ class Airing:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.nothing
+        return not self.problems and not self.nothing and not self.given_way
 
     @property
     def when(self) -> str:
@@ -81,6 +82,12 @@ class Airing:
     @property
     def message(self) -> str:
         """Give back the officer's one line about this airing (empty when it airs in full)."""
+        if self.given_way and not self.nothing:
+            head = self._items_message()
+            return (head + " " if head else "") + f"{self.given_way} ({self.when})."
+        return self._items_message()
+
+    def _items_message(self) -> str:
         if self.skipped is not None:
             return f"Sẽ không phát gì {self.when}: {self.skipped}"
         if self.segments == 0:
@@ -222,9 +229,7 @@ def forecast(
             airing.skipped = reasons[0]
         elif reasons:
             skipped_on = [z.name for z in zones if (sc.id, z.id, at) in yielded]
-            airing.problems = problems + [
-                ItemProblem(prog.title if prog else sc.name, None, "cụm loa nhường giờ", r) for r in reasons
-            ]
+            airing.given_way = f"Cụm loa {', '.join(skipped_on)} không phát: {reasons[0].rstrip('.')}"
             airing.zones = [z for z in airing.zones if z not in skipped_on]
         out.append(airing)
     out += _adhoc(session, station, tz, now, hi, programme_id, segment_id)

@@ -196,3 +196,26 @@ def test_status_command_warns_and_json_keeps_working(store, env):
     first = data["canh_bao"][0]
     assert first["khong_phat_gi"] is True and len(first["muc_bi_bo_qua"]) == 10
     assert first["canh_bao"].startswith("Sẽ không phát gì lúc")
+
+
+def test_priority_on_one_zone_leaves_the_other_zone_airing(session, station, config):
+    from broadcaster.models import Zone
+
+    village = Zone(station_id=station.id, code="thon-1", name="Thôn 1")
+    session.add(village)
+    segs = [add_segment(session, station, config, t) for t in ("Tin thường", "Tin gấp")]
+    normal = _daily(
+        session, station, add_programme(session, station, segs[:1], title="Thường"), 17, 0, 30, "A"
+    )
+    normal.zones = [station.zones[0], village]
+    urgent_prog = add_programme(session, station, segs[1:], title="Gấp")
+    session.add_all(
+        [normal, _daily(session, station, urgent_prog, 17, 0, 15, "B", priority=Priority.PRIORITY)]
+    )
+    session.flush()
+    now = _at(config, date(2030, 6, 1), 8, 0)
+    first = next(a for a in forecast(session, station, now=now, hours=24) if a.schedule_id == normal.id)
+    assert not first.nothing and not first.ok and first.zones == ["Thôn 1"]
+    assert first.message == (
+        "Cụm loa Toàn xã không phát: Nhường khung giờ cho bản tin ưu tiên «Gấp» (lúc 17:00 ngày 01/06)."
+    )
