@@ -145,7 +145,7 @@ def start_server(data_dir: Path, port: int, workers: int | None) -> tuple[subpro
                 (ln for ln in (data_dir / "web.log").read_text().splitlines() if "đang chạy tại" in ln), "?"
             )
             return proc, ready
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine answers the first page slowly
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("broadcaster web did not start in 30 s")
