@@ -203,6 +203,7 @@ def _save(seg: Segment | None):
                 raise content.ContentError(str(exc), "audio") from None
         elif form.get("remove_audio") and seg is not None:
             asset_id = None
+        airing = []
         if seg is None:
             seg = content.create_segment(
                 s, station(), me(), fields, upload_asset_id=asset_id if asset_id is not False else None
@@ -211,9 +212,9 @@ def _save(seg: Segment | None):
         else:
             # An approved segment that is about to air goes back to draft on a real change and
             # would then be skipped: the officer confirms first, and keeps what was typed.
-            airing = not form.get("xac_nhan") and _airs_soon(seg)
+            airing = _airs_soon(seg)
             back = content.update_segment(s, seg, me(), fields, upload_asset_id=asset_id)
-            if back and airing:
+            if back and airing and not form.get("xac_nhan"):
                 s.rollback()
                 values["_had_file"] = bool(upload and upload.filename)
                 return _form_page(seg, values, {}, confirm=True)
@@ -221,7 +222,14 @@ def _save(seg: Segment | None):
     except content.ContentError as exc:
         s.rollback()
         return _form_page(seg, values, {exc.field or "_": str(exc)}, 400)
-    if back:
+    if back and airing:
+        first = airing[0]
+        flash(
+            f"Đã lưu. Tin trở về bản nháp và sẽ bị bỏ qua {first.when} (chương trình «{first.title}») "
+            "cho đến khi được duyệt lại: hãy gửi duyệt ngay.",
+            "warning",
+        )
+    elif back:
         flash("Đã lưu. Tin đã được duyệt trước đây nay trở về bản nháp: cần gửi duyệt lại.", "warning")
     else:
         flash("Đã lưu bản tin.", "success")

@@ -79,8 +79,12 @@ def test_editing_a_scheduled_approved_segment_asks_first_and_keeps_the_text(admi
     with store.sessions() as s:
         seg = s.get(Segment, seg_id)
         assert seg.status == SegmentStatus.APPROVED and seg.body == body  # nothing saved yet
-    r = editor.form(f"/ban-tin/{seg_id}/sua", {**edited, "xac_nhan": "1"})
-    assert r.status_code == 302
+    r = editor.form(f"/ban-tin/{seg_id}/sua", {**edited, "xac_nhan": "1"}, follow_redirects=True)
+    assert r.status_code == 200
+    assert re.search(
+        r"Đã lưu. Tin trở về bản nháp và sẽ bị bỏ qua lúc (05:30|17:00) ngày \d\d/\d\d",
+        r.get_data(as_text=True),
+    )
     with store.sessions() as s:
         seg = s.get(Segment, seg_id)
         assert seg.status == SegmentStatus.DRAFT and seg.body == "Nội dung mới đã sửa, chưa duyệt."
