@@ -18,6 +18,10 @@ MAX_NUMBER = 10**15
 MAX_DEPTH = 8
 
 
+#: Kinds of parsed value with nothing inside to check.
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 class BadJson(ValueError):
     """JSON text that is refused; the message is Vietnamese, ``field`` the top-level key at fault."""
 
@@ -59,6 +63,7 @@ def parse_json(raw: bytes) -> Any:
         where = f" (vị trí {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
         raise BadJson(f"Nội dung gửi lên không phải JSON hợp lệ{where}.") from None
     # Walk without recursion: the value is already in memory, its depth is what is being checked.
+    # Scalars are looked at where they stand; only containers (and refused numbers) are stacked.
     stack: list[tuple[Any, int, str | None]] = [(value, 1, None)]
     while stack:
         item, depth, top = stack.pop()
@@ -66,17 +71,17 @@ def parse_json(raw: bytes) -> Any:
             raise BadJson(f"Nội dung JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} tầng).", top)
         if isinstance(item, _Refused):
             raise BadJson(
-                f"Số «{item.text}» không hợp lệ hoặc quá lớn (tối đa {MAX_NUMBER:,}).".replace(",", "."),
-                top,
+                f"Số «{item.text}» không hợp lệ hoặc quá lớn (tối đa {MAX_NUMBER:,}).".replace(",", "."), top
             )
         if isinstance(item, str):
             _check_text(item, top)
         elif isinstance(item, dict):
             for k, v in item.items():
                 _check_text(k, top)
-                stack.append((v, depth + 1, top if top is not None else k))
+                if type(v) not in _PLAIN:
+                    stack.append((v, depth + 1, top if top is not None else k))
         elif isinstance(item, list):
-            stack.extend((v, depth + 1, top) for v in item)
+            stack.extend((v, depth + 1, top) for v in item if type(v) not in _PLAIN)
     return value
 
 

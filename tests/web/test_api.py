@@ -476,6 +476,13 @@ def test_wrong_types_and_unknown_fields_are_named(admin, store, starter):
     assert (count(store, Schedule), count(store, Programme), count(store, AuditLog)) == before
 
 
+def test_a_body_over_2_mb_is_refused_before_it_is_read(editor, store):
+    raw = b'{"title": "Tin", "description": "' + b"a" * 2_100_000 + b'"}'
+    r = editor.api("POST", "/api/v1/programmes", data=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "tối đa 2 MB" in r.get_json()["loi"]
+    assert count(store, Programme) == 0
+
+
 def test_an_empty_body_is_an_empty_object_and_form_posts_are_refused(editor, store):
     r = editor.api("POST", "/api/v1/programmes")
     assert r.status_code == 400 and r.get_json()["truong"] == "title"

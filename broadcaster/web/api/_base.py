@@ -26,6 +26,8 @@ READERS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
 WRITERS = (Role.ADMIN, Role.EDITOR)
 LEADERS = (Role.ADMIN, Role.APPROVER)
 OPS = (Role.ADMIN, Role.OPERATOR)
+#: Largest JSON body: a segment at its 200,000-character limit sent as \u escapes is 1.2 MB.
+MAX_BODY = 2_000_000
 #: Kinds of content refusal → HTTP status; any other content error is a 400 about a field.
 REFUSAL_STATUS = ((content.NotAllowed, 403), (content.InConflict, 409), (content.Missing, 404))
 #: Endpoints answered without sign-in (the document and its page).
@@ -153,6 +155,8 @@ def read_body(fields: tuple[Field, ...]) -> dict[str, Any]:
     An empty body is an empty object; the content services then name what is missing.
     """
     # Checked before reading: a form body may already have been consumed by the CSRF check.
+    if (request.content_length or 0) > MAX_BODY:
+        raise ApiError(413, f"Nội dung gửi lên quá lớn: tối đa {MAX_BODY // 1_000_000} MB.")
     if request.content_length and not request.is_json:
         raise ApiError(400, "Nội dung gửi lên phải là JSON (Content-Type: application/json).")
     raw = request.get_data(cache=True)

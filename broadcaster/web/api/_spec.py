@@ -22,6 +22,7 @@ STATUS_TEXT = {
     403: "Tài khoản không được làm việc này",
     404: "Không có đối tượng này",
     409: "Trạng thái hiện tại không cho phép (đã duyệt, đang được dùng, trùng giờ…)",
+    413: "Nội dung gửi lên quá lớn (tối đa 2 MB)",
 }
 #: JSON schema type or format → how the docs page names it.
 TYPE_TEXT = {
@@ -90,7 +91,7 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     if ep.ok != 204:
         ok["content"] = {"application/json": {"example": ep.example} if ep.example is not None else {}}
     responses: dict[str, Any] = {str(ep.ok): ok}
-    errors = set(ep.errors) | ({400} if ep.body is not None else set())
+    errors = set(ep.errors) | ({400, 413} if ep.body is not None else set())
     if ep.roles is not None:
         errors |= {401, 403}
     for code in sorted(errors):
