@@ -34,9 +34,9 @@ from ._commands import AirNow, Command, Replan, Stop, to_row
 from ._wake import wake_after_commit
 
 HEARTBEAT_STALE = timedelta(seconds=30)
-#: Longest emergency text taken: about 7 minutes of speech. Checked when it is sent, so an officer
-#: learns at once, not when the daemon tries to read a whole document aloud.
-MAX_EMERGENCY_CHARS = 5000
+#: Longest emergency text taken: about half an hour of speech (a pasted document, not a notice).
+#: Checked when it is sent, so the officer learns at once, not when the daemon reads it aloud.
+MAX_EMERGENCY_CHARS = 20_000
 
 
 class PlayoutError(ValueError):
@@ -117,7 +117,7 @@ def request_emergency(
     if text is not None and len(text.strip()) > MAX_EMERGENCY_CHARS:
         raise PlayoutError(
             f"Thông báo khẩn cấp dài {vn_int(len(text.strip()))} ký tự, quá giới hạn "
-            f"{vn_int(MAX_EMERGENCY_CHARS)} ký tự (khoảng 7 phút đọc). "
+            f"{vn_int(MAX_EMERGENCY_CHARS)} ký tự (khoảng nửa giờ đọc). "
             "Hãy rút gọn; bài dài hãy soạn thành bản tin."
         )
     z = _zone(session, station_id, zone)

@@ -296,6 +296,7 @@ def test_a_control_character_in_next_goes_home_never_a_500(app, target):
 def test_an_overlong_emergency_is_refused_at_submit_with_the_limit_and_the_text_kept(operator, store):
     from broadcaster.models import ControlCommand, Segment
     from broadcaster.playout import MAX_EMERGENCY_CHARS
+    from broadcaster.rules import vn_int
 
     cmds, segs = count(store, ControlCommand), count(store, Segment)
     for size in (MAX_EMERGENCY_CHARS + 1, 190_000):
@@ -303,20 +304,20 @@ def test_an_overlong_emergency_is_refused_at_submit_with_the_limit_and_the_text_
         r = operator.form("/dieu-khien/khan-cap", {"text": text, "confirm": "KHẨN CẤP"})
         html = r.get_data(as_text=True)
         assert r.status_code == 400, (size, r.status_code)
-        assert "quá giới hạn 5.000 ký tự" in html and "Hãy rút gọn" in html
+        assert f"quá giới hạn {vn_int(MAX_EMERGENCY_CHARS)} ký tự" in html and "Hãy rút gọn" in html
         assert text.strip()[:2000] in html, "the typed text is kept in the form"
     assert (count(store, ControlCommand), count(store, Segment)) == (cmds, segs), "nothing half-saved"
-    ok = ("Bão số 3 đổ bộ. " * 400)[:MAX_EMERGENCY_CHARS]
+    ok = ("Bão số 3 đổ bộ. " * (MAX_EMERGENCY_CHARS // 15 + 1))[:MAX_EMERGENCY_CHARS]
     assert operator.form("/dieu-khien/khan-cap", {"text": ok, "confirm": "KHẨN CẤP"}).status_code == 302
-    assert "tối đa 5.000 ký tự" in operator.get("/dieu-khien/").get_data(as_text=True)
+    assert "tối đa 20.000 ký tự" in operator.get("/dieu-khien/").get_data(as_text=True)
 
 
 def test_cli_refuses_an_overlong_emergency_before_queueing_it(env, store):
     from broadcaster.models import ControlCommand
 
     before = count(store, ControlCommand)
-    r = _cli(env, "emergency", "--text", "Lũ về. " * 1000)
-    assert r.returncode == 1 and "quá giới hạn 5.000 ký tự" in r.stderr, r.stderr
+    r = _cli(env, "emergency", "--text", "Lũ về. " * 3000)
+    assert r.returncode == 1 and "quá giới hạn 20.000 ký tự" in r.stderr, r.stderr
     assert count(store, ControlCommand) == before
 
 
