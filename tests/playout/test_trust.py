@@ -383,3 +383,13 @@ def test_a_real_change_before_air_is_prepared_again_and_one_during_air_never_cut
         assert e.audio_sha256 == new.upload_asset.sha256
     raw = out.read_bytes()[44:]
     assert raw == open_pcm(config, new) * 2
+
+
+def test_a_file_that_decodes_to_no_sound_is_an_error_at_prepare_time(session, config):
+    from broadcaster.playout._prepare import Content, prepare
+
+    wav = make_tone(config.media_dir / "khan" / "bao.wav", 440, 2.0)
+    wav.write_bytes(wav.read_bytes()[:100])  # 28 samples: under a millisecond
+    got = prepare(session, config, Content(asset_path=str(wav)), local_day=datetime.now(UTC).date(), tag="t")
+    (item,) = got.items
+    assert item.error == "Tệp âm thanh «bao.wav» không có tiếng (chỉ 0 giây)." and item.nbytes == 0
