@@ -40,11 +40,12 @@ run: setup
 	@echo "Trang quản trị: http://$${BROADCASTER_WEB_HOST:-127.0.0.1}:$${BROADCASTER_WEB_PORT:-8080}"
 	@echo "Tạo tài khoản quản trị đầu tiên (ở cửa sổ khác):"
 	@echo "  BROADCASTER_DATA_DIR=$(BROADCASTER_DATA_DIR) $(BIN)/broadcaster user add admin --role admin --password-stdin"
-	@echo "Nhấn Ctrl-C để dừng cả trang quản trị và bộ phát."
-	@# Both stop on Ctrl-C; if one of them ends (a bad setting, the port taken) the other is stopped too.
+	@echo "Nhấn Ctrl-C để dừng cả trang quản trị, bộ phát và bộ chuyển giọng nói."
+	@# All stop on Ctrl-C; if one of them ends (a bad setting, the port taken) the others are stopped too.
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; \
 	  $(BIN)/broadcaster run & \
 	  $(BIN)/broadcaster web & \
+	  $(BIN)/broadcaster worker & \
 	  wait -n; rc=$$?; kill $$(jobs -p) 2>/dev/null; wait; exit $$rc
 
 test: setup

@@ -495,15 +495,21 @@ class ControlCommand(Base):
 
 
 class RenderJob(Base):
-    """Progress of a long render (a programme's segments), for the progress bar."""
+    """A render asked for (a programme's segments, or one segment): the worker's queue, and the
+    progress bar's source. ``queued`` → ``running`` (by ``worker_pid``) → ``done`` | ``failed``;
+    a job left ``running`` by a worker that died is queued again when a worker starts."""
 
     __tablename__ = "render_jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -62,3 +62,36 @@ def session(store: Store):
 @pytest.fixture
 def station(store: Store, session):
     return store.station(session)
+
+
+@pytest.fixture
+def render_worker(env: dict[str, str], store: Store):
+    """Start ``broadcaster worker`` (a real process) on the test's data dir; stopped at the end.
+
+    Call it to start one; it gives back the ``Popen``. The store fixture made the schema first.
+    """
+    import subprocess
+    import sys
+
+    procs: list[subprocess.Popen] = []
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster.cli", "worker"],
+            env={**env, **extra_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -188,10 +188,10 @@ def test_web_port_taken_is_one_vietnamese_line(env):
     assert "cổng đã có chương trình khác dùng" in res.stderr
 
 
-@pytest.mark.parametrize("command", ["web", "run"])
+@pytest.mark.parametrize("command", ["web", "run", "worker"])
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
-    """`make run` starts both services as shell background jobs, which begin with SIGINT ignored;
+    """`make run` starts the services as shell background jobs, which begin with SIGINT ignored;
     Ctrl-C (INT) and the Makefile's clean-up (TERM) must still stop them with exit code 0."""
     import signal
     import time
@@ -214,7 +214,11 @@ def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
-        ready = "Trang quản trị đang chạy" if command == "web" else "Bộ phát của đài đã chạy"
+        ready = {
+            "web": "Trang quản trị đang chạy",
+            "run": "Bộ phát của đài đã chạy",
+            "worker": "Bộ chuyển giọng nói sẵn sàng",
+        }[command]
         stream = proc.stdout if command == "web" else proc.stderr
         deadline = time.monotonic() + 30
         line = ""
@@ -230,6 +234,30 @@ def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_every_service_has_a_hardened_unit_under_the_target():
+    """systemd/: one unit per process (daemon, web, render worker), each wanted by the target,
+    hardened the same way, refusing to restart-loop on a bad configuration (exit 2)."""
+    root = Path(__file__).resolve().parents[1] / "systemd"
+    target = (root / "broadcaster.target").read_text(encoding="utf-8")
+    units = {p.name: p.read_text(encoding="utf-8") for p in root.glob("*.service")}
+    commands = {name: text.split("ExecStart=", 1)[1].split()[0:2] for name, text in units.items()}
+    assert sorted(c[1] for c in commands.values()) == ["run", "web", "worker"]
+    for name, text in units.items():
+        assert name in target and "PartOf=broadcaster.target" in text, name
+        for line in (
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "PrivateTmp=yes",
+            "Restart=always",
+            "RestartPreventExitStatus=2",
+            "ReadWritePaths=/var/lib/broadcaster",
+        ):
+            assert line in text, (name, line)
+    makefile = (root.parent / "Makefile").read_text(encoding="utf-8")
+    for c in commands.values():
+        assert f"$(BIN)/broadcaster {c[1]} &" in makefile, c
 
 
 def test_the_daemon_and_web_do_not_load_numpy_until_audio_is_made():

@@ -7,6 +7,8 @@ Public face (the rest is private ``_x`` modules):
 - :func:`import_upload` an officer's recording, checked and loudness-normalized;
   :func:`upload_workdir` where one upload waits, :func:`clean_upload_leftovers` what crashes left there;
 - :func:`load_pcm` any asset decoded to mono s16le PCM for playout;
+- :func:`enqueue_render` asks the render worker (:func:`run_worker`, ``broadcaster worker``) for
+  a programme's or a segment's speech; :func:`run_pending` is one round of it;
 - :func:`chime_path` the shipped chimes; :func:`engine_health` for the dashboard;
 - :class:`AudioError` every failure, with a Vietnamese message.
 """
@@ -27,6 +29,7 @@ _HOME = {
     "import_upload": "_upload", "load_pcm": "_upload", "clean_upload_leftovers": "_upload",
     "upload_workdir": "_upload",
     "CHIMES": "chimes", "chime_path": "chimes",
+    "enqueue_render": "_worker", "run_pending": "_worker", "run_worker": "_worker",
 }
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
         station_lexicon,
     )
     from ._upload import clean_upload_leftovers, import_upload, load_pcm, upload_workdir
+    from ._worker import enqueue_render, run_pending, run_worker
     from .chimes import CHIMES, chime_path
 
 
@@ -85,6 +89,7 @@ __all__ = [
     "chime_path",
     "clean_upload_leftovers",
     "engine_health",
+    "enqueue_render",
     "get_engine",
     "import_upload",
     "load_pcm",
@@ -92,5 +97,7 @@ __all__ = [
     "render_programme",
     "render_segment",
     "render_text",
+    "run_pending",
+    "run_worker",
     "station_lexicon",
 ]

@@ -1,10 +1,11 @@
-"""Sub-commands of the audio room: ``normalize`` and ``render``."""
+"""Sub-commands of the audio room: ``normalize``, ``render`` and ``worker`` (the render queue)."""
 
 from __future__ import annotations
 
 import argparse
 import errno
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -180,7 +181,9 @@ def _render_many(args: argparse.Namespace, ctx) -> int:
             if prog is None or prog.station_id != station.id:
                 print(f"broadcaster: không có chương trình số {args.programme}.", file=sys.stderr)
                 return 1
+            # Rendered here, by this process: "running" at once, so the render worker leaves it alone.
             job = RenderJob(station_id=station.id, programme_id=prog.id)
+            job.status, job.worker_pid = "running", os.getpid()
             s.add(job)
             s.commit()
             n = sum(1 for it in prog.items if it.segment_id)
@@ -227,6 +230,18 @@ def _cmd_render(args: argparse.Namespace, ctx) -> int:
     return _render_file(args, ctx)
 
 
+def _cmd_worker(args: argparse.Namespace, ctx) -> int:
+    from ._worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    config = ctx.service_config
+    store = ctx.store()
+    try:
+        return run_worker(store.sessions, config)
+    finally:
+        store.engine.dispose()
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this room's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("normalize",
@@ -252,3 +267,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="chuyển mọi bản tin có nội dung chữ của đài")
     p.add_argument("--force", action="store_true", help="đọc lại dù đã có trong bộ nhớ đệm")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("worker", help="chạy bộ chuyển giọng nói (làm các việc trang quản trị gửi)")
+    p.set_defaults(func=_cmd_worker)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -11,15 +9,11 @@ from sqlalchemy import select
 
 from .. import content, rules
 from ..models import KIND_LABELS, Programme, RenderJob, Role, Schedule, Segment, SegmentStatus
-from ..store import Store
-from ._core import apply, commit, config, db, has_role, me, roles, station, store
+from ._core import apply, commit, config, db, has_role, me, roles, station
 
 bp = Blueprint("programmes", __name__, url_prefix="/chuong-trinh")
 EDITORS = (Role.ADMIN, Role.EDITOR)
 READERS = (Role.ADMIN, Role.EDITOR, Role.APPROVER)
-log = logging.getLogger(__name__)
-#: A running render job not updated for this long died with its web process.
-STALE_JOB = timedelta(minutes=10)
 
 
 def _programme(programme_id: int) -> Programme:
@@ -192,56 +186,29 @@ def delete(programme_id: int):
     return redirect(url_for("programmes.edit", programme_id=programme_id))
 
 
-def _render_in_background(st: Store, cfg, programme_id: int, job_id: int) -> None:
-    """Render a programme's segments in a thread with its own session, updating the job as it goes."""
-    from ..audio import AudioError, render_programme
-
-    with st.sessions() as s:
-        job = s.get(RenderJob, job_id)
-        try:
-            prog = s.get(Programme, programme_id)
-            render_programme(s, rules.effective_config(s, prog.station_id, cfg), prog, job=job)
-        except AudioError:
-            pass  # the job carries the reasons
-        except Exception:  # noqa: BLE001 - the page must learn that the job died
-            log.exception("render job %s failed", job_id)
-            s.rollback()
-            job = s.get(RenderJob, job_id)
-            job.status = "failed"
-            job.error = "Có lỗi không mong đợi khi chuyển giọng nói; chi tiết ghi trong nhật ký máy chủ."
-            s.commit()
-
-
 @bp.route("/<int:programme_id>/doc", methods=["POST"])
 @roles(*EDITORS, Role.APPROVER)
 def render(programme_id: int):
-    from ..db import utcnow
+    """Ask the render worker for the programme's speech; a second click follows the job under way."""
+    from ..audio import enqueue_render
 
     prog = _programme(programme_id)
-    # A second click (or a second officer) follows the render already under way.
-    job = db().scalar(
-        select(RenderJob)
-        .where(
-            RenderJob.programme_id == prog.id,
-            RenderJob.status == "running",
-            RenderJob.updated_at > utcnow() - STALE_JOB,
-        )
-        .order_by(RenderJob.id.desc())
-        .limit(1)
-    )
-    if job is None:
-        job = RenderJob(station_id=station().id, programme_id=prog.id, total=0, done=0, status="running")
-        db().add(job)
-        commit()
-        threading.Thread(
-            target=_render_in_background,
-            args=(store(), config(), prog.id, job.id),
-            name=f"render-{job.id}",
-            daemon=True,
-        ).start()
+    job = enqueue_render(db(), station().id, programme_id=prog.id)
+    commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"job": job.id, "url": url_for("programmes.job", job_id=job.id)}), 202
     return redirect(url_for("programmes.edit", programme_id=prog.id, job=job.id))
+
+
+#: What the progress bar says for each job state; "trang_thai" is the code the page's script follows.
+JOB_LABELS = {
+    "queued": "Đang chờ bộ chuyển giọng nói…",
+    "running": "Đang chuyển giọng nói…",
+    "done": "Đã xong",
+    "failed": "Có lỗi",
+}
+#: A job still queued after this long probably has no worker to take it: say so.
+NO_WORKER_AFTER = timedelta(minutes=1)
 
 
 @bp.route("/tien-do/<int:job_id>.json")
@@ -252,28 +219,24 @@ def job(job_id: int):
     job = db().get(RenderJob, job_id)
     if job is None or job.station_id != station().id:
         abort(404)
-    if job.status == "running" and job.updated_at and utcnow() - job.updated_at > STALE_JOB:
-        # The thread runs inside the web process: a restart in the middle leaves the row behind.
-        job.status = "failed"
-        job.error = "Việc chuyển giọng nói bị dừng giữa chừng (máy chủ khởi động lại?). Hãy bấm chuyển lại."
-        commit()
     pct = (
         100
-        if job.status != "running" and job.total == 0
+        if job.status in ("done", "failed") and job.total == 0
         else int(job.done * 100 / job.total)
         if job.total
         else 0
     )
-    labels = {"running": "Đang chuyển giọng nói…", "done": "Đã xong", "failed": "Có lỗi"}
-    # "trang_thai" is the machine code the page's script follows; the officer reads "nhan" only.
+    error = job.error
+    if job.status == "queued" and job.created_at and utcnow() - job.created_at > NO_WORKER_AFTER:
+        error = "Bộ chuyển giọng nói (broadcaster worker) có vẻ chưa chạy; việc sẽ được làm khi nó chạy."
     return jsonify(
         {
             "trang_thai": job.status,
-            "nhan": labels.get(job.status, "Có lỗi"),
+            "nhan": JOB_LABELS.get(job.status, "Có lỗi"),
             "xong": job.done,
             "tong": job.total,
             "phan_tram": pct,
-            "loi": job.error,
+            "loi": error,
         }
     )
 

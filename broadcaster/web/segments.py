@@ -296,14 +296,13 @@ def archive(segment_id: int):
 @bp.route("/<int:segment_id>/doc", methods=["POST"])
 @roles(*WRITERS, Role.APPROVER)
 def render(segment_id: int):
-    """Render the segment's speech now (kept, so it airs from the cache)."""
-    from ..audio import AudioError, render_segment
+    """Ask the render worker for the segment's speech (kept, so it airs from the cache)."""
+    from ..audio import enqueue_render
 
     seg = _segment(segment_id)
     apply(
-        lambda: render_segment(db(), rules.effective_config(db(), station().id, config()), seg),
-        "Đã chuyển văn bản thành giọng nói.",
-        AudioError,
+        lambda: enqueue_render(db(), station().id, segment_id=seg.id),
+        "Đã gửi yêu cầu chuyển văn bản thành giọng nói; âm thanh sẽ có sau ít phút.",
     )
     return redirect(url_for("segments.view", segment_id=seg.id))
 

@@ -330,7 +330,7 @@
         .then(function (r) {
           if (!r.ok) throw new Error(r.data.loi || "Không đọc được tiến độ (mã " + r.status + ").");
           showProgress(r.data);
-          if (r.data.trang_thai === "running") {
+          if (r.data.trang_thai === "running" || r.data.trang_thai === "queued") {
             tries += 1;
             window.setTimeout(tick, tries < 20 ? 500 : 1500);
           } else if (btnRender) {

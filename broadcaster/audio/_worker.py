@@ -1,0 +1,197 @@
+"""The render worker: the one place speech is rendered for officers, outside any web process.
+
+The web enqueues a :class:`~broadcaster.models.RenderJob` (a programme's segments, or one segment)
+and shows its progress from the row; ``broadcaster worker`` takes queued jobs one at a time and
+renders them with the station's effective settings. The queue is the table, so it survives
+restarts: a job left ``running`` by a worker that died (kill, power cut) is queued again when a
+worker starts, and resumes cheaply, since every segment already rendered is a cache hit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..config import Config
+from ..db import utcnow
+from ..models import Programme, RenderJob, Segment
+from ..rules import effective_config
+from ._errors import AudioError
+from ._render import render_programme, render_segment
+
+log = logging.getLogger("broadcaster.worker")
+
+#: Seconds between looks at the queue when it is empty.
+POLL_S = 0.5
+#: A job that made its worker die this many times is failed rather than tried again.
+MAX_ATTEMPTS = 3
+WAITING = ("queued", "running")
+UNEXPECTED = "Có lỗi không mong đợi khi chuyển giọng nói; chi tiết ghi trong nhật ký máy chủ."
+INTERRUPTED = "Việc chuyển giọng nói bị ngắt {n} lần (bộ chuyển giọng nói dừng đột ngột); đã thôi thử lại."
+
+
+def enqueue_render(
+    session: Session,
+    station_id: int,
+    *,
+    programme_id: int | None = None,
+    segment_id: int | None = None,
+    force: bool = False,
+) -> RenderJob:
+    """Give back the job that renders this programme or segment: the one already queued or under
+    way (a second click follows it), else a new queued one. Flushes; the caller commits."""
+    if (programme_id is None) == (segment_id is None):
+        raise ValueError("a render job is for one programme or one segment")
+    target = RenderJob.programme_id == programme_id if programme_id else RenderJob.segment_id == segment_id
+    job = session.scalar(
+        select(RenderJob)
+        .where(RenderJob.station_id == station_id, target, RenderJob.status.in_(WAITING))
+        .order_by(RenderJob.id.desc())
+        .limit(1)
+    )
+    if job is None:
+        job = RenderJob(station_id=station_id, programme_id=programme_id, segment_id=segment_id)
+        job.force, job.status = force, "queued"
+        session.add(job)
+        session.flush()
+    return job
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def requeue_interrupted(session: Session) -> int:
+    """Give back how many jobs left ``running`` by a worker that is gone went back to the queue
+    (or, after :data:`MAX_ATTEMPTS` interruptions, failed with a reason)."""
+    n = 0
+    for job in session.scalars(select(RenderJob).where(RenderJob.status == "running")):
+        if job.worker_pid == os.getpid() or _alive(job.worker_pid):
+            continue
+        if job.attempts >= MAX_ATTEMPTS:
+            job.status, job.error = "failed", INTERRUPTED.format(n=job.attempts)
+        else:
+            job.status, job.worker_pid = "queued", None
+            n += 1
+    return n
+
+
+def claim_next(session: Session) -> RenderJob | None:
+    """Give back the oldest queued job, now ``running`` for this process; None when none is left.
+
+    The claim is one conditional UPDATE, so two workers never take the same job.
+    """
+    while True:
+        job_id = session.scalar(
+            select(RenderJob.id).where(RenderJob.status == "queued").order_by(RenderJob.id).limit(1)
+        )
+        if job_id is None:
+            return None
+        won = session.execute(
+            update(RenderJob)
+            .where(RenderJob.id == job_id, RenderJob.status == "queued")
+            .values(
+                status="running",
+                worker_pid=os.getpid(),
+                attempts=RenderJob.attempts + 1,
+                updated_at=utcnow(),
+            )
+        ).rowcount
+        session.commit()
+        if won:
+            return session.get(RenderJob, job_id)
+
+
+def run_job(session: Session, config: Config, job: RenderJob) -> None:
+    """Render what ``job`` asks for with the station's effective settings; the row ends ``done``
+    or ``failed`` (with the reasons). Commits as it goes, so the page sees progress."""
+    cfg = effective_config(session, job.station_id, config)
+    if job.programme_id is not None:
+        prog = session.get(Programme, job.programme_id)
+        if prog is None:
+            job.status, job.error = "failed", "Chương trình không còn trong cơ sở dữ liệu."
+        else:
+            log.info("Chuyển giọng nói chương trình «%s» (việc số %d).", prog.title, job.id)
+            try:
+                render_programme(session, cfg, prog, job=job, force=job.force)
+            except AudioError:
+                pass  # the job carries the reasons
+    else:
+        seg = session.get(Segment, job.segment_id)
+        job.total, job.done = 1, 0
+        if seg is None:
+            job.status, job.error = "failed", "Bản tin không còn trong cơ sở dữ liệu."
+        else:
+            log.info("Chuyển giọng nói bản tin «%s» (việc số %d).", seg.title, job.id)
+            try:
+                render_segment(session, cfg, seg, force=job.force)
+                job.done, job.status, job.error = 1, "done", None
+            except AudioError as exc:
+                session.rollback()
+                job = session.get(RenderJob, job.id)
+                job.status, job.error = "failed", str(exc)
+    session.commit()
+    log.info("Việc số %d: %s.", job.id, "xong" if job.status == "done" else "có lỗi")
+
+
+def run_pending(sessions: sessionmaker[Session], config: Config, stop: threading.Event | None = None) -> int:
+    """Give back how many jobs were run, after running every queued one (the worker's one round)."""
+    n = 0
+    while stop is None or not stop.is_set():
+        with sessions() as s:
+            job = claim_next(s)
+            if job is None:
+                return n
+            try:
+                run_job(s, config, job)
+            except Exception:  # noqa: BLE001 - one bad job must not stop the queue
+                log.exception("Việc chuyển giọng nói số %d lỗi", job.id)
+                s.rollback()
+                s.execute(
+                    update(RenderJob)
+                    .where(RenderJob.id == job.id)
+                    .values(status="failed", error=UNEXPECTED)
+                )
+                s.commit()
+        n += 1
+    return n
+
+
+def run_worker(
+    sessions: sessionmaker[Session], config: Config, *, stop: threading.Event | None = None
+) -> int:
+    """Give back the exit code after serving the render queue until TERM/INT (or ``stop``)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        handler: Callable = lambda *_: stop.set()  # noqa: E731
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+    with sessions() as s:
+        again = requeue_interrupted(s)
+        s.commit()
+    if again:
+        log.info("Làm tiếp %d việc chuyển giọng nói bị ngắt giữa chừng.", again)
+    log.info("Bộ chuyển giọng nói sẵn sàng (tiến trình %d).", os.getpid())
+    while not stop.is_set():
+        try:
+            run_pending(sessions, config, stop)
+        except SQLAlchemyError as exc:
+            log.error("Lỗi cơ sở dữ liệu, sẽ thử lại: %s", str(exc).splitlines()[0][:200])
+        stop.wait(POLL_S)
+    log.info("Bộ chuyển giọng nói đã dừng.")
+    return 0
