@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from . import config as config_mod
 from .config import Config, ConfigError
-from .store import Store, StoreError, ensure_station, open_store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _ARGPARSE_WORDS = {
     "usage: ": "cách dùng: ",
@@ -74,6 +77,8 @@ class Context:
         return cfg
 
     def store(self, *, upgrade: bool = False) -> Store:
+        from .store import ensure_station, open_store
+
         store = open_store(self.config, upgrade=upgrade)
         if upgrade:
             ensure_station(store)
@@ -228,6 +233,8 @@ def build_parser() -> Parser:
     a.add_argument("--address", help="mở khoá một máy (địa chỉ IP) thay vì một tài khoản")
     a.set_defaults(func=_cmd_user_unlock)
 
+    # Each room's cli module imports only the standard library at the top (its handlers import
+    # the rest when they run) and the package faces are lazy: building the parser stays cheap.
     from .audio.cli import register as register_audio
     from .demo import register as register_demo
     from .playout.cli import register as register_playout
@@ -250,12 +257,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except (StoreError, ValueError) as exc:
+    except ValueError as exc:
         # Every room's user-facing error (ContentError, AudioError, PlayoutError, PeriodError...)
         # is a ValueError whose message is already one Vietnamese sentence.
         print(f"broadcaster: {_one_line(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - an officer sees one line, a developer asks for more
+        from .store import StoreError  # here, not at the top: most commands never open the store
+
+        if isinstance(exc, StoreError):
+            print(f"broadcaster: {_one_line(exc)}", file=sys.stderr)
+            return 1
         if os.environ.get("BROADCASTER_DEBUG"):
             raise
         print(

@@ -13,91 +13,37 @@ Public face (the rest is private ``_x`` modules):
 - :class:`AudioError` every failure, with a Vietnamese message.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING
+from .._lazy import lazy_face
 
-# The public names load with their module on first use (PEP 562): ``broadcaster normalize`` and
-# ``render`` need neither SQLAlchemy and the models (the database side of ``_render``) nor
-# anything else they do not touch, and start without paying for them.
-_HOME = {
-    "ENGINES": "_engines", "Engine": "_engines", "GttsEngine": "_engines", "Pyttsx3Engine": "_engines",
-    "check_engines": "_engines", "engine_health": "_engines", "get_engine": "_engines",
-    "AudioError": "_errors",
-    "PIPELINE_VERSION": "_render", "Rendered": "_render", "asset_file": "_render", "cache_key": "_render",
-    "cache_path": "_render", "render_programme": "_render", "render_segment": "_render",
-    "render_text": "_render", "station_lexicon": "_render",
-    "import_upload": "_upload", "load_pcm": "_upload", "clean_upload_leftovers": "_upload",
-    "upload_workdir": "_upload",
-    "CHIMES": "chimes", "chime_path": "chimes",
-    "enqueue_render": "_worker", "run_pending": "_worker", "run_worker": "_worker",
-}
-
-if TYPE_CHECKING:
-    from ._engines import (
-        ENGINES,
-        Engine,
-        GttsEngine,
-        Pyttsx3Engine,
-        check_engines,
-        engine_health,
-        get_engine,
-    )
-    from ._errors import AudioError
-    from ._render import (
-        PIPELINE_VERSION,
-        Rendered,
-        asset_file,
-        cache_key,
-        cache_path,
-        render_programme,
-        render_segment,
-        render_text,
-        station_lexicon,
-    )
-    from ._upload import clean_upload_leftovers, import_upload, load_pcm, upload_workdir
-    from ._worker import enqueue_render, run_pending, run_worker
-    from .chimes import CHIMES, chime_path
-
-
-def __getattr__(name: str):
-    """Return a public name, importing the private module that defines it on first use."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{home}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOME})
-
-
-__all__ = [
-    "CHIMES",
-    "ENGINES",
-    "PIPELINE_VERSION",
-    "AudioError",
-    "Engine",
-    "GttsEngine",
-    "Pyttsx3Engine",
-    "Rendered",
-    "asset_file",
-    "cache_key",
-    "cache_path",
-    "check_engines",
-    "chime_path",
-    "clean_upload_leftovers",
-    "engine_health",
-    "enqueue_render",
-    "get_engine",
-    "import_upload",
-    "load_pcm",
-    "upload_workdir",
-    "render_programme",
-    "render_segment",
-    "render_text",
-    "run_pending",
-    "run_worker",
-    "station_lexicon",
-]
+# The public names load with their module on first use: ``broadcaster normalize`` and ``render``
+# need neither SQLAlchemy and the models (the database side of ``_render``) nor anything else they
+# do not touch, and start without paying for them.
+__getattr__, __dir__, __all__ = lazy_face(
+    __name__,
+    {
+        "._engines": (
+            "ENGINES",
+            "Engine",
+            "GttsEngine",
+            "Pyttsx3Engine",
+            "check_engines",
+            "engine_health",
+            "get_engine",
+        ),
+        "._errors": ("AudioError",),
+        "._render": (
+            "PIPELINE_VERSION",
+            "Rendered",
+            "asset_file",
+            "cache_key",
+            "cache_path",
+            "render_programme",
+            "render_segment",
+            "render_text",
+            "station_lexicon",
+        ),
+        "._upload": ("import_upload", "load_pcm", "clean_upload_leftovers", "upload_workdir"),
+        ".chimes": ("CHIMES", "chime_path"),
+        "._worker": ("enqueue_render", "run_pending", "run_worker"),
+    },
+)

@@ -1,4 +1,7 @@
-"""Sub-commands of the playout room: run, play, status, stop, emergency."""
+"""Sub-commands of the playout room: run, play, status, stop, emergency.
+
+Only the standard library at the top: handlers import what they use when they run.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .._argtypes import number, record_id
-from ..models import AIR_STATUS_LABELS, PRIORITY_LABELS, StationState, Zone
 
 #: Furthest ahead ``play --in`` schedules: a week (further is a schedule's job).
 MAX_DELAY_S = 7 * 86400
@@ -122,6 +124,8 @@ def _cmd_play(args: argparse.Namespace, ctx) -> int:
 
 
 def _report(occ, tz) -> None:
+    from ..models import AIR_STATUS_LABELS
+
     _out(f"«{occ.title}»: {AIR_STATUS_LABELS[occ.status]}" + (f" — {occ.reason}" if occ.reason else ""))
     for e in occ.entries:
         when = e.started_at.astimezone(tz).strftime("%H:%M:%S.%f")[:-3] if e.started_at else "--"
@@ -155,6 +159,7 @@ def _cmd_status(args: argparse.Namespace, ctx) -> int:
     import json
     from zoneinfo import ZoneInfo
 
+    from ..models import PRIORITY_LABELS, StationState, Zone
     from ._control import daemon_alive, on_air, upcoming
     from ._forecast import forecast, warnings
 

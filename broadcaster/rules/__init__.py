@@ -3,7 +3,7 @@
 What several of them need lives here once, and nothing here imports a feature package:
 
 - :func:`effective_config` the environment plus what officers saved, for every process;
-  :data:`SETTINGS` what officers may set, :func:`get_settings`, :func:`settings_revision`;
+  :data:`SETTINGS` what officers may set, :func:`get_settings`;
 - :func:`airability` can this item air on that day (:func:`why_not` the same, with a short category);
 - recurrence: :func:`expand`, :func:`expand_occurrences`, :func:`validate_schedule`, :func:`describe`...;
 - periods: :func:`parse_period`, :class:`Period`, :class:`PeriodError`;
@@ -15,86 +15,51 @@ What several of them need lives here once, and nothing here imports a feature pa
 - :class:`RuleError` a broken rule, with a Vietnamese message.
 """
 
-from ._airing import Unairable, airability, why_not
-from ._chimes import CHIME_DIR, CHIME_LABELS, CHIMES, Chime, chime_ms
-from ._errors import RuleError
-from ._numbers import show_duration, show_local, vn_fixed, vn_int, vn_num, vn_pct
-from ._period import ACCEPTED_FORMS, Period, PeriodError, current_month, local_midnight_utc, parse_period
-from ._recurrence import (
-    DAILY,
-    MAX_REPLAYS,
-    MONTHLY_DAY,
-    MONTHLY_NTH,
-    ONCE,
-    RECURRENCES,
-    WEEKLY,
-    describe,
-    expand,
-    expand_occurrences,
-    local_to_utc,
-    overrun_warning,
-    schedule_field,
-    validate_schedule,
-    window_end,
-)
-from ._settings import (
-    BY_KEY,
-    DIALECT_LABELS,
-    ENGINE_LABELS,
-    SETTINGS,
-    SettingDef,
-    effective_config,
-    get_settings,
-)
-from ._sheets import FORMULA_STARTS, csv_cell, csv_row, is_formula_like, xlsx_text
+from .._lazy import lazy_face
 
-__all__ = [
-    "Unairable",
-    "why_not",
-    "FORMULA_STARTS",
-    "csv_cell",
-    "csv_row",
-    "is_formula_like",
-    "xlsx_text",
-    "ACCEPTED_FORMS",
-    "BY_KEY",
-    "CHIMES",
-    "CHIME_DIR",
-    "CHIME_LABELS",
-    "DAILY",
-    "DIALECT_LABELS",
-    "ENGINE_LABELS",
-    "MAX_REPLAYS",
-    "MONTHLY_DAY",
-    "MONTHLY_NTH",
-    "ONCE",
-    "RECURRENCES",
-    "SETTINGS",
-    "WEEKLY",
-    "Chime",
-    "Period",
-    "PeriodError",
-    "RuleError",
-    "SettingDef",
-    "airability",
-    "chime_ms",
-    "current_month",
-    "describe",
-    "effective_config",
-    "expand",
-    "expand_occurrences",
-    "get_settings",
-    "local_midnight_utc",
-    "local_to_utc",
-    "overrun_warning",
-    "parse_period",
-    "schedule_field",
-    "show_duration",
-    "show_local",
-    "validate_schedule",
-    "vn_fixed",
-    "vn_int",
-    "vn_num",
-    "vn_pct",
-    "window_end",
-]
+# Names load with their module on first use: reading a period or a number format does not load
+# SQLAlchemy.
+__getattr__, __dir__, __all__ = lazy_face(
+    __name__,
+    {
+        "._airing": ("Unairable", "airability", "why_not"),
+        "._chimes": ("CHIME_DIR", "CHIME_LABELS", "CHIMES", "Chime", "chime_ms"),
+        "._errors": ("RuleError",),
+        "._numbers": ("show_duration", "show_local", "vn_fixed", "vn_int", "vn_num", "vn_pct"),
+        "._period": (
+            "ACCEPTED_FORMS",
+            "Period",
+            "PeriodError",
+            "current_month",
+            "local_midnight_utc",
+            "parse_period",
+        ),
+        "._recurrence": (
+            "DAILY",
+            "MAX_REPLAYS",
+            "MONTHLY_DAY",
+            "MONTHLY_NTH",
+            "ONCE",
+            "RECURRENCES",
+            "WEEKLY",
+            "describe",
+            "expand",
+            "expand_occurrences",
+            "local_to_utc",
+            "overrun_warning",
+            "schedule_field",
+            "validate_schedule",
+            "window_end",
+        ),
+        "._settings": (
+            "BY_KEY",
+            "DIALECT_LABELS",
+            "ENGINE_LABELS",
+            "SETTINGS",
+            "SettingDef",
+            "effective_config",
+            "get_settings",
+        ),
+        "._sheets": ("FORMULA_STARTS", "csv_cell", "csv_row", "is_formula_like", "xlsx_text"),
+    },
+)

@@ -1,35 +1,16 @@
 """The station's admin web: app factory, extensions, error pages, one blueprint per feature.
 
-Templates and static files live in the repository's top-level ``web/`` folder. Every request gets
-its own database session (opened on first use, closed at teardown).
+The factory lives in ``_app``; this face loads it (and Flask) on first use, so a command that only
+names ``broadcaster web`` in its help does not pay for Flask.
 """
 
-from __future__ import annotations
+from .._lazy import lazy_face
 
-import os
-import secrets
-from datetime import timedelta
-from pathlib import Path
-from typing import Any
-
-from flask import Flask, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
-
-from ..config import Config
-from ..config import load as load_config
-from ..models import (
-    AIR_STATUS_LABELS,
-    AREA_LABELS,
-    KIND_LABELS,
-    PRIORITY_LABELS,
-    ROLE_LABELS,
-    STATUS_LABELS,
-    Role,
-    User,
+__getattr__, __dir__, __all__ = lazy_face(
+    __name__,
+    {"._app": ("STASHABLE", "WEB_ROOT", "create_app", "csrf", "secret_key")},
 )
+<<<<<<< HEAD
 from ..store import Store, ensure_station, open_store
 from ._core import LoginUser, db, error_page, local
 from ._format import FILTERS
@@ -317,3 +298,5 @@ def _register_template_helpers(app: Flask) -> None:
             "PRIORITY_LABELS": PRIORITY_LABELS,
             "Role": Role,
         }
+=======
+>>>>>>> 41e0f1e (Start-up: 'broadcaster --help' loads none of SQLAlchemy, Alembic, Flask, APScheduler; 'status' loads the database layer only)
