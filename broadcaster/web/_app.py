@@ -117,7 +117,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     # Signed-in accounts are kept with the dashboard's data (≤ 2 s, dropped when this process
     # writes): a page load costs no query, and a change to an account (its role, its sessions
     # ended) reaches its pages at once (this process) or within 2 s (another one, e.g. the CLI).
-    accounts = watch_writes(store.engine)
+    accounts = watch_writes(store.sessions)
 
     @login.user_loader
     def _load_user(session_id: str) -> LoginUser | None:

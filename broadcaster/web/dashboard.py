@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, jsonify, render_template
 from flask_login import login_required
 from markupsafe import Markup
-from sqlalchemy import Engine, event, select
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from ..config import Config
 from ..content import on_air_rows, recent_asrun, upcoming_rows
@@ -73,35 +74,39 @@ class DataCache:
         return data
 
 
-_caches: weakref.WeakKeyDictionary[Engine, DataCache] = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[sessionmaker, DataCache] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 
 
-def watch_writes(engine: Engine) -> DataCache:
-    """Give back the engine's short-lived cache (dashboard data, signed-in accounts), made on first
-    use together with listeners that drop it whenever a connection of this engine commits after a
-    write statement (pages, API, background render threads: anything in this process)."""
+def watch_writes(sessions: sessionmaker[Session]) -> DataCache:
+    """Give back the short-lived cache (dashboard data, signed-in accounts) of the sessions this
+    process writes through, made on first use together with ORM listeners that drop it when one of
+    those sessions commits a change: rows flushed (added, changed, deleted) or an ORM
+    ``insert``/``update``/``delete`` statement run (pages, API: anything in this process)."""
     with _caches_lock:
-        cache = _caches.get(engine)
+        cache = _caches.get(sessions)
         if cache is not None:
             return cache
-        cache = _caches[engine] = DataCache()
+        cache = _caches[sessions] = DataCache()
 
-        def _mark(conn, _cursor, statement: str, *_a) -> None:
-            if statement.lstrip()[:6].upper() in _WRITES:
-                conn.info["dashboard_dirty"] = True
+        def _flushed(session: Session, _context) -> None:
+            session.info["dashboard_dirty"] = True
 
-        def _commit(conn) -> None:
-            if conn.info.pop("dashboard_dirty", False):
+        def _statement(state: ORMExecuteState) -> None:
+            if state.is_insert or state.is_update or state.is_delete:
+                state.session.info["dashboard_dirty"] = True
+
+        def _committed(session: Session) -> None:
+            if session.info.pop("dashboard_dirty", False):
                 cache.written()
 
-        def _rollback(conn) -> None:
-            conn.info.pop("dashboard_dirty", None)
+        def _rolled_back(session: Session) -> None:
+            session.info.pop("dashboard_dirty", None)
 
-        event.listen(engine, "before_cursor_execute", _mark)
-        event.listen(engine, "commit", _commit)
-        event.listen(engine, "rollback", _rollback)
+        event.listen(sessions, "after_flush", _flushed)
+        event.listen(sessions, "do_orm_execute", _statement)
+        event.listen(sessions, "after_commit", _committed)
+        event.listen(sessions, "after_rollback", _rolled_back)
         return cache
 
 
@@ -212,7 +217,7 @@ def status_data() -> dict:
     ``health`` is None while the first engine check runs.
     """
     cfg = config()
-    data = watch_writes(store().engine).get(cfg.station_code, _compute)
+    data = watch_writes(store().sessions).get(cfg.station_code, _compute)
     return {**data, "health": health_watch.get(cfg)}
 
 
@@ -224,7 +229,7 @@ _panels: dict[str, tuple[dict, Any, Markup]] = {}
 def panels() -> Markup:
     """Give back the dashboard's panels as HTML, rendered again only when their data changed."""
     cfg = config()
-    data = watch_writes(store().engine).get(cfg.station_code, _compute)
+    data = watch_writes(store().sessions).get(cfg.station_code, _compute)
     health = health_watch.get(cfg)
     last = _panels.get(cfg.station_code)
     if last is not None and last[0] is data and last[1] is health:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from broadcaster.db import utcnow
 from broadcaster.models import AirStatus, AsRunEntry, ItemType, Occurrence, Programme, Role, User, Zone
@@ -122,9 +122,21 @@ def test_a_write_in_this_process_shows_at_once(clock, operator, store):
     ]
 
 
+def test_an_orm_statement_write_in_this_process_shows_at_once(clock, operator, store):
+    """Writes reach the cache through the ORM (flushed rows, insert/update/delete statements), not by
+    reading SQL text: a bulk UPDATE through the session drops the cached data too."""
+    with store.sessions.begin() as s:
+        _aired(s, "Tên cũ")
+    assert "Tên cũ" in operator.get("/").get_data(as_text=True)
+    with store.sessions.begin() as s:
+        s.execute(update(AsRunEntry).where(AsRunEntry.title == "Tên cũ").values(title="Tên mới"))
+    html = operator.get("/").get_data(as_text=True)
+    assert "Tên mới" in html and "Tên cũ" not in html
+
+
 def test_a_rolled_back_write_does_not_matter_and_reads_keep_the_cache(clock, operator, store):
     operator.get("/")
-    cache = dashboard.watch_writes(store.engine)
+    cache = dashboard.watch_writes(store.sessions)
     kept = dict(cache._entries)
     assert kept
     with store.sessions() as s:
