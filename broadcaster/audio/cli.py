@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .._argtypes import number, record_id
 from ..config import DIALECTS, Config
+from ..rules import CHIMES
 from ._engines import ENGINES
 
 DIALECT_HELP = "giọng vùng: north (Bắc), central (Trung), south (Nam)"
@@ -259,7 +260,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--speed", type=number(60, 400, integer=True), help="tốc độ đọc, từ mỗi phút (60–400, mặc định 150)"
     )
-    p.add_argument("--chime", choices=("mo-dau", "ket-thuc", "thong-bao"),
+    p.add_argument("--chime", choices=tuple(CHIMES),
                    help="nhạc hiệu phát trước lời đọc")
     p.add_argument(
         "--programme", type=record_id, metavar="SỐ", help="chuyển mọi bản tin của một chương trình"
