@@ -153,6 +153,7 @@ def station_procs(tmp_path):
     st.prepare()
     st.spawn("web", "web", "--host", "127.0.0.1", "--port", str(st.port))
     st.spawn("daemon", "run")
+    st.spawn("worker", "worker")  # renders what the pages queue
     try:
         st.wait_web()
         yield st
