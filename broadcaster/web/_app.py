@@ -91,6 +91,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
         static_url_path="/static",
     )
     app.session_interface = _SessionInterface()
+    _clean_upload_leftovers(app, config)
     app.config.update(
         SECRET_KEY=secret_key(config),
         SESSION_COOKIE_HTTPONLY=True,
@@ -99,6 +100,11 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
         SESSION_COOKIE_NAME="broadcaster_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
         MAX_CONTENT_LENGTH=config.upload_limit_mb * 1024 * 1024,
+        # A form's text fields: a browser sends each Vietnamese letter as up to 9 bytes (%XX per
+        # UTF-8 byte), so werkzeug's 500 kB default refused a 60,000-letter bulletin or an overlong
+        # emergency with a "file too large" 413 and lost the text; the services' own length limits
+        # (200,000 letters for a bulletin) answer instead, with the text kept.
+        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )
@@ -165,6 +171,20 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     _register_template_helpers(app)
     _register_blueprints(app)
     return app
+
+
+def _clean_upload_leftovers(app: Flask, config: Config) -> None:
+    # The web takes uploads in, so it clears what a killed worker left half-written (at start,
+    # and only old leftovers: another worker may be taking a file in right now).
+    from ..audio import clean_upload_leftovers
+
+    try:
+        removed = clean_upload_leftovers(config)
+    except OSError as exc:  # a leftover we may not remove must not stop the admin from starting
+        app.logger.warning("Không dọn được tệp tải lên dở dang: %s", exc)
+        return
+    if removed:
+        app.logger.info("Đã dọn %d tệp tải lên dở dang trong %s.", removed, config.data_dir / "tmp")
 
 
 def _register_blueprints(app: Flask) -> None:
