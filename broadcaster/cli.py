@@ -237,11 +237,14 @@ def build_parser() -> Parser:
     # the rest when they run) and the package faces are lazy: building the parser stays cheap.
     from .audio.cli import register as register_audio
     from .demo import register as register_demo
+    from .hub.cli import register as register_hub
     from .playout.cli import register as register_playout
     from .reports.cli import register as register_reports
+    from .sync.cli import register as register_sync
     from .web.cli import register as register_web
 
-    for register in (register_audio, register_playout, register_web, register_reports, register_demo):
+    rooms = (register_audio, register_playout, register_web, register_reports, register_demo)
+    for register in (*rooms, register_hub, register_sync):
         register(sub)
     return parser
 

@@ -63,6 +63,11 @@ class Config:
     prepare_ahead: int = 300
     upload_limit_mb: int = 50
     debug: bool = False
+    #: ``station`` (a commune station) or ``hub`` (the district server, on PostgreSQL).
+    mode: str = "station"
+    hub_url: str = ""
+    hub_token: str = ""
+    sync_interval: int = 60
 
     @property
     def db_url(self) -> str:
@@ -153,6 +158,12 @@ def _sink(name: str, raw: str) -> str:
     return raw
 
 
+def _hub_url(name: str, raw: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", raw):
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: cần địa chỉ dạng http(s)://máy-chủ-huyện[:cổng].")
+    return raw.rstrip("/")
+
+
 #: Every ``BROADCASTER_*`` name the station reads: the field it sets and how its text is read.
 VARIABLES: dict[str, tuple[str, Parse]] = {
     "DATA_DIR": ("data_dir", lambda _n, raw: Path(raw)),
@@ -188,6 +199,10 @@ VARIABLES: dict[str, tuple[str, Parse]] = {
     "PREPARE_AHEAD": ("prepare_ahead", _int(0, 86400)),
     "UPLOAD_LIMIT_MB": ("upload_limit_mb", _int(1, 1024)),
     "DEBUG": ("debug", _flag),
+    "MODE": ("mode", _choice("station", "hub")),
+    "HUB_URL": ("hub_url", _hub_url),
+    "HUB_TOKEN": ("hub_token", _text),
+    "SYNC_INTERVAL": ("sync_interval", _int(5, 86400)),
 }
 
 

@@ -178,8 +178,19 @@ AIR_STATUS_LABELS = {
 }
 
 
+class Origin(enum.StrEnum):
+    """Where a row was written: here, or at the district hub (then it is read-only here)."""
+
+    LOCAL = "local"
+    HUB = "hub"
+
+
 class Station(Base):
-    """A commune station: the identity every record is tied to."""
+    """A commune station: the identity every record is tied to.
+
+    At a station the table holds its own row; at the district hub it is the registry of the
+    stations it serves (commune, district, groups, their last contact), beside the hub's own row.
+    """
 
     __tablename__ = "stations"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +199,12 @@ class Station(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    commune: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    district: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Hub side: when the station last called, and the status it reported then.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[dict | None] = mapped_column(JSON)
 
     zones: Mapped[list[Zone]] = relationship(back_populates="station", order_by="Zone.id")
 
@@ -241,6 +258,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class StationToken(Base):
+    """A station's key to the hub's API; only its sha256 is kept. Rotating revokes the old one."""
+
+    __tablename__ = "station_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    station: Mapped[Station] = relationship()
+
+
 class LoginAttempt(Base):
     """Failures counted per account or per address, for login throttling."""
 
@@ -280,6 +310,7 @@ class Segment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.LOCAL, server_default="local")
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[SegmentKind] = mapped_column(_enum(SegmentKind))
@@ -320,6 +351,7 @@ class Programme(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.LOCAL, server_default="local")
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     month: Mapped[str | None] = mapped_column(String(7))  # "2026-11" for a monthly CCHC column
@@ -361,6 +393,7 @@ class Schedule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.LOCAL, server_default="local")
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     recurrence: Mapped[Recurrence] = mapped_column(_enum(Recurrence))
@@ -386,6 +419,16 @@ class Schedule(Base):
 
     programme: Mapped[Programme] = relationship()
     zones: Mapped[list[Zone]] = relationship(secondary=schedule_zones, order_by="Zone.id")
+    #: Hub side: the stations a district airing is for (empty at a station).
+    targets: Mapped[list[Station]] = relationship(secondary="schedule_targets", order_by="Station.code")
+
+
+schedule_targets = Table(
+    "schedule_targets",
+    Base.metadata,
+    Column("schedule_id", ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column("station_id", ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Occurrence(Base):
@@ -458,9 +501,38 @@ class AsRunEntry(Base):
     status: Mapped[AirStatus] = mapped_column(_enum(AirStatus), default=AirStatus.PLAYING, index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     sink: Mapped[str | None] = mapped_column(String(500))
+    #: When the district hub acknowledged this row (None: still to send; never deleted here).
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="entries")
     segment: Mapped[Segment | None] = relationship()
+
+
+class HubAsRun(Base):
+    """Hub side: one as-run row a station sent, kept by its uid (a repeat is ignored)."""
+
+    __tablename__ = "hub_as_run"
+    __table_args__ = (Index("ix_hub_as_run_station_started", "station_id", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    occurrence_uid: Mapped[str] = mapped_column(String(36))
+    schedule_uid: Mapped[str | None] = mapped_column(String(36), index=True)
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.LOCAL)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    item_type: Mapped[ItemType] = mapped_column(_enum(ItemType))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[SegmentKind | None] = mapped_column(_enum(SegmentKind))
+    area: Mapped[CchcArea | None] = mapped_column(_enum(CchcArea))
+    procedure: Mapped[str | None] = mapped_column(String(100))
+    audio_sha256: Mapped[str | None] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[AirStatus] = mapped_column(_enum(AirStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StationState(Base):

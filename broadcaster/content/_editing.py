@@ -115,20 +115,23 @@ def can_edit(user: User | Any, segment: Segment) -> bool:
 def create_segment(
     session: Session,
     station: Station | int,
-    user: User,
+    user: User | None,
     fields: SegmentFields,
     *,
     upload_asset_id: int | None = None,
 ) -> Segment:
-    """Give back a new draft segment written by ``user``; nothing is added when a field is wrong."""
-    if Role(user.role) not in (Role.EDITOR, Role.ADMIN):
+    """Give back a new draft segment written by ``user``; nothing is added when a field is wrong.
+
+    ``user`` None is the command line's system account (the hub's ``publish``), audited as such.
+    """
+    if user is not None and Role(user.role) not in (Role.EDITOR, Role.ADMIN):
         raise NotAllowed("Chỉ biên tập viên hoặc quản trị viên được viết tin.")
     values = fields.cleaned(has_audio=upload_asset_id is not None)
     station_id = station if isinstance(station, int) else station.id
     seg = Segment(
         station_id=station_id,
         status=SegmentStatus.DRAFT,
-        author_id=user.id,
+        author_id=user.id if user else None,
         upload_asset_id=upload_asset_id,
         **values,
     )

@@ -9,7 +9,7 @@ import argparse
 import logging
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .._argtypes import number, record_id
@@ -159,7 +159,7 @@ def _cmd_status(args: argparse.Namespace, ctx) -> int:
     import json
     from zoneinfo import ZoneInfo
 
-    from ..models import PRIORITY_LABELS, StationState, Zone
+    from ..models import PRIORITY_LABELS, Origin, StationState, Zone
     from ._control import daemon_alive, on_air, upcoming
     from ._forecast import forecast, warnings
 
@@ -192,6 +192,10 @@ def _cmd_status(args: argparse.Namespace, ctx) -> int:
                                 "cum_loa": zones.get(o.zone_id),
                                 "luc": o.scheduled_at.astimezone(tz).isoformat(),
                                 "uu_tien": o.priority.value,
+                                # The stable contract the district's checks read (issue 12).
+                                "at": o.scheduled_at.astimezone(UTC).isoformat(),
+                                "title": o.title,
+                                "origin": (o.schedule.origin if o.schedule else Origin.LOCAL).value,
                             }
                             for o in nxt
                         ],

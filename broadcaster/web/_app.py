@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -219,6 +219,12 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(mod.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API checks the header itself, and not for bearer-token machines
+    if app.extensions["broadcaster_config"].mode == "hub":
+        from . import district, hub
+
+        app.register_blueprint(district.bp)
+        app.register_blueprint(hub.bp)
+        csrf.exempt(hub.bp)  # stations authenticate with their bearer token
 
 
 def _register_errors(app: Flask) -> None:
@@ -288,6 +294,8 @@ def _nav() -> list[tuple[str, str, str]]:
         ("reports.logbook" if role in (Role.EDITOR, Role.OPERATOR) else "reports.index", "Báo cáo", None),
         ("admin.users", "Quản trị", (Role.ADMIN,)),
     ]
+    if current_app.extensions["broadcaster_config"].mode == "hub":
+        entries.insert(1, ("district.stations", "Các đài xã", None))
     return [
         (endpoint, label, url_for(endpoint))
         for endpoint, label, allowed in entries

@@ -1,0 +1,117 @@
+"""What the hub tells one station: its manifest, and which audio files that station may fetch."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..config import Config
+from ..db import utcnow
+from ..manifest import HORIZON_DAYS, AiringSpec, AudioRef, ItemSpec, Manifest, ProgrammeSpec, SegmentSpec
+from ..models import AudioAsset, ItemType, Recurrence, Segment, Station
+from ..rules import expand
+from ._publish import district_schedules
+
+#: Airings a little in the past stay listed: a station that was away may still air them late.
+LOOKBACK = timedelta(hours=6)
+#: Fixed namespace for the uid of one airing of a repeating district schedule.
+AIRING_NS = uuid.UUID("6f1b7c2e-3f59-4a34-9a1d-5b8a0f0c2d11")
+
+
+def audio_url(sha256: str) -> str:
+    return f"/api/v1/station/audio/{sha256}"
+
+
+def audio_path(config: Config, asset: AudioAsset) -> Path:
+    p = Path(asset.path)
+    return p if p.is_absolute() else config.media_dir / p
+
+
+def _airing_uid(schedule_uid: str, recurrence: Recurrence, at: datetime) -> str:
+    if recurrence == Recurrence.ONCE:
+        return schedule_uid
+    return str(uuid.uuid5(AIRING_NS, f"{schedule_uid}@{at.isoformat()}"))
+
+
+def build_manifest(
+    session: Session, config: Config, station: Station, now: datetime | None = None
+) -> Manifest:
+    """Give back ``station``'s manifest: district airings from a little before now to 14 days ahead.
+
+    A segment whose audio is missing on the hub's disk is left out with its airings (a station
+    must never be told to fetch what cannot be served).
+    """
+    now = now or utcnow()
+    lo, hi = now - LOOKBACK, now + timedelta(days=HORIZON_DAYS)
+    airings: list[AiringSpec] = []
+    programmes: dict[str, ProgrammeSpec] = {}
+    segments: dict[str, SegmentSpec] = {}
+    audio: dict[str, AudioRef] = {}
+    for sched in district_schedules(session, station):
+        starts = expand(sched, lo, hi, config.tz)
+        if not starts:
+            continue
+        prog = sched.programme
+        spec = _programme_spec(config, prog.items, segments, audio)
+        if spec is None:
+            continue
+        programmes[prog.uid] = ProgrammeSpec(prog.uid, prog.title, spec)
+        for at in starts:
+            airings.append(
+                AiringSpec(
+                    uid=_airing_uid(sched.uid, sched.recurrence, at),
+                    programme=prog.uid,
+                    at=at,
+                    title=sched.name or prog.title,
+                    priority=sched.priority,
+                    window_minutes=sched.window_minutes,
+                )
+            )
+    return Manifest(
+        station.code,
+        tuple(airings),
+        tuple(programmes.values()),
+        tuple(segments.values()),
+        tuple(audio.values()),
+    )
+
+
+def _programme_spec(config: Config, items, segments: dict, audio: dict) -> tuple[ItemSpec, ...] | None:
+    out: list[ItemSpec] = []
+    for item in items:
+        if item.item_type == ItemType.SEGMENT:
+            seg: Segment | None = item.segment
+            asset = seg.audio if seg is not None else None
+            if asset is None or not audio_path(config, asset).is_file():
+                return None
+            segments[seg.uid] = SegmentSpec(
+                seg.uid, seg.title, seg.kind, seg.area, seg.procedure, asset.sha256, seg.chime_before
+            )
+            audio[asset.sha256] = AudioRef(
+                asset.sha256,
+                audio_path(config, asset).stat().st_size,
+                asset.duration_ms,
+                (Path(asset.path).suffix.lstrip(".") or "wav").lower(),
+                audio_url(asset.sha256),
+            )
+            out.append(ItemSpec(ItemType.SEGMENT, segment=seg.uid))
+        elif item.item_type == ItemType.CHIME:
+            out.append(ItemSpec(ItemType.CHIME, chime=item.chime))
+        else:
+            out.append(ItemSpec(ItemType.PAUSE, pause_ms=item.pause_ms or 0))
+    return tuple(out) or None
+
+
+def servable_audio(session: Session, config: Config, station: Station, sha256: str) -> Path | None:
+    """Give back the file with this sha256 if one of ``station``'s district airings uses it."""
+    manifest = build_manifest(session, config, station)
+    if manifest.audio_for(sha256) is None:
+        return None
+    for seg_spec in manifest.segments:
+        if seg_spec.audio_sha256 == sha256:
+            seg = session.query(Segment).filter(Segment.uid == seg_spec.uid).one()
+            return audio_path(config, seg.audio)
+    return None

@@ -1,0 +1,188 @@
+"""What stations send up: as-run rows (kept once by uid) and their status; the stations overview."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..manifest import FINAL_STATUSES
+from ..models import AirStatus, CchcArea, HubAsRun, ItemType, Origin, SegmentKind, Station
+
+#: A station is online when it called within this many sync intervals.
+ONLINE_INTERVALS = 3
+
+
+class RowError(ValueError):
+    """One as-run row the hub refuses (the station keeps it and says so)."""
+
+
+def _when(raw: Any, key: str) -> datetime | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise RowError(f"{key} phải là chuỗi ISO 8601")
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise RowError(f"{key} không đúng dạng ISO 8601") from None
+    if at.tzinfo is None:
+        raise RowError(f"{key} phải có múi giờ")
+    return at.astimezone(UTC)
+
+
+def _uid(raw: Any, key: str, *, optional: bool = False) -> str | None:
+    if raw is None and optional:
+        return None
+    try:
+        if not isinstance(raw, str) or str(uuid.UUID(raw)) != raw:
+            raise ValueError
+    except ValueError:
+        raise RowError(f"{key} không phải UUID") from None
+    return raw
+
+
+def _text(raw: Any, key: str, limit: int, *, optional: bool = True) -> str | None:
+    if raw is None and optional:
+        return None
+    if not isinstance(raw, str):
+        raise RowError(f"{key} phải là chuỗi")
+    return raw[:limit]
+
+
+def _enum(cls: type, raw: Any, key: str, *, optional: bool = False) -> Any:
+    if raw is None and optional:
+        return None
+    try:
+        return cls(raw)
+    except ValueError:
+        raise RowError(f"{key} có giá trị không nhận") from None
+
+
+def row_values(raw: Any) -> dict[str, Any]:
+    """Give back the model values of one posted row, or raise RowError."""
+    if not isinstance(raw, dict):
+        raise RowError("mỗi dòng phải là một đối tượng JSON")
+    status = _enum(AirStatus, raw.get("status"), "status")
+    if status not in FINAL_STATUSES:
+        raise RowError("chỉ nhận dòng đã kết thúc")
+    duration = raw.get("duration_ms")
+    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration < 0):
+        raise RowError("duration_ms phải là số nguyên không âm")
+    position = raw.get("position", 0)
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise RowError("position phải là số nguyên")
+    return {
+        "uid": _uid(raw.get("uid"), "uid"),
+        "occurrence_uid": _uid(raw.get("occurrence_uid"), "occurrence_uid"),
+        "schedule_uid": _uid(raw.get("schedule_uid"), "schedule_uid", optional=True),
+        "origin": _enum(Origin, raw.get("origin", "local"), "origin"),
+        "position": position,
+        "item_type": _enum(ItemType, raw.get("item_type"), "item_type"),
+        "title": _text(raw.get("title"), "title", 300) or "",
+        "kind": _enum(SegmentKind, raw.get("kind"), "kind", optional=True),
+        "area": _enum(CchcArea, raw.get("area"), "area", optional=True),
+        "procedure": _text(raw.get("procedure"), "procedure", 100),
+        "audio_sha256": _text(raw.get("audio_sha256"), "audio_sha256", 64),
+        "scheduled_at": _when(raw.get("scheduled_at"), "scheduled_at"),
+        "started_at": _when(raw.get("started_at"), "started_at"),
+        "ended_at": _when(raw.get("ended_at"), "ended_at"),
+        "duration_ms": duration,
+        "status": status,
+        "reason": _text(raw.get("reason"), "reason", 2000),
+    }
+
+
+def receive_asrun(session: Session, station: Station, rows: list[Any]) -> tuple[list[str], list[dict]]:
+    """Give back (acknowledged uids, refused rows with why) after keeping the new rows once.
+
+    A uid already held is acknowledged again and not changed: a repeat after a lost answer is
+    harmless. A uid held for another station is refused (a station writes only its own rows).
+    """
+    acked: list[str] = []
+    refused: list[dict] = []
+    values: dict[str, dict[str, Any]] = {}
+    for n, raw in enumerate(rows):
+        try:
+            v = row_values(raw)
+        except RowError as exc:
+            uid = raw.get("uid") if isinstance(raw, dict) and isinstance(raw.get("uid"), str) else None
+            refused.append({"vi_tri": n, "uid": uid, "loi": str(exc)})
+            continue
+        values[v["uid"]] = v
+    held = dict(
+        session.execute(select(HubAsRun.uid, HubAsRun.station_id).where(HubAsRun.uid.in_(list(values)))).all()
+    )
+    for uid, v in values.items():
+        owner = held.get(uid)
+        if owner is None:
+            session.add(HubAsRun(station_id=station.id, **v))
+        elif owner != station.id:
+            refused.append({"uid": uid, "loi": "mã dòng thuộc đài khác"})
+            continue
+        acked.append(uid)
+    session.flush()
+    return acked, refused
+
+
+def note_contact(session: Session, station: Station, status: Any, now: datetime | None = None) -> None:
+    """Keep when the station called and the status it sent (free-form, a few known keys shown)."""
+    now = now or utcnow()
+    station.last_seen_at = now
+    if isinstance(status, dict):
+        kept = {k: status[k] for k in list(status)[:30] if isinstance(k, str)}
+        clock = _safe_when(kept.get("clock"))
+        if clock is not None:
+            kept["clock_offset_s"] = round((clock - now).total_seconds(), 1)
+        station.last_status = kept
+
+
+def _safe_when(raw: Any) -> datetime | None:
+    try:
+        return _when(raw, "clock")
+    except RowError:
+        return None
+
+
+def stations_overview(
+    session: Session, home_code: str, interval_s: int, now: datetime | None = None
+) -> list[dict]:
+    """Give back one plain dict per registered station: code, name, online, last_seen, last_asrun."""
+    now = now or utcnow()
+    out = []
+    latest = (
+        select(HubAsRun.station_id, func.max(HubAsRun.id).label("last_id"))
+        .group_by(HubAsRun.station_id)
+        .subquery()
+    )
+    last_rows = {
+        r.station_id: r
+        for r in session.scalars(select(HubAsRun).join(latest, HubAsRun.id == latest.c.last_id))
+    }
+    for st in session.scalars(select(Station).where(Station.code != home_code).order_by(Station.code)):
+        seen = st.last_seen_at
+        last = last_rows.get(st.id)
+        out.append(
+            {
+                "code": st.code,
+                "name": st.name,
+                "groups": list(st.groups or []),
+                "online": seen is not None and now - seen <= timedelta(seconds=interval_s * ONLINE_INTERVALS),
+                "last_seen": seen.isoformat() if seen else None,
+                "last_asrun": None
+                if last is None
+                else {
+                    "title": last.title,
+                    "at": (last.started_at or last.scheduled_at).isoformat()
+                    if (last.started_at or last.scheduled_at)
+                    else None,
+                    "status": last.status.value,
+                },
+                "status": st.last_status or {},
+            }
+        )
+    return out

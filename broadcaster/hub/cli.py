@@ -1,0 +1,193 @@
+"""``broadcaster station …`` and ``broadcaster hub …``: the district hub's commands (thin)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+
+from ..models import PRIORITY_LABELS, Priority, SegmentKind
+from ._stations import HubError
+
+
+def _hub_store(ctx):
+    if ctx.config.mode != "hub":
+        raise HubError("Lệnh này chỉ dùng trên máy chủ huyện (đặt BROADCASTER_MODE=hub).")
+    return ctx.store()
+
+
+def _cmd_station_add(args: argparse.Namespace, ctx) -> int:
+    from . import add_station
+
+    store = _hub_store(ctx)
+    with store.sessions.begin() as s:
+        station, token = add_station(
+            s,
+            args.code,
+            args.name,
+            groups=args.group or [],
+            commune=args.commune or "",
+            district=args.district or "",
+        )
+        groups = ", ".join(station.groups) or "không nhóm"
+    print(f"Đã thêm đài {station.code} «{station.name}» ({groups}). Mã truy cập của đài (chỉ hiện một lần):")
+    print(token)  # the last line: scripts read it
+    return 0
+
+
+def _cmd_station_import(args: argparse.Namespace, ctx) -> int:
+    from . import import_stations, read_station_csv
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HubError(f"Không đọc được tệp {args.file}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise HubError(f"Tệp {args.file} không phải văn bản UTF-8.") from None
+    rows = read_station_csv(text)
+    out = Path(args.output)
+    if out.exists():
+        raise HubError(f"Tệp {out} đã có: chọn tên khác để không ghi đè mã truy cập cũ.")
+    store = _hub_store(ctx)
+    with store.sessions.begin() as s:
+        tokens = import_stations(s, rows)
+        # Tokens are written before the commit: if the file cannot be written, no station is added.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["code", "token"])
+            w.writerows(tokens)
+    print(f"Đã thêm {len(tokens)} đài; mã truy cập ghi vào {out} (chỉ người quản trị được đọc).")
+    return 0
+
+
+def _cmd_station_token(args: argparse.Namespace, ctx) -> int:
+    from . import find_station, issue_token, revoke_tokens
+
+    store = _hub_store(ctx)
+    with store.sessions.begin() as s:
+        station = find_station(s, args.code, ctx.config.station_code)
+        if args.revoke:
+            n = revoke_tokens(s, station)
+            print(f"Đã thu hồi {n} mã truy cập của đài {station.code}; đài không kết nối được nữa.")
+            return 0
+        token = issue_token(s, station)
+    print(f"Mã truy cập mới của đài {station.code} (mã cũ hết hiệu lực; chỉ hiện một lần):")
+    print(token)
+    return 0
+
+
+def _cmd_hub_publish(args: argparse.Namespace, ctx) -> int:
+    from . import parse_at, publish, resolve_targets
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise HubError(f"Không đọc được tệp {args.file}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise HubError(f"Tệp {args.file} không phải văn bản UTF-8.") from None
+    if not text:
+        raise HubError(f"Tệp {args.file} không có nội dung để đọc.")
+    cfg = ctx.service_config
+    at = parse_at(args.at, cfg)
+    store = _hub_store(ctx)
+    with store.sessions.begin() as s:
+        home = store.station(s)
+        targets = resolve_targets(s, args.to, cfg.station_code)
+        done = publish(
+            s,
+            cfg,
+            home,
+            text=text,
+            title=args.title,
+            at=at,
+            targets=targets,
+            priority=Priority(args.priority),
+            kind=args.kind,
+        )
+    local = at.astimezone(cfg.tz)
+    print(
+        f"Đã gửi «{args.title.strip()}» phát lúc {local:%H:%M:%S %d/%m/%Y} tới {len(done.stations)} đài "
+        f"({', '.join(done.stations)}), mức {PRIORITY_LABELS[Priority(args.priority)]}; "
+        f"âm thanh {done.sha256[:12]}…"
+    )
+    return 0
+
+
+def _cmd_hub_stations(args: argparse.Namespace, ctx) -> int:
+    from . import stations_overview
+
+    store = _hub_store(ctx)
+    with store.sessions() as s:
+        rows = stations_overview(s, ctx.config.station_code, ctx.config.sync_interval)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("Chưa có đài nào. Thêm bằng: broadcaster station add MÃ --name TÊN")
+        return 0
+    tz = ctx.config.tz
+    from datetime import datetime
+
+    for r in rows:
+        state = "trực tuyến" if r["online"] else "mất liên lạc"
+        seen = (
+            f"liên lạc lần cuối {datetime.fromisoformat(r['last_seen']).astimezone(tz):%H:%M %d/%m/%Y}"
+            if r["last_seen"]
+            else "chưa liên lạc"
+        )
+        last = f"; phát gần nhất «{r['last_asrun']['title']}»" if r["last_asrun"] else ""
+        print(f"{r['code']:<16} {r['name']:<28} {state}, {seen}{last}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the hub's sub-commands to the ``broadcaster`` command."""
+    p = sub.add_parser("station", help="(máy chủ huyện) quản lý các đài xã")
+    ssub = p.add_subparsers(dest="station_command", metavar="VIỆC", parser_class=type(p))
+    ssub.required = True
+    a = ssub.add_parser("add", help="thêm một đài; dòng cuối là mã truy cập của đài")
+    a.add_argument("code", help="mã đài (chữ thường không dấu, số, gạch ngang)")
+    a.add_argument("--name", required=True, help="tên đài")
+    a.add_argument("--group", action="append", help="nhóm của đài (lặp lại được), ví dụ «cụm ven biển»")
+    a.add_argument("--commune", help="tên xã/phường")
+    a.add_argument("--district", help="tên huyện")
+    a.set_defaults(func=_cmd_station_add)
+    a = ssub.add_parser("import", help="thêm nhiều đài từ tệp CSV (cột code,name,group)")
+    a.add_argument("file", help="tệp CSV")
+    a.add_argument("-o", "--output", required=True, help="tệp CSV ghi mã truy cập (code,token)")
+    a.set_defaults(func=_cmd_station_import)
+    a = ssub.add_parser("token", help="cấp mã truy cập mới cho đài (mã cũ hết hiệu lực) hoặc thu hồi")
+    a.add_argument("code", help="mã đài")
+    a.add_argument("--revoke", action="store_true", help="chỉ thu hồi, không cấp mã mới")
+    a.set_defaults(func=_cmd_station_token)
+
+    p = sub.add_parser("hub", help="(máy chủ huyện) gửi bản tin xuống các đài, xem các đài")
+    hsub = p.add_subparsers(dest="hub_command", metavar="VIỆC", parser_class=type(p))
+    hsub.required = True
+    a = hsub.add_parser("publish", help="viết, duyệt, chuyển giọng đọc một lần và lên lịch phát cho các đài")
+    a.add_argument("file", help="tệp văn bản UTF-8 của bản tin")
+    a.add_argument("--title", required=True, help="tiêu đề")
+    a.add_argument("--at", required=True, help="thời điểm phát, ISO 8601 (không ghi múi giờ: giờ của huyện)")
+    a.add_argument("--to", required=True, help="all, group:TÊN_NHÓM hoặc MÃ,MÃ")
+    a.add_argument(
+        "--priority",
+        choices=[p.value for p in Priority],
+        default=Priority.PRIORITY.value,
+        help="mức tin theo Thông tư 39: normal, priority (mặc định), emergency",
+    )
+    a.add_argument(
+        "--kind",
+        choices=[k.value for k in SegmentKind],
+        default=SegmentKind.CCHC_NEWS.value,
+        help="loại tin (mặc định cchc_news)",
+    )
+    a.set_defaults(func=_cmd_hub_publish)
+    a = hsub.add_parser("stations", help="các đài: trực tuyến, liên lạc lần cuối, buổi phát gần nhất")
+    a.add_argument("--json", action="store_true", help="in JSON")
+    a.set_defaults(func=_cmd_hub_stations)
+
+
+__all__ = ["register"]

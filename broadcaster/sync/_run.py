@@ -1,0 +1,190 @@
+"""One exchange with the hub (manifest, audio, apply, as-run up), and the loop that repeats it.
+
+Its own process (``broadcaster sync``, unit broadcaster-sync): playout never waits on it, and a
+hub that is down only means the station airs what it already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import Config
+from ..db import utcnow
+from ..manifest import MAX_BATCH, Manifest, ManifestError, loads
+from ..models import StationState
+from ..store import Store
+from ._apply import Applied, apply_manifest
+from ._client import HubClient, HubUnreachable, SyncError
+from ._outbox import mark_synced, pending_rows, unsynced_count
+
+log = logging.getLogger("broadcaster.sync")
+
+
+@dataclass
+class Round:
+    """What one exchange did; ``problems`` are Vietnamese lines (empty: all went well)."""
+
+    new_manifest: bool = False
+    airings: int = 0
+    downloaded: int = 0
+    applied: Applied = field(default_factory=Applied)
+    sent: int = 0
+    left: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Give back the one-line Vietnamese summary the command prints."""
+        head = "Đồng bộ với huyện xong" if not self.problems else "Đồng bộ với huyện chưa trọn"
+        parts = [
+            ("bản kê mới" if self.new_manifest else "bản kê không đổi") + f" ({self.airings} buổi phát)",
+            f"tải {self.downloaded} tệp âm thanh",
+            f"thêm {self.applied.added}, sửa {self.applied.changed}, rút {self.applied.withdrawn} buổi phát",
+            f"gửi {self.sent} dòng nhật ký" + (f", còn {self.left} dòng chờ gửi" if self.left else ""),
+        ]
+        if self.applied.waiting:
+            parts.append(f"{self.applied.waiting} buổi phát chờ âm thanh")
+        line = f"{head}: " + "; ".join(parts) + "."
+        if self.problems:
+            line += " Lỗi: " + " ".join(self.problems)
+        return line
+
+
+class _State:
+    """The last good manifest and its ETag, kept under the data dir (written atomically)."""
+
+    def __init__(self, config: Config) -> None:
+        self.dir = config.data_dir / "hub"
+        self.manifest_path = self.dir / "manifest.json"
+        self.etag_path = self.dir / "manifest.etag"
+
+    def load(self) -> tuple[Manifest | None, str | None]:
+        try:
+            m = loads(self.manifest_path.read_bytes())
+        except (OSError, ManifestError):
+            return None, None
+        try:
+            etag = self.etag_path.read_text("utf-8").strip() or None
+        except OSError:
+            etag = None
+        return m, etag
+
+    def save(self, m: Manifest, etag: str | None) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for path, text in ((self.manifest_path, m.dumps()), (self.etag_path, etag or "")):
+            tmp = path.with_name(path.name + ".tmp")
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+
+
+def _status(store: Store, station_id: int, last_error: str | None) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        software = version("broadcaster")
+    except PackageNotFoundError:
+        software = None
+    with store.sessions() as s:
+        state = s.get(StationState, station_id)
+        left = unsynced_count(s, station_id)
+    try:
+        free = shutil.disk_usage(store.config.data_dir).free
+    except OSError:
+        free = None
+    return {
+        "clock": utcnow().isoformat(),
+        "software": software,
+        "disk_free_bytes": free,
+        "on_air": state.on_air_title if state else None,
+        "heartbeat": state.heartbeat_at.isoformat() if state and state.heartbeat_at else None,
+        "asrun_waiting": left,
+        "last_error": last_error,
+    }
+
+
+def sync_once(config: Config, store: Store, client: HubClient | None = None) -> Round:
+    """Give back what one full exchange did. Raises HubUnreachable when the hub cannot be reached
+    at all (nothing local changes then); other failures are listed in ``problems``."""
+    client = client or HubClient(config.hub_url, config.hub_token, config.station_code)
+    station_id = store.station_id()
+    state = _State(config)
+    rnd = Round()
+    held, etag = state.load()
+    manifest = held
+    try:
+        fresh, tag = client.manifest(etag if held is not None else None)
+        if fresh is not None:
+            manifest, rnd.new_manifest = fresh, True
+            state.save(fresh, tag)
+    except HubUnreachable:
+        raise
+    except ManifestError as exc:
+        rnd.problems.append(f"{exc} Giữ bản kê trước đó.")
+    except SyncError as exc:
+        rnd.problems.append(str(exc))
+
+    present: dict[str, str] = {}
+    if manifest is not None:
+        rnd.airings = len(manifest.airings)
+        folder = config.media_dir / "hub"
+        for ref in manifest.audio:
+            already = (folder / ref.filename).is_file()
+            try:
+                path = client.download(ref, folder)
+            except HubUnreachable as exc:
+                rnd.problems.append(str(exc))
+                break
+            except SyncError as exc:
+                rnd.problems.append(str(exc))
+                continue
+            rnd.downloaded += not already
+            present[ref.sha256] = path.relative_to(config.media_dir).as_posix()
+        with store.sessions.begin() as s:  # the whole manifest in one transaction
+            rnd.applied = apply_manifest(s, store.station(s), manifest, present)
+
+    status = _status(store, station_id, " ".join(rnd.problems) or None)
+    while True:
+        with store.sessions() as s:
+            rows = pending_rows(s, station_id, MAX_BATCH)
+        acked, refused = client.report(rows, status)
+        with store.sessions.begin() as s:
+            rnd.sent += mark_synced(s, acked)
+        for r in refused:
+            rnd.problems.append(f"Huyện không nhận dòng nhật ký {r.get('uid') or '?'}: {r.get('loi')}.")
+        if len(rows) < MAX_BATCH or not acked:
+            break
+    with store.sessions() as s:
+        rnd.left = unsynced_count(s, station_id)
+    return rnd
+
+
+def run_forever(config: Config, store: Store, *, say=print) -> None:
+    """Exchange with the hub every ``config.sync_interval`` seconds until stopped; never raises on
+    a failed round (it is logged and retried next time)."""
+    client = HubClient(config.hub_url, config.hub_token, config.station_code)
+    while True:
+        started = time.monotonic()
+        try:
+            say(sync_once(config, store, client).summary())
+        except SyncError as exc:
+            say(f"{exc} Đài vẫn phát theo lịch đã có; thử lại sau {config.sync_interval} giây.")
+        except Exception:  # noqa: BLE001 - one bad round must not end the link
+            log.exception("Lỗi khi đồng bộ với huyện")
+        time.sleep(max(1.0, config.sync_interval - (time.monotonic() - started)))
+
+
+def manifest_dump(config: Config) -> str | None:
+    """Give back the last good manifest as indented JSON (for an officer's look), or None."""
+    m, _ = _State(config).load()
+    return None if m is None else json.dumps(m.to_json(), ensure_ascii=False, indent=2)
+
+
+__all__ = ["Round", "manifest_dump", "run_forever", "sync_once"]

@@ -1,0 +1,478 @@
+"""The district hub on a real PostgreSQL, stations on SQLite, over real HTTP, as real processes.
+
+The hub's web runs as ``broadcaster web`` in a subprocess on a free port; stations run
+``broadcaster sync --once`` and ``broadcaster run`` (the daemon, airing into a file sink) as
+subprocesses too. A small proxy in this process cuts or corrupts audio on its way through.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from broadcaster.config import load
+from broadcaster.db import utcnow
+from broadcaster.manifest import loads
+from broadcaster.models import (
+    AirStatus,
+    AsRunEntry,
+    AuditLog,
+    HubAsRun,
+    ItemType,
+    Occurrence,
+    Origin,
+    Schedule,
+    Segment,
+    SegmentStatus,
+)
+from broadcaster.store import open_store
+from broadcaster.sync import file_sha256
+from tests.conftest import free_port
+
+BC = [sys.executable, "-m", "broadcaster.cli"]
+WEEK_ROWS = 7 * 24 * 4  # a week offline at four airings an hour: more than one upload batch
+
+
+def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*BC, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"broadcaster {' '.join(args)} → {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+def base_env(data_dir: Path) -> dict[str, str]:
+    return {
+        "BROADCASTER_DATA_DIR": str(data_dir),
+        "BROADCASTER_TTS_ORDER": "pyttsx3",
+        "BROADCASTER_SINK": "null",
+        "PATH": os.environ.get("PATH", ""),
+        "TZ": os.environ.get("TZ", "UTC"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }
+
+
+class Hub:
+    def __init__(self, env: dict[str, str], url: str, port: int) -> None:
+        self.env, self.db_url, self.port = env, url, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+        self.tokens: dict[str, str] = {}
+        self.store = open_store(load(env))
+
+    def start(self) -> None:
+        log = open(Path(self.env["BROADCASTER_DATA_DIR"]) / "web.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen([*BC, "web"], env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/api/v1/station/manifest", timeout=2).status_code == 401:
+                    return
+            except requests.RequestException:
+                pass
+            assert self.proc.poll() is None, "the hub's web stopped at start"
+            time.sleep(0.1)
+        raise AssertionError("the hub's web did not answer")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def get(self, path: str, code: str | None = None, token: str | None = None, **headers: str):
+        h = dict(headers)
+        if token or code:
+            h["Authorization"] = f"Bearer {token or self.tokens[code]}"
+        if code:
+            h["X-Broadcaster-Station"] = code
+        return requests.get(self.base + path, headers=h, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def hub(pg_url, tmp_path_factory):
+    name = f"hub_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    root = tmp_path_factory.mktemp("hub")
+    port = free_port()
+    env = base_env(root) | {
+        "BROADCASTER_DATABASE_URL": url,
+        "BROADCASTER_MODE": "hub",
+        "BROADCASTER_STATION_CODE": "huyen-thu",
+        "BROADCASTER_STATION_NAME": "Trung tâm huyện",
+        "BROADCASTER_WEB_PORT": str(port),
+        "BROADCASTER_WEB_WORKERS": "1",
+    }
+    run(env, "init", "--no-starter")
+    h = Hub(env, url, port)
+    for code, group in (("xa-a", "cụm ven biển"), ("xa-b", "cụm ven biển"), ("xa-c", "miền núi")):
+        out = run(env, "station", "add", code, "--name", f"Xã {code[-1].upper()}", "--group", group)
+        h.tokens[code] = out.stdout.strip().splitlines()[-1]
+    h.start()
+    yield h
+    h.stop()
+    h.store.engine.dispose()
+
+
+def publish(hub: Hub, tmp: Path, title: str, at, to: str, priority: str = "priority") -> str:
+    text = tmp / f"{uuid.uuid4().hex}.txt"
+    text.write_text("Ủy ban nhân dân xã thông báo lịch tiếp công dân tuần này.", encoding="utf-8")
+    out = run(
+        hub.env,
+        "hub",
+        "publish",
+        str(text),
+        "--title",
+        title,
+        "--at",
+        at.isoformat(),
+        "--to",
+        to,
+        "--priority",
+        priority,
+    )
+    assert f"«{title}»" in out.stdout
+    with hub.store.sessions() as s:
+        return s.scalar(select(Schedule.uid).where(Schedule.name == title))
+
+
+@pytest.fixture(scope="module")
+def later(hub, tmp_path_factory):
+    """A district item an hour ahead for the coastal group (not xa-c): what the link tests fetch."""
+    return publish(
+        hub,
+        tmp_path_factory.mktemp("texts"),
+        "Tin huyện sau một giờ",
+        utcnow() + timedelta(hours=1),
+        "group:cụm ven biển",
+    )
+
+
+def station_env(hub: Hub, root: Path, code: str, token: str | None = None, url: str | None = None) -> dict:
+    root.mkdir(parents=True, exist_ok=True)
+    env = base_env(root) | {
+        "BROADCASTER_STATION_CODE": code,
+        "BROADCASTER_HUB_URL": url or hub.base,
+        "BROADCASTER_HUB_TOKEN": token or hub.tokens[code],
+        "BROADCASTER_SINK": f"file:{root / 'aired.wav'}",
+    }
+    run(env, "init", "--no-starter")
+    return env
+
+
+def station_store(env):
+    return open_store(load({k: v for k, v in env.items() if k.startswith("BROADCASTER_")}))
+
+
+# --------------------------------------------------------------------------- the whole path
+
+
+def _add_week_offline(store, station_id: int) -> None:
+    """Rows a week offline would leave: aired, final, never acknowledged."""
+    now = utcnow()
+    with store.sessions.begin() as s:
+        for i in range(WEEK_ROWS):
+            at = now - timedelta(days=7) + timedelta(minutes=15 * i)
+            occ = Occurrence(
+                station_id=station_id, scheduled_at=at, title=f"Bản tin {i}", status=AirStatus.PLAYED
+            )
+            s.add(occ)
+            s.flush()
+            s.add(
+                AsRunEntry(
+                    station_id=station_id,
+                    occurrence_id=occ.id,
+                    position=0,
+                    item_type=ItemType.SEGMENT,
+                    title=f"Bản tin {i}",
+                    scheduled_at=at,
+                    started_at=at,
+                    ended_at=at + timedelta(seconds=30),
+                    duration_ms=30000,
+                    status=AirStatus.PLAYED,
+                )
+            )
+
+
+def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path):
+    env_a = station_env(hub, tmp_path / "a", "xa-a")
+    env_b = station_env(hub, tmp_path / "b", "xa-b")
+    daemons = [
+        subprocess.Popen([*BC, "run"], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for e in (env_a, env_b)
+    ]
+    try:
+        # Room for a loaded machine: publish renders speech, each command starts a Python process.
+        at = (utcnow() + timedelta(seconds=40)).replace(microsecond=0)
+        uid = publish(hub, tmp_path, "Tin khẩn của huyện", at, "xa-a,xa-b")
+        for env in (env_a, env_b):
+            out = run(env, "sync", "--once")
+            assert "bản kê mới" in out.stdout and "thêm 2," in out.stdout, out.stdout
+        # Twice is no change: 304 and the same rows.
+        again = run(env_a, "sync", "--once")
+        assert "bản kê không đổi" in again.stdout and "thêm 0, sửa 0, rút 0" in again.stdout, again.stdout
+
+        store_a = station_store(env_a)
+        with store_a.sessions() as s:
+            sched = s.scalar(select(Schedule).where(Schedule.uid == uid))
+            assert sched.origin == Origin.HUB and sched.enabled
+            seg = sched.programme.items[0].segment
+            assert seg.origin == Origin.HUB and seg.status == SegmentStatus.APPROVED
+            path = store_a.config.media_dir / seg.upload_asset.path
+            assert file_sha256(path) == seg.upload_asset.sha256
+
+        # The link goes down before air time: playout does not care.
+        hub.stop()
+
+        def planned():
+            # The hour-ahead item: still to come whatever the machine's load did to the near one.
+            st = json.loads(run(env_a, "status", "--json").stdout)
+            return [x for x in st["sap_phat"] if x["title"] == "Tin huyện sau một giờ"]
+
+        seen = _wait(planned, 20)
+        assert seen[0]["origin"] == "hub" and seen[0]["at"].endswith("+00:00")
+
+        def aired(store):
+            with store.sessions() as s:
+                return s.scalar(
+                    select(Occurrence.status)
+                    .join(Schedule, Occurrence.schedule_id == Schedule.id)
+                    .where(Schedule.uid == uid, Occurrence.status == AirStatus.PLAYED)
+                )
+
+        store_b = station_store(env_b)
+        _wait(lambda: aired(store_a) and aired(store_b), 45)
+        assert (tmp_path / "a" / "aired.wav").stat().st_size > 10_000
+
+        down = run(env_a, "sync", "--once", check=False)
+        assert down.returncode != 0
+        assert "Không kết nối được máy chủ huyện" in down.stderr and "Traceback" not in down.stderr
+
+        with store_a.sessions() as s:
+            station_id = store_a.station(s).id
+        _add_week_offline(store_a, station_id)
+    finally:
+        for d in daemons:
+            d.terminate()
+            d.wait(timeout=20)
+        if hub.proc is None:
+            hub.start()
+
+    for env in (env_a, env_b):
+        out = run(env, "sync", "--once")
+        assert "còn" not in out.stdout, out.stdout
+    with store_a.sessions() as s:
+        local = s.scalar(select(func.count(AsRunEntry.id)).where(AsRunEntry.status.in_([AirStatus.PLAYED])))
+        assert s.scalar(select(func.count(AsRunEntry.id)).where(AsRunEntry.synced_at.is_(None))) == 0
+    with hub.store.sessions() as s:
+        rows = s.execute(
+            select(HubAsRun.station_id, HubAsRun.status, HubAsRun.origin).where(HubAsRun.schedule_uid == uid)
+        ).all()
+        assert len(rows) == 2 and {r.status for r in rows} == {AirStatus.PLAYED}
+        assert {r.origin for r in rows} == {Origin.HUB}
+        from broadcaster.models import Station
+
+        a_id = s.scalar(select(Station.id).where(Station.code == "xa-a"))
+        assert s.scalar(select(func.count(HubAsRun.id)).where(HubAsRun.station_id == a_id)) == local
+        # publish wrote, approved and scheduled as the system account, audited.
+        actions = set(s.scalars(select(AuditLog.action).where(AuditLog.username == "hệ thống")))
+        assert {"create", "submit", "approve"} <= actions
+
+    # A repeat of everything is acknowledged and kept once.
+    with store_a.sessions.begin() as s:
+        s.execute(AsRunEntry.__table__.update().values(synced_at=None))
+    run(env_a, "sync", "--once")
+    with hub.store.sessions() as s:
+        assert s.scalar(select(func.count(HubAsRun.id)).where(HubAsRun.station_id == a_id)) == local
+
+    stations = {r["code"]: r for r in json.loads(run(hub.env, "hub", "stations", "--json").stdout)}
+    assert stations["xa-a"]["online"] and stations["xa-a"]["last_asrun"]["status"] == "played"
+    assert stations["xa-c"]["online"] is False and stations["xa-c"]["last_seen"] is None
+    store_a.engine.dispose()
+    store_b.engine.dispose()
+
+
+def _wait(pred, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("condition not met in time")
+
+
+# --------------------------------------------------------------------------- who may read what
+
+
+def test_tokens_scope_a_station_to_its_own_manifest_and_audio(hub, later):
+    assert hub.get("/api/v1/station/manifest").status_code == 401
+    assert hub.get("/api/v1/station/manifest", token="bcs_nope").status_code == 401
+    stolen = hub.get(
+        "/api/v1/station/manifest", token=hub.tokens["xa-a"], **{"X-Broadcaster-Station": "xa-b"}
+    )
+    assert stolen.status_code == 403 and "xa-b" in stolen.json()["loi"]
+
+    first = hub.get("/api/v1/station/manifest", "xa-a")
+    assert first.status_code == 200
+    m = loads(first.content)
+    assert m.station == "xa-a" and later in {a.uid for a in m.airings}
+    assert (
+        hub.get("/api/v1/station/manifest", "xa-a", **{"If-None-Match": first.headers["ETag"]}).status_code
+        == 304
+    )
+
+    ref = m.audio[0]
+    part = hub.get(ref.url, "xa-a", Range="bytes=100-199")
+    assert part.status_code == 206 and len(part.content) == 100
+    whole = hub.get(ref.url, "xa-a")
+    assert whole.content[100:200] == part.content and len(whole.content) == ref.size
+    # xa-c is not in the coastal group: neither the airing nor its audio are its to read.
+    assert later not in {a.uid for a in loads(hub.get("/api/v1/station/manifest", "xa-c").content).airings}
+    assert hub.get(ref.url, "xa-c").status_code == 404
+
+
+def test_a_rotated_or_revoked_token_is_refused(hub):
+    old = hub.tokens["xa-c"]
+    new = run(hub.env, "station", "token", "xa-c").stdout.strip().splitlines()[-1]
+    assert hub.get("/api/v1/station/manifest", token=old).status_code == 401
+    assert hub.get("/api/v1/station/manifest", token=new).status_code == 200
+    hub.tokens["xa-c"] = new
+    run(hub.env, "station", "token", "xa-c", "--revoke")
+    assert hub.get("/api/v1/station/manifest", token=new).status_code == 401
+
+
+def test_a_station_calling_too_often_is_slowed_down(hub):
+    new = run(hub.env, "station", "add", "xa-d", "--name", "Xã D").stdout.strip().splitlines()[-1]
+    codes = [hub.get("/api/v1/station/manifest", token=new).status_code for _ in range(80)]
+    assert codes[0] == 200 and 429 in codes
+    limited = hub.get("/api/v1/station/manifest", token=new)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+
+
+# --------------------------------------------------------------------------- a bad link
+
+
+class Proxy:
+    """Forwards to the hub; can cut the next audio answers half-way or flip a byte in them."""
+
+    def __init__(self, upstream: str) -> None:
+        self.cuts = 0
+        self.corrupt = False
+        self.ranges: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_a) -> None:
+                pass
+
+            def _forward(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
+                up = requests.request(method, upstream + self.path, headers=headers, data=body, timeout=10)
+                data = up.content
+                audio = "/audio/" in self.path
+                if audio:
+                    proxy.ranges.append(self.headers.get("Range") or "")
+                cut = audio and proxy.cuts > 0 and up.status_code in (200, 206)
+                if audio and proxy.corrupt and len(data) > 64:
+                    data = data[:64] + bytes([data[64] ^ 0xFF]) + data[65:]
+                self.send_response(up.status_code)
+                for k, v in up.headers.items():
+                    if k.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "content-encoding",
+                    ):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if cut:
+                    proxy.cuts -= 1
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._forward("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._forward("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(hub):
+    p = Proxy(hub.base)
+    yield p
+    p.close()
+
+
+def _hub_files(env) -> list[Path]:
+    folder = Path(env["BROADCASTER_DATA_DIR"]) / "media" / "hub"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_a_download_cut_half_way_resumes_with_range(hub, later, proxy, tmp_path):
+    env = station_env(hub, tmp_path / "s", "xa-b", url=proxy.url)
+    proxy.cuts = 1
+    out = run(env, "sync", "--once")
+    assert "tải 1 tệp" in out.stdout, out.stdout
+    assert proxy.ranges[0] == "" and proxy.ranges[1].startswith("bytes=") and proxy.ranges[1] != "bytes=0-"
+    files = _hub_files(env)
+    assert len(files) == 1 and file_sha256(files[0]) == files[0].name.split(".")[0]
+    with station_store(env).sessions() as s:
+        assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
+
+
+def test_a_corrupt_download_is_refused_and_never_scheduled(hub, later, proxy, tmp_path):
+    env = station_env(hub, tmp_path / "s", "xa-b", url=proxy.url)
+    proxy.corrupt = True
+    out = run(env, "sync", "--once", check=False)
+    assert out.returncode == 1 and "sha256 không khớp" in out.stdout and "chờ âm thanh" in out.stdout, (
+        out.stdout
+    )
+    assert _hub_files(env) == []  # neither a final file nor a partial one is left
+    store = station_store(env)
+    with store.sessions() as s:
+        assert s.scalar(select(Schedule.id).where(Schedule.uid == later)) is None
+        assert s.scalar(select(func.count(Segment.id)).where(Segment.origin == Origin.HUB)) == 0
+    proxy.corrupt = False
+    run(env, "sync", "--once")
+    with store.sessions() as s:
+        assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
+    store.engine.dispose()
