@@ -16,7 +16,7 @@ from ..models import CchcArea, Role, Segment, SegmentKind, SegmentStatus, Statio
 from ._audit import record, snapshot
 from ._dates import to_date
 from ._errors import ContentError
-from ._refusals import NotAllowed
+from ._refusals import NotAllowed, refuse_hub_origin
 from ._segments import validate_segment_fields
 
 #: Fields an officer edits on a segment (status and review fields move only through the workflow).
@@ -162,6 +162,7 @@ def update_segment(
     A change to an approved (or submitted) segment sends it back to draft: what a leader approved
     is exactly what airs. ``upload_asset_id=False`` keeps the current recording, None removes it.
     """
+    refuse_hub_origin(segment)
     if not can_edit(user, segment):
         raise NotAllowed("Bạn không có quyền sửa tin này.")
     new_upload = segment.upload_asset_id if upload_asset_id is False else upload_asset_id

@@ -18,7 +18,7 @@ from ..rules import CHIME_LABELS, chime_ms
 from ._audit import record, snapshot
 from ._dates import to_month
 from ._errors import ContentError
-from ._refusals import InConflict, Missing
+from ._refusals import InConflict, Missing, refuse_hub_origin
 
 MAX_PAUSE_MS = 60_000
 #: Reading speed for an estimate of text not yet rendered, in words per minute.
@@ -82,6 +82,7 @@ def update_programme(
     month: str | None = None,
 ) -> None:
     """Change a programme's name, description and month (audited)."""
+    refuse_hub_origin(programme)
     title = (title or "").strip()
     if not title:
         raise ContentError("Hãy nhập tên chương trình.", "title")
@@ -143,6 +144,7 @@ def add_item(
     position: int | None = None,
 ) -> ProgrammeItem:
     """Give back the new item appended to the programme (or inserted at ``position``)."""
+    refuse_hub_origin(programme)
     try:
         kind = ItemType(item_type)
     except ValueError:
@@ -191,6 +193,7 @@ def _find(programme: Programme, item_id: Any) -> ProgrammeItem:
 
 def remove_item(session: Session, programme: Programme, user: User | None, item_id: Any) -> None:
     """Take one item out of the programme and close the gap."""
+    refuse_hub_origin(programme)
     item = _find(programme, item_id)
     before = _snap(programme)
     programme.items.remove(item)
@@ -211,6 +214,7 @@ def remove_item(session: Session, programme: Programme, user: User | None, item_
 
 def move_item(session: Session, programme: Programme, user: User | None, item_id: Any, step: int) -> None:
     """Move an item one place up (step -1) or down (step +1); nothing happens at either end."""
+    refuse_hub_origin(programme)
     item = _find(programme, item_id)
     items = list(programme.items)
     i = items.index(item)
@@ -390,6 +394,7 @@ def save_monthly(
 
 def delete_programme(session: Session, programme: Programme, user: User | None) -> None:
     """Delete a programme that no schedule uses (ContentError otherwise)."""
+    refuse_hub_origin(programme)
     from ..models import Occurrence, Schedule
 
     if session.scalar(select(Schedule.id).where(Schedule.programme_id == programme.id).limit(1)):

@@ -5,6 +5,9 @@ API tells a machine which kind it met (403, 409, 404), so a script can tell "fix
 "ask someone else" and "the thing changed under you".
 """
 
+from typing import Any
+
+from ..models import Origin
 from ._errors import ContentError
 
 
@@ -18,3 +21,9 @@ class InConflict(ContentError):
 
 class Missing(ContentError):
     """The object named inside the request (an item of a programme) is not there."""
+
+
+def refuse_hub_origin(row: Any) -> None:
+    """Refuse a change to a row the district hub sent (only sync writes those; None passes)."""
+    if row is not None and getattr(row, "origin", Origin.LOCAL) == Origin.HUB:
+        raise NotAllowed("Mục này do huyện gửi xuống: đài xã không sửa, không xoá được.")

@@ -19,7 +19,7 @@ from ._audit import record, snapshot
 from ._dates import to_date, to_time
 from ._errors import ContentError
 from ._programmes import item_durations, programme_problems
-from ._refusals import InConflict
+from ._refusals import InConflict, refuse_hub_origin
 
 FIELDS = (
     "name",
@@ -274,6 +274,7 @@ def save_schedule(
     schedule: Schedule | None = None,
 ) -> Schedule:
     """Give back the saved schedule; ScheduleError (nothing saved) on any error or conflict."""
+    refuse_hub_origin(schedule)
     from ..playout import bump_plan
 
     station_id = station if isinstance(station, int) else station.id
@@ -357,6 +358,7 @@ def delete_schedule(session: Session, schedule: Schedule, user: User | None) -> 
     Its pending airings go with it, as the planner would drop them for a disabled schedule; an
     airing that started, was missed or skipped is evidence and keeps the schedule alive.
     """
+    refuse_hub_origin(schedule)
     from ..playout import bump_plan
 
     done = session.scalar(

@@ -8,7 +8,7 @@ from ..db import utcnow
 from ..models import CchcArea, Role, Segment, SegmentKind, SegmentStatus, User
 from ._audit import record, snapshot
 from ._errors import ContentError
-from ._refusals import InConflict, NotAllowed
+from ._refusals import InConflict, NotAllowed, refuse_hub_origin
 
 MAX_TITLE = 300
 MAX_BODY = 200_000
@@ -54,6 +54,7 @@ def _transition(
     new: SegmentStatus,
     allowed_from: tuple[SegmentStatus, ...],
 ) -> None:
+    refuse_hub_origin(segment)
     if segment.status not in allowed_from:
         raise InConflict(f"Không thể thực hiện vì tin đang ở trạng thái «{segment.status.value}».")
     before = snapshot(segment)

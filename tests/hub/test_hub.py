@@ -220,11 +220,17 @@ def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path
     ]
     try:
         # Room for a loaded machine: publish renders speech, each command starts a Python process.
-        at = (utcnow() + timedelta(seconds=40)).replace(microsecond=0)
+        at = (utcnow() + timedelta(seconds=75)).replace(microsecond=0)
         uid = publish(hub, tmp_path, "Tin khẩn của huyện", at, "xa-a,xa-b")
-        for env in (env_a, env_b):
-            out = run(env, "sync", "--once")
-            assert "bản kê mới" in out.stdout and "thêm 2," in out.stdout, out.stdout
+        # Both stations at once: an airing that arrives after its time is (rightly) not aired.
+        syncs = [
+            subprocess.Popen([*BC, "sync", "--once"], env=e, stdout=subprocess.PIPE, text=True)
+            for e in (env_a, env_b)
+        ]
+        for p in syncs:
+            out, _ = p.communicate(timeout=120)
+            assert p.returncode == 0 and "bản kê mới" in out and "thêm 2," in out, out
+        assert utcnow() < at, "the machine is too slow for this test's air time"
         # Twice is no change: 304 and the same rows.
         again = run(env_a, "sync", "--once")
         assert "bản kê không đổi" in again.stdout and "thêm 0, sửa 0, rút 0" in again.stdout, again.stdout
@@ -258,7 +264,7 @@ def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path
                 )
 
         store_b = station_store(env_b)
-        _wait(lambda: aired(store_a) and aired(store_b), 45)
+        _wait(lambda: aired(store_a) and aired(store_b), 120)
         assert (tmp_path / "a" / "aired.wav").stat().st_size > 10_000
 
         down = run(env_a, "sync", "--once", check=False)
@@ -376,6 +382,7 @@ class Proxy:
     def __init__(self, upstream: str) -> None:
         self.cuts = 0
         self.corrupt = False
+        self.bad_manifest = False
         self.ranges: list[str] = []
         proxy = self
 
@@ -386,6 +393,14 @@ class Proxy:
                 pass
 
             def _forward(self, method: str) -> None:
+                if proxy.bad_manifest and self.path.endswith("/manifest"):
+                    body = b'{"version": 1, "station": "xa-b", "audio": [], "segments": "?"}'
+                    self.send_response(200)
+                    self.send_header("ETag", '"hong"')
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 headers = {
@@ -458,6 +473,13 @@ def test_a_download_cut_half_way_resumes_with_range(hub, later, proxy, tmp_path)
     with station_store(env).sessions() as s:
         assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
 
+    # A bad manifest next time: refused, and the last good one stays in force (nothing withdrawn).
+    proxy.bad_manifest = True
+    bad = run(env, "sync", "--once", check=False)
+    assert bad.returncode == 1 and "Giữ bản kê trước đó" in bad.stdout and "rút 0" in bad.stdout, bad.stdout
+    with station_store(env).sessions() as s:
+        assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
+
 
 def test_a_corrupt_download_is_refused_and_never_scheduled(hub, later, proxy, tmp_path):
     env = station_env(hub, tmp_path / "s", "xa-b", url=proxy.url)
@@ -476,3 +498,62 @@ def test_a_corrupt_download_is_refused_and_never_scheduled(hub, later, proxy, tm
     with store.sessions() as s:
         assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
     store.engine.dispose()
+
+
+# --------------------------------------------------------------------------- the officer's commands
+
+
+def test_stations_import_from_csv_all_or_nothing(hub, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,group\nxa-e,Xã E,miền núi\nxa-e,Xã E lặp,\n", encoding="utf-8")
+    out = run(hub.env, "station", "import", str(bad), "-o", str(tmp_path / "t0.csv"), check=False)
+    assert out.returncode == 1 and "Dòng 3" in out.stderr and not (tmp_path / "t0.csv").exists()
+
+    good = tmp_path / "good.csv"
+    good.write_text("code,name,group\nxa-e,Xã E,miền núi;cụm ven biển\nxa-f,Xã F,\n", encoding="utf-8")
+    run(hub.env, "station", "import", str(good), "-o", str(tmp_path / "tokens.csv"))
+    lines = (tmp_path / "tokens.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "code,token" and [ln.split(",")[0] for ln in lines[1:]] == ["xa-e", "xa-f"]
+    token = lines[1].split(",")[1]
+    assert (
+        hub.get("/api/v1/station/manifest", token=token, **{"X-Broadcaster-Station": "xa-e"}).status_code
+        == 200
+    )
+    # Importing the same file again adds nothing and says why.
+    again = run(hub.env, "station", "import", str(good), "-o", str(tmp_path / "t2.csv"), check=False)
+    assert again.returncode == 1 and "Đã có đài mã «xa-e»" in again.stderr
+
+
+def test_publish_refuses_a_past_time_and_an_unknown_station_with_one_line(hub, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("Thông báo.", encoding="utf-8")
+    past = run(
+        hub.env,
+        "hub",
+        "publish",
+        str(text),
+        "--title",
+        "Cũ",
+        "--at",
+        "2020-01-01T06:00",
+        "--to",
+        "all",
+        check=False,
+    )
+    assert past.returncode == 1 and "đã qua" in past.stderr
+    unknown = run(
+        hub.env,
+        "hub",
+        "publish",
+        str(text),
+        "--title",
+        "Lạ",
+        "--at",
+        (utcnow() + timedelta(hours=3)).isoformat(),
+        "--to",
+        "xa-a,xa-z",
+        check=False,
+    )
+    assert unknown.returncode == 1 and "«xa-z»" in unknown.stderr and "Traceback" not in unknown.stderr
+    with hub.store.sessions() as s:
+        assert s.scalar(select(func.count(Schedule.id)).where(Schedule.name.in_(["Cũ", "Lạ"]))) == 0

@@ -1,0 +1,177 @@
+"""The manifest format and its application at a station, on the station's real SQLite store."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from broadcaster import content
+from broadcaster.db import utcnow
+from broadcaster.manifest import (
+    AiringSpec,
+    AudioRef,
+    ItemSpec,
+    Manifest,
+    ManifestError,
+    ProgrammeSpec,
+    SegmentSpec,
+    loads,
+)
+from broadcaster.models import (
+    AudioAsset,
+    ItemType,
+    Origin,
+    Priority,
+    Programme,
+    ProgrammeItem,
+    Schedule,
+    Segment,
+    SegmentKind,
+    StationState,
+)
+from broadcaster.sync import apply_manifest
+
+SHA = "ab" * 32
+
+
+def _uid() -> str:
+    return str(uuid.uuid4())
+
+
+def sample(at=None, priority=Priority.PRIORITY) -> Manifest:
+    seg, prog, air = _uid(), _uid(), _uid()
+    return Manifest(
+        station="xa-mau",
+        airings=(AiringSpec(air, prog, at or utcnow() + timedelta(hours=2), "Tin huyện", priority),),
+        programmes=(
+            ProgrammeSpec(
+                prog,
+                "Chương trình huyện",
+                (
+                    ItemSpec(ItemType.CHIME, chime="thong-bao"),
+                    ItemSpec(ItemType.SEGMENT, segment=seg),
+                    ItemSpec(ItemType.PAUSE, pause_ms=500),
+                ),
+            ),
+        ),
+        segments=(SegmentSpec(seg, "Lịch tiếp dân", SegmentKind.CCHC_NEWS, None, None, SHA),),
+        audio=(AudioRef(SHA, 1234, 5000, "wav", f"/api/v1/station/audio/{SHA}"),),
+    )
+
+
+def test_the_manifest_reads_back_what_it_writes_and_its_tag_follows_content():
+    m = sample()
+    again = loads(m.dumps())
+    assert again == m and again.etag() == m.etag()
+    assert replace(m, airings=()).etag() != m.etag()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d.update(version=2), "phiên bản 2"),
+        (lambda d: d["audio"].clear(), "tệp âm thanh không có trong bản kê"),
+        (lambda d: d["airings"][0].update(at="2026-12-01T06:30:00"), "múi giờ"),
+        (lambda d: d["airings"][0].update(programme=str(uuid.uuid4())), "chương trình không có trong bản kê"),
+        (lambda d: d["audio"][0].update(sha256="xyz"), "sha256"),
+        (lambda d: d["segments"][0].update(kind="quang-cao"), "không được nhận"),
+        (lambda d: d["audio"][0].update(size=True), "sai kiểu"),
+        (lambda d: d["programmes"][0]["items"][1].update(segment="../../etc"), "UUID"),
+    ],
+)
+def test_a_bad_manifest_is_refused_whole_with_one_vietnamese_line(change, words):
+    doc = sample().to_json()
+    change(doc)
+    import json
+
+    with pytest.raises(ManifestError, match=words):
+        loads(json.dumps(doc))
+
+
+def test_not_json_is_refused():
+    with pytest.raises(ManifestError, match="không phải JSON"):
+        loads(b"<html>502</html>")
+
+
+def _counts(s) -> tuple:
+    return tuple(
+        s.scalar(select(func.count()).select_from(t))
+        for t in (Segment, Programme, ProgrammeItem, Schedule, AudioAsset)
+    )
+
+
+def _revision(s, station) -> int:
+    return s.get(StationState, station.id).plan_revision if s.get(StationState, station.id) else 0
+
+
+def test_applying_twice_changes_nothing_and_a_withdrawn_airing_is_switched_off(store, station):
+    m = sample()
+    present = {SHA: f"hub/{SHA}.wav"}
+    with store.sessions.begin() as s:
+        first = apply_manifest(s, store.station(s), m, present)
+    assert (first.added, first.changed, first.withdrawn, first.waiting) == (1, 0, 0, 0)
+    with store.sessions() as s:
+        counts, rev = _counts(s), _revision(s, station)
+        sched = s.scalar(select(Schedule).where(Schedule.uid == m.airings[0].uid))
+        assert sched.origin == Origin.HUB and sched.enabled and sched.zones
+        assert [i.item_type for i in sched.programme.items] == [
+            ItemType.CHIME,
+            ItemType.SEGMENT,
+            ItemType.PAUSE,
+        ]
+    with store.sessions.begin() as s:
+        second = apply_manifest(s, store.station(s), m, present)
+    assert not second.touched
+    with store.sessions() as s:
+        assert _counts(s) == counts and _revision(s, station) == rev  # no replan either
+
+    with store.sessions.begin() as s:
+        gone = apply_manifest(s, store.station(s), replace(m, airings=()), present)
+    assert gone.withdrawn == 1
+    with store.sessions() as s:
+        assert not s.scalar(select(Schedule.enabled).where(Schedule.uid == m.airings[0].uid))
+
+
+def test_an_airing_waits_for_its_audio_and_a_normal_one_arrives_as_an_offer(store, station):
+    m = sample(priority=Priority.NORMAL)
+    with store.sessions.begin() as s:
+        waiting = apply_manifest(s, store.station(s), m, {})
+    assert waiting.waiting == 1 and waiting.added == 0
+    with store.sessions() as s:
+        assert s.scalar(select(func.count(Segment.id)).where(Segment.origin == Origin.HUB)) == 0
+    with store.sessions.begin() as s:
+        apply_manifest(s, store.station(s), m, {SHA: f"hub/{SHA}.wav"})
+    with store.sessions() as s:
+        assert s.scalar(select(Schedule.enabled).where(Schedule.uid == m.airings[0].uid)) is False
+
+
+def test_hub_rows_are_read_only_at_the_station_and_local_rows_are_never_overwritten(store, station):
+    m = sample()
+    with store.sessions.begin() as s:
+        apply_manifest(s, store.station(s), m, {SHA: f"hub/{SHA}.wav"})
+    with store.sessions() as s:
+        seg = s.scalar(select(Segment).where(Segment.uid == m.segments[0].uid))
+        prog = s.scalar(select(Programme).where(Programme.uid == m.programmes[0].uid))
+        sched = s.scalar(select(Schedule).where(Schedule.uid == m.airings[0].uid))
+        with pytest.raises(content.NotAllowed, match="do huyện gửi xuống"):
+            content.archive(s, seg, None)
+        with pytest.raises(content.NotAllowed, match="do huyện gửi xuống"):
+            content.update_programme(s, prog, None, "Đổi tên")
+        with pytest.raises(content.NotAllowed, match="do huyện gửi xuống"):
+            content.delete_schedule(s, sched, None)
+        s.rollback()
+
+    # A local programme that happens to carry a uid the hub names is left alone.
+    local = sample()
+    with store.sessions.begin() as s:
+        st = store.station(s)
+        s.add(Programme(uid=local.programmes[0].uid, station_id=st.id, title="Của xã"))
+    with store.sessions.begin() as s:
+        res = apply_manifest(s, store.station(s), local, {SHA: f"hub/{SHA}.wav"})
+    assert res.added == 0 and res.waiting == 1
+    with store.sessions() as s:
+        assert s.scalar(select(Programme.title).where(Programme.uid == local.programmes[0].uid)) == "Của xã"
