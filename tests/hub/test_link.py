@@ -175,3 +175,45 @@ def test_hub_rows_are_read_only_at_the_station_and_local_rows_are_never_overwrit
     assert res.added == 0 and res.waiting == 1
     with store.sessions() as s:
         assert s.scalar(select(Programme.title).where(Programme.uid == local.programmes[0].uid)) == "Của xã"
+
+
+def test_the_hub_stations_page_shows_who_called_and_a_station_has_no_hub_routes(store, config):
+    from broadcaster import hub
+    from broadcaster.web import create_app
+
+    with store.sessions.begin() as s:
+        a, _ = hub.add_station(s, "xa-a", "Xã A", groups=["cụm ven biển"])
+        row = {
+            "uid": _uid(),
+            "occurrence_uid": _uid(),
+            "item_type": "segment",
+            "title": "Tin đã phát",
+            "started_at": utcnow().isoformat(),
+            "status": "played",
+        }
+        assert hub.receive_asrun(s, a, [row, row | {"status": "playing"}])[0] == [row["uid"]]
+        b, _ = hub.add_station(s, "xa-b", "Xã B")
+        status = {"clock": utcnow().isoformat(), "last_error": "Chưa tải được tệp âm thanh"}
+        hub.note_contact(s, b, status | {"disk_free_bytes": 3 * 1024**3 + 512 * 1024**2})
+        admin = content.create_user(s, store.station(s), "quantri", "mat-khau-dai-1", "admin")
+        admin_id = admin.id
+
+    station_app = create_app(config, store=store)
+    with station_app.test_client() as c:
+        assert c.get("/api/v1/station/manifest").status_code == 404
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = f"{admin_id}:0", True
+        assert c.get("/huyen/cac-dai").status_code == 404
+
+    app = create_app(config.with_overrides(mode="hub"), store=store, PROPAGATE_EXCEPTIONS=True)
+    with app.test_client() as c:
+        assert c.get("/huyen/cac-dai").status_code == 302  # sign in first
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = f"{admin_id}:0", True
+        page = c.get("/huyen/cac-dai")
+        html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Các đài xã" in html
+    assert html.index("xa-a") < html.index("xa-b")
+    assert "Mất liên lạc" in html and "Trực tuyến" in html and "Chưa tải được tệp âm thanh" in html
+    assert "Tin đã phát" in html and "Đã phát" in html
+    assert "3,5 GB" in html  # a decimal comma, as every number an officer reads
