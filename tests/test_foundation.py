@@ -237,13 +237,13 @@ def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
 
 
 def test_every_service_has_a_hardened_unit_under_the_target():
-    """systemd/: one unit per process (daemon, web, render worker), each wanted by the target,
-    hardened the same way, refusing to restart-loop on a bad configuration (exit 2)."""
+    """systemd/: one unit per process (daemon, web, render worker, link to the hub), each wanted by
+    the target, hardened the same way, refusing to restart-loop on a bad configuration (exit 2)."""
     root = Path(__file__).resolve().parents[1] / "systemd"
     target = (root / "broadcaster.target").read_text(encoding="utf-8")
     units = {p.name: p.read_text(encoding="utf-8") for p in root.glob("*.service")}
     commands = {name: text.split("ExecStart=", 1)[1].split()[0:2] for name, text in units.items()}
-    assert sorted(c[1] for c in commands.values()) == ["run", "web", "worker"]
+    assert sorted(c[1] for c in commands.values()) == ["run", "sync", "web", "worker"]
     for name, text in units.items():
         assert name in target and "PartOf=broadcaster.target" in text, name
         for line in (
@@ -257,7 +257,10 @@ def test_every_service_has_a_hardened_unit_under_the_target():
             assert line in text, (name, line)
     makefile = (root.parent / "Makefile").read_text(encoding="utf-8")
     for c in commands.values():
-        assert f"$(BIN)/broadcaster {c[1]} &" in makefile, c
+        # `make run` is a station without a hub: the link runs only where HUB_URL/HUB_TOKEN are set.
+        if c[1] != "sync":
+            assert f"$(BIN)/broadcaster {c[1]} &" in makefile, c
+    assert "ExecCondition=" in units["broadcaster-sync.service"]
 
 
 def test_the_daemon_and_web_do_not_load_numpy_until_audio_is_made():

@@ -1,4 +1,7 @@
-"""``broadcaster station …`` and ``broadcaster hub …``: the district hub's commands (thin)."""
+"""``broadcaster station …`` and ``broadcaster hub …``: the district hub's commands (thin).
+
+Only the standard library at the top: building the parser must not load the database layer.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ import json
 import os
 from pathlib import Path
 
-from ..models import PRIORITY_LABELS, Priority, SegmentKind
-from ._stations import HubError
+#: The bulletin levels of Circular 39 as the command line takes them (models.Priority's values).
+PRIORITIES = ("normal", "priority", "emergency")
 
 
 def _hub_store(ctx):
+    from . import HubError
+
     if ctx.config.mode != "hub":
         raise HubError("Lệnh này chỉ dùng trên máy chủ huyện (đặt BROADCASTER_MODE=hub).")
     return ctx.store()
@@ -38,7 +43,7 @@ def _cmd_station_add(args: argparse.Namespace, ctx) -> int:
 
 
 def _cmd_station_import(args: argparse.Namespace, ctx) -> int:
-    from . import import_stations, read_station_csv
+    from . import HubError, import_stations, read_station_csv
 
     try:
         text = Path(args.file).read_text(encoding="utf-8")
@@ -80,7 +85,8 @@ def _cmd_station_token(args: argparse.Namespace, ctx) -> int:
 
 
 def _cmd_hub_publish(args: argparse.Namespace, ctx) -> int:
-    from . import parse_at, publish, resolve_targets
+    from ..models import PRIORITY_LABELS, Priority
+    from . import HubError, parse_at, publish, resolve_targets
 
     try:
         text = Path(args.file).read_text(encoding="utf-8").strip()
@@ -174,14 +180,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--to", required=True, help="all, group:TÊN_NHÓM hoặc MÃ,MÃ")
     a.add_argument(
         "--priority",
-        choices=[p.value for p in Priority],
-        default=Priority.PRIORITY.value,
+        choices=PRIORITIES,
+        default="priority",
         help="mức tin theo Thông tư 39: normal, priority (mặc định), emergency",
     )
     a.add_argument(
         "--kind",
-        choices=[k.value for k in SegmentKind],
-        default=SegmentKind.CCHC_NEWS.value,
+        default="cchc_news",
         help="loại tin (mặc định cchc_news)",
     )
     a.set_defaults(func=_cmd_hub_publish)

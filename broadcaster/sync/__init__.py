@@ -1,26 +1,16 @@
 """The station's link to the district hub (``broadcaster sync``): a manifest turned into local rows,
 audio fetched and verified, as-run rows sent up until acknowledged. A separate process: playout
-never waits on the network.
+never waits on the network. Public names load on first use (the parser imports ``sync.cli``).
 """
 
-from ._apply import Applied, apply_manifest
-from ._client import HubClient, HubUnreachable, SyncError, file_sha256
-from ._outbox import mark_synced, pending_rows, row_json, unsynced_count
-from ._run import Round, manifest_dump, run_forever, sync_once
+from .._lazy import lazy_face
 
-__all__ = [
-    "Applied",
-    "HubClient",
-    "HubUnreachable",
-    "Round",
-    "SyncError",
-    "apply_manifest",
-    "file_sha256",
-    "manifest_dump",
-    "mark_synced",
-    "pending_rows",
-    "row_json",
-    "run_forever",
-    "sync_once",
-    "unsynced_count",
-]
+__getattr__, __dir__, __all__ = lazy_face(
+    __name__,
+    {
+        "._apply": ("Applied", "apply_manifest"),
+        "._client": ("HubClient", "HubUnreachable", "SyncError", "file_sha256"),
+        "._outbox": ("mark_synced", "pending_rows", "row_json", "unsynced_count"),
+        "._run": ("Round", "manifest_dump", "run_forever", "sync_once"),
+    },
+)

@@ -217,3 +217,9 @@ def test_the_hub_stations_page_shows_who_called_and_a_station_has_no_hub_routes(
     assert "Mất liên lạc" in html and "Trực tuyến" in html and "Chưa tải được tệp âm thanh" in html
     assert "Tin đã phát" in html and "Đã phát" in html
     assert "3,5 GB" in html  # a decimal comma, as every number an officer reads
+
+
+def test_the_command_line_levels_are_the_models_levels():
+    from broadcaster.hub.cli import PRIORITIES
+
+    assert PRIORITIES == tuple(p.value for p in Priority)
