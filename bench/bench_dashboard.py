@@ -257,7 +257,7 @@ def profile_in_process(data_dir: Path, cookie_user: str, rounds: int = 30) -> li
 
     def uncached(fn):
         def run(s, st):
-            dash.watch_writes(store.engine).written()  # as after a write: data made afresh
+            dash.watch_writes(store.sessions).written()  # as after a write: data made afresh
             return fn(s, st)
 
         return run
