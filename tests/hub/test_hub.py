@@ -41,7 +41,7 @@ from broadcaster.models import (
 )
 from broadcaster.store import open_store
 from broadcaster.sync import file_sha256
-from tests.conftest import free_port
+from conftest import free_port  # tests/ is on sys.path (pytest rootdir insert), "tests" is no package
 
 BC = [sys.executable, "-m", "broadcaster.cli"]
 WEEK_ROWS = 7 * 24 * 4  # a week offline at four airings an hour: more than one upload batch
