@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
+from conftest import free_port  # tests/ is on sys.path (pytest rootdir insert), "tests" is no package
 from sqlalchemy import func, select
 
 from broadcaster.config import load
@@ -41,7 +42,6 @@ from broadcaster.models import (
 )
 from broadcaster.store import open_store
 from broadcaster.sync import file_sha256
-from conftest import free_port  # tests/ is on sys.path (pytest rootdir insert), "tests" is no package
 
 BC = [sys.executable, "-m", "broadcaster.cli"]
 WEEK_ROWS = 7 * 24 * 4  # a week offline at four airings an hour: more than one upload batch
