@@ -137,9 +137,11 @@ def test_once_schedule_may_carry_seconds(editor, store):
         assert s.scalar(select(Schedule).order_by(Schedule.id.desc())).start_time == time(5, 30, 20)
 
 
-def test_month_fields_take_mm_yyyy(editor, store):
+def test_month_fields_take_mm_yyyy(editor, store, config):
     make_segment(store, title="Tin tháng này")
-    this_month = utcnow().strftime("%m/%Y")
+    # The station's month, not UTC's: they differ for hours at each month's turn (a CI run at 17:05 UTC
+    # on 30/11 is already 01/12 in Asia/Ho_Chi_Minh).
+    this_month = utcnow().astimezone(config.tz).strftime("%m/%Y")
     html = editor.get("/ban-tin/?thang=" + this_month).get_data(as_text=True)
     assert "Tin tháng này" in html and f'value="{this_month}"' in html
     r = editor.get("/ban-tin/?thang=13/2026")
