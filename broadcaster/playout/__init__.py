@@ -41,6 +41,7 @@ __getattr__, __dir__, __all__ = lazy_face(
         "._planner": ("bump_plan", "plan"),
         "._player": ("Job", "Player"),
         "._prepare": ("Content",),
+        "._status": ("status_view",),
         "._sinks": (
             "SINKS",
             "Sink",

@@ -43,6 +43,8 @@ from ._planner import plan, probe
 from ._player import OPEN_LEAD_S, Job, Player
 from ._prepare import Content
 from ._sinks import check_spec, resolve_spec
+from ._snapshot import SNAPSHOT_COUNT, write_snapshot
+from ._status import status_view
 from ._timers import MISFIRE_MARGIN_S, OCC_PREFIX, POLL_S, Timers, db_error
 from ._wake import WakeChannel, wake_address
 from ._worker import ZoneWorker
@@ -94,6 +96,9 @@ class Daemon(Timers, Mailbox):
         self._fire_at: dict[str, tuple[datetime, int]] = {}  # occ job id → (unclamped fire time, grace)
         self._loop_mono = time.monotonic()
         self.plan_count = 0  # plans done since start, for the curious (tests, status)
+        # Set from any thread when what ``status`` shows may have changed; the "status" thread
+        # rewrites the snapshot (see ``_snapshot``), so neither playout nor commands wait on it.
+        self._status_dirty = threading.Event()
 
     # -- setup ----------------------------------------------------------------------------------
     def check_config(self) -> str | None:
@@ -114,6 +119,7 @@ class Daemon(Timers, Mailbox):
                 w = ZoneWorker(
                     Player(self.store.sessions, self.config, clock=self.clock, name=str(zone_id)), self.clock
                 )
+                w.player.on_change = self.status_changed
                 w.start()
                 self.workers[zone_id] = w
             return w
@@ -157,6 +163,7 @@ class Daemon(Timers, Mailbox):
         self._wake = WakeChannel(wake_address(self.store.engine.url))
         prep = threading.Thread(target=self._prepare_loop, name="prepare", daemon=True)
         prep.start()
+        threading.Thread(target=self._status_loop, name="status", daemon=True).start()
         jumps = JumpDetector(self.clock)
         try:
             self.scheduler = self._make_scheduler()
@@ -194,10 +201,35 @@ class Daemon(Timers, Mailbox):
             if self._cfp is not None:
                 self._invalidate_prepared()
             self._cfp = seen.content
+            self.status_changed()  # the forecast may have changed
         if seen.commands:
             self._take_commands()  # before re-planning: a stop or an emergency waits for nothing
+            self.status_changed()
         if self._replan:
             self._do_plan()
+            self.status_changed()
+
+    def status_changed(self) -> None:
+        """Ask for the status snapshot to be rewritten soon (cheap; callable from any thread)."""
+        self._status_dirty.set()
+
+    def _status_loop(self) -> None:
+        # Changes that come while a snapshot is being written are folded into the next one.
+        while not self.stop_event.is_set():
+            if self._status_dirty.wait(POLL_S) and not self.stop_event.is_set():
+                self._status_dirty.clear()
+                self._write_status()
+
+    def _write_status(self) -> None:
+        """Rewrite the status snapshot; a failure is logged and playout goes on."""
+        try:
+            with self.store.sessions() as s:
+                view = status_view(s, self.store.station(s), SNAPSHOT_COUNT)
+            write_snapshot(self.config.data_dir, view, SNAPSHOT_COUNT)
+        except Exception:  # noqa: BLE001 - status is a convenience, the airing is not
+            log.warning(
+                "Không ghi được tệp trạng thái của bộ phát (lệnh status sẽ đọc cơ sở dữ liệu).", exc_info=True
+            )
 
     def request_stop(self, *_: object) -> None:
         self.stop_event.set()

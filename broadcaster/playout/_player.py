@@ -75,6 +75,9 @@ class Player:
         self.current: Job | None = None
         # When the next queued airing starts; the zone worker that owns this player sets it.
         self.next_start: Callable[[], datetime | None] = lambda: None
+        # Told when an airing goes on air or ends (the daemon refreshes its status snapshot); it
+        # must be cheap and must not raise: it runs on this player's thread.
+        self.on_change: Callable[[], object] = lambda: None
 
     # -- control from other threads -------------------------------------------------------------
     def cut(self, kind: str, reason: str | None = None) -> bool:
@@ -157,6 +160,7 @@ class Player:
                 if not self._claim(job):
                     job.done = True
                     return "done"
+                self.on_change()
             with job.lock:
                 # Claimed: from now on nobody swaps or releases this version but this airing.
                 prepared = job.prepared
@@ -172,6 +176,7 @@ class Player:
                 self._sink = None
             if sink is not None:
                 sink.close()
+            self.on_change()
 
     def _too_late(self, job: Job, prepared: Prepared, urgent: bool) -> bool:
         """Give back True (and log the airing missed) if it is past its grace, or a catch-up would

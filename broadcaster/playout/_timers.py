@@ -178,6 +178,7 @@ class Timers:
                     state.daemon_pid = os.getpid()
         except (SQLAlchemyError, OSError) as exc:
             db_error(exc)
+        self.status_changed()  # the snapshot carries the heartbeat and must stay fresh
 
     def _watchdog(self, every: float) -> None:
         # Pet systemd only while the main thread still goes round: a wedged loop gets restarted.

@@ -9,7 +9,7 @@ import argparse
 import logging
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .._argtypes import number, record_id
@@ -135,104 +135,19 @@ def _report(occ, tz) -> None:
         _out(line)
 
 
-def _forecast_lines(airings) -> list[str]:
-    """Give back the status lines of the coming airings that will skip items (loudest first)."""
-    from ._forecast import HOURS, warnings
-
-    bad = warnings(airings)
-    if not bad:
-        return [f"{HOURS} giờ tới: mọi buổi phát đều có đủ bản tin được phép phát."]
-    lines = [f"CẢNH BÁO — {len(bad)} buổi phát trong {HOURS} giờ tới sẽ bỏ qua bản tin:"]
-    shown = set()  # the items are listed once, under the first airing that skips them
-    for a in bad:
-        zones = f" ({', '.join(a.zones)})" if a.zones else ""
-        lines.append(f"  {'!!' if a.nothing else ' !'} «{a.title}»{zones}: {a.message}")
-        fresh = [p for p in a.problems if p.reason not in shown]
-        shown.update(p.reason for p in fresh)
-        lines += [f"       - {p.reason}" for p in fresh[:5]]
-        if len(fresh) > 5:
-            lines.append(f"       - … và {len(fresh) - 5} mục khác.")
-    return lines
-
-
 def _cmd_status(args: argparse.Namespace, ctx) -> int:
-    import json
-    from zoneinfo import ZoneInfo
+    from ._snapshot import mark_gone, read_snapshot, render
 
-    from ..models import PRIORITY_LABELS, Origin, StationState, Zone
-    from ._control import daemon_alive, on_air, upcoming
-    from ._forecast import forecast, warnings
+    # The daemon's snapshot first (standard library only, issue 10); the database when it is
+    # missing, stale, written by a dead daemon or too short for ``-n``.
+    view, gone = read_snapshot(ctx.config.data_dir, args.count)
+    if view is None:
+        from ._status import status_view
 
-    store = ctx.store()
-    with store.sessions() as s:
-        station = store.station(s)
-        tz = ZoneInfo(station.timezone)
-        zones = {z.id: z.name for z in s.query(Zone).filter(Zone.station_id == station.id)}
-        state = s.get(StationState, station.id)
-        alive = daemon_alive(s, station.id)
-        now_playing = on_air(s, station.id)
-        nxt = upcoming(s, station.id, args.count)
-        airings = forecast(s, station)
-        if args.json:
-            _out(
-                json.dumps(
-                    {
-                        "bo_phat_hoat_dong": alive,
-                        "dang_phat": [
-                            {
-                                "tieu_de": o.title,
-                                "cum_loa": zones.get(o.zone_id),
-                                "tu_luc": o.started_at.astimezone(tz).isoformat() if o.started_at else None,
-                            }
-                            for o in now_playing
-                        ],
-                        "sap_phat": [
-                            {
-                                "tieu_de": o.title,
-                                "cum_loa": zones.get(o.zone_id),
-                                "luc": o.scheduled_at.astimezone(tz).isoformat(),
-                                "uu_tien": o.priority.value,
-                                # The stable contract the district's checks read (issue 12).
-                                "at": o.scheduled_at.astimezone(UTC).isoformat(),
-                                "title": o.title,
-                                "origin": (o.schedule.origin if o.schedule else Origin.LOCAL).value,
-                            }
-                            for o in nxt
-                        ],
-                        "canh_bao": [a.as_dict() for a in warnings(airings)],
-                    },
-                    ensure_ascii=False,
-                    indent=2,
-                )
-            )
-            return 0
-        if alive:
-            _out(
-                f"Bộ phát đang chạy (PID {state.daemon_pid}), "
-                f"báo hiệu lúc {state.heartbeat_at.astimezone(tz):%H:%M:%S}."
-            )
-        else:
-            _out("Bộ phát KHÔNG chạy: hãy chạy «broadcaster run» hoặc bật dịch vụ broadcaster-station.")
-        if now_playing:
-            for occ in now_playing:
-                since = occ.started_at.astimezone(tz) if occ.started_at else None
-                _out(
-                    f"Đang phát: «{occ.title}» trên {zones.get(occ.zone_id, 'đầu ra riêng')}"
-                    + (f" từ {since:%H:%M:%S}" if since else "")
-                    + "."
-                )
-        else:
-            _out("Đang phát: không có.")
-        _out(f"Các buổi phát sắp tới (giờ {station.timezone}):" if nxt else "Không có buổi phát nào sắp tới.")
-        for occ in nxt:
-            local = occ.scheduled_at.astimezone(tz)
-            extra = f" [{PRIORITY_LABELS[occ.priority]}]" if occ.priority.value != "normal" else ""
-            replay = f" (lần phát lại {occ.replay_index})" if occ.replay_index else ""
-            day = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")[local.weekday()]
-            zone_name = zones.get(occ.zone_id, "-")
-            _out(f"  {day} {local:%d/%m/%Y %H:%M:%S}  {zone_name:<14} {occ.title}{replay}{extra}")
-        for line in _forecast_lines(airings):
-            _out(line)
+        store = ctx.store()
+        with store.sessions() as s:
+            view = mark_gone(status_view(s, store.station(s), args.count), gone)
+    _out(render(view, as_json=args.json, count=args.count))
     return 0
 
 

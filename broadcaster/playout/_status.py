@@ -1,0 +1,102 @@
+"""What ``broadcaster status`` shows, built from the database in one place.
+
+The daemon writes this view to its snapshot (``_snapshot``) and the CLI builds it itself when no
+usable snapshot exists, so both paths print the same thing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from ..models import PRIORITY_LABELS, Origin, Station, StationState, Zone
+from ._control import daemon_alive, on_air, upcoming
+from ._forecast import HOURS, forecast, warnings
+
+
+def forecast_lines(airings) -> list[str]:
+    """Give back the status lines of the coming airings that will skip items (loudest first)."""
+    bad = warnings(airings)
+    if not bad:
+        return [f"{HOURS} giờ tới: mọi buổi phát đều có đủ bản tin được phép phát."]
+    lines = [f"CẢNH BÁO — {len(bad)} buổi phát trong {HOURS} giờ tới sẽ bỏ qua bản tin:"]
+    shown = set()  # the items are listed once, under the first airing that skips them
+    for a in bad:
+        zones = f" ({', '.join(a.zones)})" if a.zones else ""
+        lines.append(f"  {'!!' if a.nothing else ' !'} «{a.title}»{zones}: {a.message}")
+        fresh = [p for p in a.problems if p.reason not in shown]
+        shown.update(p.reason for p in fresh)
+        lines += [f"       - {p.reason}" for p in fresh[:5]]
+        if len(fresh) > 5:
+            lines.append(f"       - … và {len(fresh) - 5} mục khác.")
+    return lines
+
+
+def status_view(session: Session, station: Station, count: int) -> dict[str, Any]:
+    """Give back the status view (JSON payload and pre-rendered lines) with ``count`` upcoming airings.
+
+    Plain data only (JSON-ready), so ``_snapshot.render`` prints it without the models.
+    """
+    tz = ZoneInfo(station.timezone)
+    zones = {z.id: z.name for z in session.query(Zone).filter(Zone.station_id == station.id)}
+    state = session.get(StationState, station.id)
+    alive = daemon_alive(session, station.id)
+    now_playing = on_air(session, station.id)
+    nxt = upcoming(session, station.id, count)
+    airings = forecast(session, station)
+    payload = {
+        "bo_phat_hoat_dong": alive,
+        "dang_phat": [
+            {
+                "tieu_de": o.title,
+                "cum_loa": zones.get(o.zone_id),
+                "tu_luc": o.started_at.astimezone(tz).isoformat() if o.started_at else None,
+            }
+            for o in now_playing
+        ],
+        "sap_phat": [
+            {
+                "tieu_de": o.title,
+                "cum_loa": zones.get(o.zone_id),
+                "luc": o.scheduled_at.astimezone(tz).isoformat(),
+                "uu_tien": o.priority.value,
+                # The stable contract the district's checks read (issue 12).
+                "at": o.scheduled_at.astimezone(UTC).isoformat(),
+                "title": o.title,
+                "origin": (o.schedule.origin if o.schedule else Origin.LOCAL).value,
+            }
+            for o in nxt
+        ],
+        "canh_bao": [a.as_dict() for a in warnings(airings)],
+    }
+    now_lines = []
+    for occ in now_playing:
+        since = occ.started_at.astimezone(tz) if occ.started_at else None
+        now_lines.append(
+            f"Đang phát: «{occ.title}» trên {zones.get(occ.zone_id, 'đầu ra riêng')}"
+            + (f" từ {since:%H:%M:%S}" if since else "")
+            + "."
+        )
+    next_lines = []
+    for occ in nxt:
+        local = occ.scheduled_at.astimezone(tz)
+        extra = f" [{PRIORITY_LABELS[occ.priority]}]" if occ.priority.value != "normal" else ""
+        replay = f" (lần phát lại {occ.replay_index})" if occ.replay_index else ""
+        day = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")[local.weekday()]
+        zone_name = zones.get(occ.zone_id, "-")
+        next_lines.append(f"  {day} {local:%d/%m/%Y %H:%M:%S}  {zone_name:<14} {occ.title}{replay}{extra}")
+    return {
+        "alive": alive,
+        "pid": state.daemon_pid if alive else None,
+        "heartbeat": f"{state.heartbeat_at.astimezone(tz):%H:%M:%S}" if alive else None,
+        "timezone": station.timezone,
+        "payload": payload,
+        "lines": {
+            "now": now_lines or ["Đang phát: không có."],
+            "next": next_lines,
+            "forecast": forecast_lines(airings),
+        },
+    }
