@@ -55,7 +55,7 @@ lint: setup
 	$(BIN)/ruff check broadcaster tests bench
 
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -10,7 +10,6 @@ resident memory and its CPU use while idle (from /proc).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import statistics
 import subprocess
@@ -23,18 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _tone_station import add_tone_slots  # noqa: E402  (bench/ is on sys.path: the script's own folder)
+
 from broadcaster.config import load  # noqa: E402
-from broadcaster.models import (  # noqa: E402
-    AudioAsset,
-    ItemType,
-    Programme,
-    ProgrammeItem,
-    Recurrence,
-    Schedule,
-    Segment,
-    SegmentKind,
-    SegmentStatus,
-)
 from broadcaster.store import ensure_station, open_store  # noqa: E402
 
 READER = r"""
@@ -98,54 +88,13 @@ def main() -> int:
     cfg = load(env)
     store = open_store(cfg, upgrade=True)
     ensure_station(store)
-    tone = cfg.media_dir / "bench" / "tone.wav"
-    tone.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["sox", "-n", "-r", "44100", "-c", "1", "-b", "16", str(tone), "synth", "0.3", "sine", "440"],
-        check=True,
-    )
     first = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
     scheduled = [first + timedelta(seconds=a.gap * i) for i in range(a.starts)]
     with store.sessions.begin() as s:
         station = store.station(s)
         zone = station.zones[0]
         zone.sink = f"command:{sys.executable} {reader} {log}"
-        asset = AudioAsset(
-            station_id=station.id,
-            path="bench/tone.wav",
-            source="upload",
-            duration_ms=300,
-            sha256=hashlib.sha256(tone.read_bytes()).hexdigest(),
-        )
-        s.add(asset)
-        s.flush()
-        seg = Segment(
-            station_id=station.id,
-            title="Bản tin đo",
-            kind=SegmentKind.CCHC_NEWS,
-            status=SegmentStatus.APPROVED,
-            upload_asset_id=asset.id,
-        )
-        s.add(seg)
-        s.flush()
-        prog = Programme(station_id=station.id, title="Chương trình đo")
-        prog.items.append(ProgrammeItem(position=0, item_type=ItemType.SEGMENT, segment_id=seg.id))
-        s.add(prog)
-        s.flush()
-        for at in scheduled:
-            local = at.astimezone(cfg.tz)
-            sched = Schedule(
-                station_id=station.id,
-                programme_id=prog.id,
-                name=f"đo {local:%H:%M:%S}",
-                recurrence=Recurrence.ONCE,
-                start_time=local.time(),
-                start_date=local.date(),
-                window_minutes=5,
-                skip_dates=[],
-            )
-            sched.zones = [zone]
-            s.add(sched)
+        add_tone_slots(s, cfg, station, zone, 0.3, scheduled)
     store.engine.dispose()
 
     daemon = subprocess.Popen(

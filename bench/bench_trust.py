@@ -13,7 +13,6 @@ when the output consumed the last byte. Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _tone_station import add_tone_slots  # noqa: E402  (bench/ is on sys.path: the script's own folder)
 from sqlalchemy import select  # noqa: E402
 
 from broadcaster.config import load  # noqa: E402
@@ -32,16 +32,7 @@ from broadcaster.content import SegmentFields, create_segment, create_user  # no
 from broadcaster.models import (  # noqa: E402
     AirStatus,
     AsRunEntry,
-    AudioAsset,
-    ItemType,
     Occurrence,
-    Programme,
-    ProgrammeItem,
-    Recurrence,
-    Schedule,
-    Segment,
-    SegmentKind,
-    SegmentStatus,
     User,
 )
 from broadcaster.store import ensure_station, open_store  # noqa: E402
@@ -67,12 +58,6 @@ def main() -> int:
     cfg = load(env)
     store = open_store(cfg, upgrade=True)
     ensure_station(store)
-    tone = cfg.media_dir / "bench" / "tone.wav"
-    tone.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["sox", "-n", "-r", "44100", "-c", "1", "-b", "16", str(tone), "synth", str(a.secs), "sine", "440"],
-        check=True,
-    )
     first = (datetime.now(UTC) + timedelta(seconds=10)).replace(microsecond=0)
     slots = [first + timedelta(seconds=a.gap * i) for i in range(a.slots)]
     with store.sessions.begin() as s:
@@ -80,42 +65,7 @@ def main() -> int:
         station_id = station.id
         zone = station.zones[0]
         zone.sink = f"command:{sys.executable} {READER} {log}"
-        asset = AudioAsset(
-            station_id=station.id,
-            path="bench/tone.wav",
-            source="upload",
-            duration_ms=int(a.secs * 1000),
-            sha256=hashlib.sha256(tone.read_bytes()).hexdigest(),
-        )
-        s.add(asset)
-        s.flush()
-        seg = Segment(
-            station_id=station.id,
-            title="Bản tin đo",
-            kind=SegmentKind.CCHC_NEWS,
-            status=SegmentStatus.APPROVED,
-            upload_asset_id=asset.id,
-        )
-        s.add(seg)
-        s.flush()
-        prog = Programme(station_id=station.id, title="Chương trình đo")
-        prog.items.append(ProgrammeItem(position=0, item_type=ItemType.SEGMENT, segment_id=seg.id))
-        s.add(prog)
-        s.flush()
-        for at in slots:
-            local = at.astimezone(cfg.tz)
-            sched = Schedule(
-                station_id=station.id,
-                programme_id=prog.id,
-                name=f"đo {local:%H:%M:%S}",
-                recurrence=Recurrence.ONCE,
-                start_time=local.time(),
-                start_date=local.date(),
-                window_minutes=5,
-                skip_dates=[],
-            )
-            sched.zones = [zone]
-            s.add(sched)
+        add_tone_slots(s, cfg, station, zone, a.secs, slots)
         editor_id = create_user(s, station, "bench-editor", "mat-khau-dai-123", "editor").id
 
     daemon = subprocess.Popen(
