@@ -24,11 +24,10 @@ from ..models import (
     Occurrence,
     Priority,
     Programme,
-    ProgrammeItem,
     Schedule,
     Station,
 )
-from ..rules import expand_occurrences, validate_schedule, why_not
+from ..rules import enabled_schedules, expand_occurrences, validate_schedule, why_not
 from ._conflicts import Slot, airing_end, programme_ms, takeovers
 
 HOURS = 48
@@ -149,18 +148,7 @@ def forecast(
     tz = ZoneInfo(station.timezone)
     now = now or utcnow()
     hi = now + timedelta(hours=hours)
-    query = (
-        select(Schedule)
-        .where(Schedule.station_id == station.id, Schedule.enabled.is_(True))
-        .options(
-            selectinload(Schedule.zones),
-            selectinload(Schedule.programme)
-            .selectinload(Programme.items)
-            .selectinload(ProgrammeItem.segment),
-        )
-        .order_by(Schedule.id)
-    )
-    schedules = [sc for sc in session.scalars(query) if not validate_schedule(sc)]
+    schedules = [sc for sc in enabled_schedules(session, station.id) if not validate_schedule(sc)]
     durations: dict[int | None, int | None] = {}
 
     def ms(pid: int | None) -> int | None:

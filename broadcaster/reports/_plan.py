@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from ..models import ItemType, Programme, ProgrammeItem, Schedule, SegmentKind, Station
-from ..rules import Period, expand
+from ..models import ItemType, Schedule, SegmentKind, Station
+from ..rules import Period, enabled_schedules, expand
 
 
 def planned_times(
@@ -29,17 +28,7 @@ def plan_figures(session: Session, station: Station, start_utc: datetime, end_ut
     from ._figures import CONTENT_KINDS, PlanFigures
 
     plan = PlanFigures(start_utc=start_utc)
-    schedules = session.scalars(
-        select(Schedule)
-        .where(Schedule.station_id == station.id, Schedule.enabled.is_(True))
-        .options(
-            selectinload(Schedule.zones),
-            selectinload(Schedule.programme)
-            .selectinload(Programme.items)
-            .selectinload(ProgrammeItem.segment),
-        )
-        .order_by(Schedule.id)
-    ).all()
+    schedules = enabled_schedules(session, station.id)
     edges = period.month_edges_utc()
     kinds: Counter[str] = Counter()
     areas: Counter[str] = Counter()

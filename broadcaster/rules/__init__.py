@@ -43,6 +43,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "RECURRENCES",
             "WEEKLY",
             "describe",
+            "enabled_schedules",
             "expand",
             "expand_occurrences",
             "local_to_utc",

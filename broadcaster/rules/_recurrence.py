@@ -290,3 +290,28 @@ def describe(schedule: Any) -> str:
     nth = _get(schedule, "nth")
     which = "cuối cùng" if nth == -1 else f"thứ {nth}"
     return f"{WEEKDAY_NAMES[_get(schedule, 'nth_weekday')]} {which} của tháng lúc {at}"
+
+
+def enabled_schedules(session, station_id: int) -> list:
+    """Give back the station's enabled schedules, with zones, programme, items and segments loaded.
+
+    The forecast and the reports' plan both expand these; one query so they see the same set.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from ..models import Programme, ProgrammeItem, Schedule
+
+    return list(
+        session.scalars(
+            select(Schedule)
+            .where(Schedule.station_id == station_id, Schedule.enabled.is_(True))
+            .options(
+                selectinload(Schedule.zones),
+                selectinload(Schedule.programme)
+                .selectinload(Programme.items)
+                .selectinload(ProgrammeItem.segment),
+            )
+            .order_by(Schedule.id)
+        )
+    )
