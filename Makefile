@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # espeak-ng: offline voice; ffmpeg: decode/encode, loudness meter; sox: chimes; alsa-utils: aplay;
 # chromium: the browser the Playwright tests drive; wrk: the web benchmark; postgresql: the
-# schema is tested on a real server too.
-DEB_PACKAGES := espeak-ng ffmpeg sox libsox-fmt-mp3 alsa-utils chromium wrk python3-venv postgresql
+# schema is tested on a real server too and the district hub runs on it; mosquitto: the live link's
+# MQTT broker; icecast2: the stream server for relays and IP loudspeakers.
+DEB_PACKAGES := espeak-ng ffmpeg sox libsox-fmt-mp3 alsa-utils chromium wrk python3-venv postgresql \
+	mosquitto icecast2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export BROADCASTER_DATA_DIR ?= $(CURDIR)/var
 
