@@ -13,8 +13,8 @@ from pathlib import Path
 import broadcaster
 
 PACKAGE = Path(broadcaster.__file__).parent
-FEATURES = {"content", "audio", "playout", "reports", "web", "hub", "sync"}
-BASE = {"rules", "config", "db", "models", "store", "manifest"}
+FEATURES = {"content", "audio", "playout", "reports", "web", "hub", "sync", "live"}
+BASE = {"rules", "config", "db", "models", "store", "manifest", "topics"}
 
 
 def _module_name(path: Path, package: Path) -> str:
