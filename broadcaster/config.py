@@ -68,6 +68,11 @@ class Config:
     hub_url: str = ""
     hub_token: str = ""
     sync_interval: int = 60
+    #: The live link's broker (``mqtt://`` or ``mqtts://``); the hub's URL carries its own user and
+    #: password, a station authenticates as its code with its hub token.
+    mqtt_url: str = ""
+    mqtt_keepalive: int = 60
+    mqtt_heartbeat: int = 30
 
     @property
     def db_url(self) -> str:
@@ -158,6 +163,12 @@ def _sink(name: str, raw: str) -> str:
     return raw
 
 
+def _mqtt_url(name: str, raw: str) -> str:
+    if not re.match(r"^mqtts?://[^/\s]+/?$", raw):
+        raise ConfigError(f"{PREFIX}{name}: cần địa chỉ dạng mqtt://máy-chủ[:cổng] hoặc mqtts://máy-chủ[:cổng].")
+    return raw.rstrip("/")
+
+
 def _hub_url(name: str, raw: str) -> str:
     if not re.match(r"^https?://[^/\s]+", raw):
         raise ConfigError(f"{PREFIX}{name}={raw!r}: cần địa chỉ dạng http(s)://máy-chủ-huyện[:cổng].")
@@ -203,6 +214,9 @@ VARIABLES: dict[str, tuple[str, Parse]] = {
     "HUB_URL": ("hub_url", _hub_url),
     "HUB_TOKEN": ("hub_token", _text),
     "SYNC_INTERVAL": ("sync_interval", _int(5, 86400)),
+    "MQTT_URL": ("mqtt_url", _mqtt_url),
+    "MQTT_KEEPALIVE": ("mqtt_keepalive", _int(1, 3600)),
+    "MQTT_HEARTBEAT": ("mqtt_heartbeat", _int(1, 3600)),
 }
 
 

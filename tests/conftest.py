@@ -175,3 +175,81 @@ def pg_url():
     proc.terminate()
     proc.wait(timeout=30)
     shutil.rmtree(root, ignore_errors=True)
+
+
+class Broker:
+    """A real mosquitto on a free port, its files made by the hub's own generator."""
+
+    HUB_USER = "hub"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.hub_password = "hub-" + os.urandom(8).hex()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The stations' URL (no credentials: a station uses its code and token)."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def hub_url(self) -> str:
+        return f"mqtt://{self.HUB_USER}:{self.hub_password}@127.0.0.1:{self.port}"
+
+    def configure(self, stations: dict[str, str]) -> None:
+        """Write the files for ``stations`` (code → ``$7$`` hash) with the production generator."""
+        from broadcaster.live import password_hash, write_broker_files
+
+        write_broker_files(
+            self.root,
+            stations=stations,
+            hub_user=self.HUB_USER,
+            hub_hash=password_hash(self.hub_password),
+            port=self.port,
+        )
+
+    def start(self) -> Broker:
+        log = open(self.root / "mosquitto.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/mosquitto", "-c", str(self.root / "mosquitto.conf")], stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            assert self.proc.poll() is None, (self.root / "mosquitto.log").read_text()
+            time.sleep(0.02)
+        raise AssertionError("mosquitto did not listen")
+
+    def reload(self) -> None:
+        from broadcaster.live import reload_broker
+
+        assert reload_broker(self.root) == self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path):
+    """Give back a function ``start(stations: {code: $7$ hash}) -> Broker`` running a real
+    /usr/sbin/mosquitto on a free port under the test's temp dir; stopped at the end."""
+    if not Path("/usr/sbin/mosquitto").exists():
+        pytest.fail("mosquitto missing: run `make setup` (Debian package mosquitto)")
+    brokers: list[Broker] = []
+
+    def start(stations: dict[str, str]) -> Broker:
+        root = tmp_path / f"mqtt{len(brokers)}"
+        broker = Broker(root)
+        broker.configure(stations)
+        brokers.append(broker)
+        return broker.start()
+
+    yield start
+    for b in brokers:
+        b.stop()
