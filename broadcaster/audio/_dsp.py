@@ -1,4 +1,4 @@
-"""The finishing DSP in numpy/scipy: look-ahead limiter, resampling, BS.1770 loudness, true peak.
+"""The finishing DSP in numpy: look-ahead limiter, resampling, BS.1770 loudness, true peak.
 
 Why not ffmpeg (measured on a 177 s espeak-ng text, 2 CPUs): one ffmpeg process costs ~70 ms
 before it does anything (start-up and reading the PCM), its ``ebur128`` true-peak mode ~380 ms,
@@ -19,6 +19,10 @@ integrated loudness (ITU-R BS.1770-4, gated) of the limited signal just before t
 at half the filtering), and true peak (4× oversampled) of the output samples themselves.
 tests/audio/test_dsp.py checks both against ffmpeg's ebur128 meter. Memory stays bounded
 whatever the length of the text.
+
+Only numpy is imported whole: the IIR filter and the polyphase resampler are scipy.signal's own
+compiled loops loaded without the ~1.2 s of imports its package costs (:mod:`._kernels`), and the
+limiter's running minimum and mean are a few shifted numpy operations on the block values.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage, signal
+
+from . import _kernels
 
 #: Samples per limiter block (2.9 ms at 22.05 kHz): the limiter's gain moves linearly across one.
 BLOCK = 64
@@ -51,7 +56,7 @@ CONTEXT_S = 0.25
 SPILL_BYTES = 32 << 20
 #: True-peak interpolation: 4× oversampling (ITU-R BS.1770-4 annex 2), 12 taps per phase.
 OVERSAMPLE = 4
-_TP_FILTER = signal.firwin(12 * OVERSAMPLE + 1, 1 / OVERSAMPLE, window=("kaiser", 8.0)) * OVERSAMPLE
+_TP_FILTER = _kernels.firwin_kaiser(12 * OVERSAMPLE + 1, 1 / OVERSAMPLE, 8.0) * OVERSAMPLE
 #: Phases 1..3 of the interpolator, reversed for a dot product with 12 consecutive samples.
 _TP_PHASES = np.stack([_TP_FILTER[p::OVERSAMPLE][:12][::-1] for p in range(1, OVERSAMPLE)],
                       axis=1).astype(np.float32)
@@ -114,10 +119,32 @@ def limiter_knots(peaks: np.ndarray, ceiling: float) -> np.ndarray:
     rp = np.concatenate(([1.0], r, [1.0]))
     knot = np.minimum(rp[:-1], rp[1:])  # knot k sits between blocks k-1 and k
     a, h2 = ATTACK_BLOCKS, HOLD_BLOCKS // 2
-    padded = np.concatenate((np.ones(h2), knot))
-    held = ndimage.minimum_filter1d(padded, 2 * (a + h2) + 1, mode="constant", cval=1.0)[: len(knot)]
+    reach = a + h2
+    # Centred minimum over 2 * reach + 1 knots, 1.0 (no reduction) beyond both ends.
+    padded = np.concatenate((np.ones(h2 + reach), knot, np.ones(reach)))
+    held = window_min(padded, 2 * reach + 1)[: len(knot)]
     # held[j] = min(knot[j - a - HOLD .. j + a]); the average over j in [k - a, k + a] ≤ knot[k].
-    return np.minimum(ndimage.uniform_filter1d(held, 2 * a + 1, mode="nearest"), knot)
+    edged = np.concatenate((np.full(a, held[0]), held, np.full(a, held[-1])))
+    return np.minimum(window_mean(edged, 2 * a + 1), knot)
+
+
+def window_min(x: np.ndarray, size: int) -> np.ndarray:
+    """Return ``m[i] = min(x[i:i + size])`` for every full window (len(x) - size + 1 values)."""
+    out, span = x, 1
+    while 2 * span <= size:  # out[i] = min(x[i:i + 2 * span]) after each pass
+        out = np.minimum(out[:-span], out[span:])
+        span *= 2
+    n, rest = len(x) - size + 1, size - span
+    return np.minimum(out[:n], out[rest:rest + n]) if rest else out[:n]
+
+
+def window_mean(x: np.ndarray, size: int) -> np.ndarray:
+    """Return ``m[i] = mean(x[i:i + size])`` for every full window (len(x) - size + 1 values)."""
+    n = len(x) - size + 1
+    total = x[:n].copy()
+    for i in range(1, size):
+        total += x[i:i + n]
+    return total / size
 
 
 _RAMP = ((np.arange(BLOCK) + 0.5) / BLOCK).astype(np.float32)
@@ -142,9 +169,7 @@ def k_filter(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
         guard[1::2] = -_GUARD
         _guard = guard
     guarded = x + guard[: len(x)]
-    if zi is None:
-        return signal.sosfilt(sos, guarded)
-    return signal.sosfilt(sos, guarded, zi=zi)
+    return _kernels.sosfilt(sos, guarded, zi)
 
 
 def _expand(knots: np.ndarray) -> np.ndarray:
@@ -165,7 +190,7 @@ def upsample(x: np.ndarray, up: int, down: int) -> np.ndarray:
     if up == down:
         return x
     if (up, down) != (2, 1):
-        return signal.resample_poly(x, up, down).astype(np.float32, copy=False)
+        return _kernels.resample_poly(x, up, down).astype(np.float32, copy=False)
     h = _HB_HALF
     xp = np.concatenate((np.zeros(h, np.float32), x, np.zeros(h, np.float32)))
     out = np.empty(2 * len(x), np.float32)

@@ -1,13 +1,15 @@
-"""The finishing DSP: segments equal the whole, the limiter holds the ceiling, the meters agree."""
+"""The finishing DSP: segments equal the whole, the limiter holds the ceiling, the meters agree;
+scipy's kernels loaded alone give scipy's samples, without the start-up of scipy.signal."""
 
 from __future__ import annotations
 
 import math
 import subprocess
+import sys
 
 import numpy as np
 
-from broadcaster.audio import _dsp
+from broadcaster.audio import _dsp, _kernels
 from broadcaster.audio._tools import parse_ebur128
 
 
@@ -69,3 +71,55 @@ def test_loudness_and_true_peak_agree_with_ffmpeg(tmp_path) -> None:
         # ffmpeg prints the true peak to 0.1 dB; ours must not be the more optimistic one.
         assert got.true_peak_dbtp >= ref.peak - 0.1, (rate, out_rate, got, ref)
         assert got.true_peak_dbtp - ref.peak <= 0.3, (rate, out_rate, got, ref)
+
+
+def test_kernels_give_scipy_signal_s_own_samples(monkeypatch) -> None:
+    from scipy import ndimage, signal
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(30_011).astype(np.float32)
+    for up, down in ((2, 1), (320, 147), (147, 80), (160, 147), (1, 2)):  # 48 kHz, gTTS's 24 kHz…
+        assert np.array_equal(_kernels.resample_poly(x, up, down), signal.resample_poly(x, up, down))
+    sos = _dsp.k_weighting(22050).astype(np.float32)
+    zi = rng.standard_normal((2, 2)).astype(np.float32)
+    assert np.array_equal(_kernels.sosfilt(sos, x), signal.sosfilt(sos, x))
+    got, got_zi = _kernels.sosfilt(sos, x, zi)
+    ref, ref_zi = signal.sosfilt(sos, x, zi=zi)
+    assert np.array_equal(got, ref) and np.array_equal(got_zi, ref_zi)
+    # Where scipy has moved its loops, its public functions stand in: the same samples.
+    monkeypatch.setattr(_kernels, "_loaded", {"_sosfilt": None, "_upfirdn_apply": None})
+    assert np.array_equal(_kernels.resample_poly(x, 320, 147), signal.resample_poly(x, 320, 147))
+    assert np.array_equal(_kernels.sosfilt(sos, x, zi)[1], ref_zi)
+    assert np.allclose(_kernels.firwin_kaiser(49, 0.25, 8.0), signal.firwin(49, 0.25, window=("kaiser", 8.0)),
+                       rtol=0, atol=1e-15)
+    # The limiter's running minimum and mean, as scipy.ndimage computed them before.
+    peaks = np.abs(rng.standard_normal(7001)) * 2
+    r = np.minimum(1.0, 0.8 / peaks)
+    rp = np.concatenate(([1.0], r, [1.0]))
+    knot = np.minimum(rp[:-1], rp[1:])
+    a, h2 = _dsp.ATTACK_BLOCKS, _dsp.HOLD_BLOCKS // 2
+    held = ndimage.minimum_filter1d(np.concatenate((np.ones(h2), knot)), 2 * (a + h2) + 1,
+                                    mode="constant", cval=1.0)[: len(knot)]
+    ref = np.minimum(ndimage.uniform_filter1d(held, 2 * a + 1, mode="nearest"), knot)
+    assert np.allclose(_dsp.limiter_knots(peaks, 0.8), ref, rtol=1e-12, atol=0)  # ndimage: running sum
+    for size in (1, 2, 5, 17, 33):
+        w = rng.standard_normal(100)
+        assert np.array_equal(_dsp.window_min(w, size),
+                              np.array([w[i:i + size].min() for i in range(len(w) - size + 1)]))
+
+
+def test_rendering_loads_none_of_scipy_signal_s_package() -> None:
+    """``from scipy import signal`` costs ~1.2 s, four times a one-line render's start-up budget
+    (issue 11): the DSP needs two compiled loops of it, loaded alone."""
+    code = (
+        "import sys, numpy as np\n"
+        "from broadcaster.audio import _dsp\n"
+        "spool = _dsp.Spool(22050)\n"
+        "spool.append((np.sin(np.arange(44100) / 7) * 9000).astype('<i2').tobytes())\n"
+        "for rate in (44100, 48000):\n"
+        "    _dsp.render(spool, _dsp.find_gain(spool, -16.0, -1.5), -1.5, rate, lambda b: None)\n"
+        "print(sorted(m for m in ('scipy.signal', 'scipy.ndimage', 'scipy.stats') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
