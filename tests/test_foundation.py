@@ -237,15 +237,20 @@ def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
 
 
 def test_every_service_has_a_hardened_unit_under_the_target():
-    """systemd/: one unit per process (daemon, web, render worker, link to the hub), each wanted by
-    the target, hardened the same way, refusing to restart-loop on a bad configuration (exit 2)."""
+    """systemd/: one unit per process (station: daemon, web, render worker, link to the hub; hub:
+    web and render worker in hub mode), each wanted by its target, hardened the same way, refusing
+    to restart-loop on a bad configuration (exit 2)."""
     root = Path(__file__).resolve().parents[1] / "systemd"
-    target = (root / "broadcaster.target").read_text(encoding="utf-8")
     units = {p.name: p.read_text(encoding="utf-8") for p in root.glob("*.service")}
     commands = {name: text.split("ExecStart=", 1)[1].split()[0:2] for name, text in units.items()}
-    assert sorted(c[1] for c in commands.values()) == ["run", "sync", "web", "worker"]
+    hub = {n for n in units if n.startswith("broadcaster-hub-")}
+    assert sorted(c[1] for n, c in commands.items() if n not in hub) == ["run", "sync", "web", "worker"]
+    assert sorted(commands[n][1] for n in hub) == ["web", "worker"]
     for name, text in units.items():
-        assert name in target and "PartOf=broadcaster.target" in text, name
+        target_name = "broadcaster-hub.target" if name in hub else "broadcaster.target"
+        target = (root / target_name).read_text(encoding="utf-8")
+        assert name in target and f"PartOf={target_name}" in text, name
+        assert ("Environment=BROADCASTER_MODE=hub" in text) == (name in hub), name
         for line in (
             "NoNewPrivileges=yes",
             "ProtectSystem=strict",
@@ -257,7 +262,8 @@ def test_every_service_has_a_hardened_unit_under_the_target():
             assert line in text, (name, line)
     makefile = (root.parent / "Makefile").read_text(encoding="utf-8")
     for c in commands.values():
-        # `make run` is a station without a hub: the link runs only where HUB_URL/HUB_TOKEN are set.
+        # `make run` is a station without a hub: the link runs only where HUB_URL/HUB_TOKEN are set;
+        # `make hub` runs the hub's web and worker the same way.
         if c[1] != "sync":
             assert f"$(BIN)/broadcaster {c[1]} &" in makefile, c
     assert "ExecCondition=" in units["broadcaster-sync.service"]

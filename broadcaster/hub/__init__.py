@@ -11,7 +11,21 @@ from .._lazy import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(
     __name__,
     {
-        "._manifest": ("audio_url", "build_manifest", "servable_audio"),
+        "._district": (
+            "ASRUN_PAGE",
+            "HUB_AIRING_LABELS",
+            "AsRunPage",
+            "CommuneRow",
+            "DistrictReport",
+            "HubAiring",
+            "compute_district_report",
+            "district_document",
+            "district_letterhead",
+            "district_narrative",
+            "district_tables",
+            "station_asrun",
+        ),
+        "._manifest": ("airing_uid", "audio_url", "build_manifest", "servable_audio"),
         "._publish": ("Published", "district_schedules", "parse_at", "publish", "resolve_targets"),
         "._reports": ("RowError", "note_contact", "receive_asrun", "row_values", "stations_overview"),
         "._stations": (

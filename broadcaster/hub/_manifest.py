@@ -30,7 +30,8 @@ def audio_path(config: Config, asset: AudioAsset) -> Path:
     return p if p.is_absolute() else config.media_dir / p
 
 
-def _airing_uid(schedule_uid: str, recurrence: Recurrence, at: datetime) -> str:
+def airing_uid(schedule_uid: str, recurrence: Recurrence, at: datetime) -> str:
+    """Give back the uid of one airing of a district schedule (the station's schedule uid for it)."""
     if recurrence == Recurrence.ONCE:
         return schedule_uid
     return str(uuid.uuid5(AIRING_NS, f"{schedule_uid}@{at.isoformat()}"))
@@ -62,7 +63,7 @@ def build_manifest(
         for at in starts:
             airings.append(
                 AiringSpec(
-                    uid=_airing_uid(sched.uid, sched.recurrence, at),
+                    uid=airing_uid(sched.uid, sched.recurrence, at),
                     programme=prog.uid,
                     at=at,
                     title=sched.name or prog.title,

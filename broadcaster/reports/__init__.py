@@ -23,11 +23,17 @@ __getattr__, __dir__, __all__ = lazy_face(
         "._export": (
             "FORMATS",
             "MIME",
+            "Document",
+            "document_csv",
+            "document_docx",
+            "document_xlsx",
+            "export_document",
             "export_csv",
             "export_docx",
             "export_report",
             "export_xlsx",
             "filename",
+            "report_document",
         ),
         "._figures": (
             "CONTENT_KINDS",

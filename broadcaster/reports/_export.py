@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+from datetime import datetime
 
-from ..rules import csv_row, show_local, xlsx_text
+from ..rules import Period, csv_row, show_local, xlsx_text
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
 from ._figures import Report
 from ._layout import MOTTO_1, MOTTO_2, Letterhead, title_lines
@@ -20,9 +22,35 @@ MIME = {
 }
 
 
-def _narrative(report: Report, narrative: str | None) -> list[str]:
-    text = report.narrative if narrative is None or not narrative.strip() else narrative
+@dataclass
+class Document:
+    """A report laid out for export: its two title lines, period, summary paragraphs and tables.
+
+    The station's report and the district's report are both one of these, so the three writers
+    below (and their formula-injection guard) exist once.
+    """
+
+    title: tuple[str, str]
+    period: Period
+    generated_at: datetime
+    narrative: list[str]
+    tables: list[Table]
+
+
+def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
+
+
+def report_document(report: Report, narrative: str | None = None) -> Document:
+    """Give back the station's report as a :class:`Document` (an officer's summary replaces ours)."""
+    text = report.narrative if narrative is None or not narrative.strip() else narrative
+    return Document(
+        title_lines(report.period.words, report.plan_only),
+        report.period,
+        report.generated_at,
+        _paragraphs(text),
+        report_tables(report),
+    )
 
 
 class _SafeWriter:
@@ -39,11 +67,11 @@ class _SafeWriter:
             self.writerow(row)
 
 
-def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
-    """Give back the report as UTF-8 CSV (with BOM, so spreadsheet programs read the diacritics)."""
+def document_csv(doc: Document, lh: Letterhead) -> bytes:
+    """Give back the document as UTF-8 CSV (with BOM, so spreadsheet programs read the diacritics)."""
     buf = io.StringIO()
     w = _SafeWriter(buf)
-    t1, t2 = title_lines(report.period.words, report.plan_only)
+    t1, t2 = doc.title
     for row in (
         [lh.parent, MOTTO_1],
         [lh.unit, MOTTO_2],
@@ -51,16 +79,16 @@ def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> 
         [],
         [t1],
         [t2],
-        ["Kỳ báo cáo", report.period.code, report.period.first.isoformat(), report.period.last.isoformat()],
-        ["Lập lúc", show_local(report.generated_at, report.period.timezone)],
+        ["Kỳ báo cáo", doc.period.code, doc.period.first.isoformat(), doc.period.last.isoformat()],
+        ["Lập lúc", show_local(doc.generated_at, doc.period.timezone)],
         [],
     ):
         w.writerow(row)
     w.writerow(["Tóm tắt"])
-    for p in _narrative(report, narrative):
+    for p in doc.narrative:
         w.writerow([p])
     w.writerow([])
-    for i, t in enumerate(report_tables(report), 1):
+    for i, t in enumerate(doc.tables, 1):
         w.writerow([f"{i}. {t.title}"])
         w.writerow(t.headers)
         w.writerows(t.rows)
@@ -72,8 +100,8 @@ def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> 
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
-    """Give back the report as an XLSX workbook: a printable first sheet, then one sheet per table."""
+def document_xlsx(doc: Document, lh: Letterhead) -> bytes:
+    """Give back the document as an XLSX workbook: a printable first sheet, then one sheet per table."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -89,6 +117,8 @@ def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) ->
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     widths = [8, 42, 14, 14, 14, 14, 24]
+    # A wider table (the district's communes by CCHC area) gets narrow columns of its own.
+    widths += [12] * (max((len(t.headers) for t in doc.tables), default=0) - len(widths))
     for j, wdt in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(j)].width = wdt
     ncol = len(widths)
@@ -123,16 +153,15 @@ def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) ->
     put(2, 3, ncol, MOTTO_2, bold=True, underline=True, size=14)
     put(3, 1, 2, lh.number)
     put(3, 3, ncol, lh.place_date, italic=True, size=14)
-    t1, t2 = title_lines(report.period.words, report.plan_only)
+    t1, t2 = doc.title
     put(5, 1, ncol, t1, bold=True, size=14)
     put(6, 1, ncol, t2, bold=True, size=14, wrap=True, height=36)
     r = 8
-    for p in _narrative(report, narrative):
+    for p in doc.narrative:
         put(r, 1, ncol, p, size=13, align="justify", wrap=True, height=max(20, 17 * (len(p) // 95 + 1)))
         r += 1
     r += 1
-    tables = report_tables(report)
-    for i, t in enumerate(tables, 1):
+    for i, t in enumerate(doc.tables, 1):
         put(r, 1, ncol, f"{i}. {t.title}", bold=True, align="left")
         r += 1
         for j, h in enumerate(t.headers, 1):
@@ -162,7 +191,7 @@ def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) ->
     for k, rec in enumerate(lh.recipients, 1):
         put(r + k, 1, 2, f"- {rec}", size=11, align="left")
 
-    for t in tables:
+    for t in doc.tables:
         _data_sheet(wb, t, font)
     out = io.BytesIO()
     wb.save(out)
@@ -186,43 +215,65 @@ def _data_sheet(wb, t: Table, font: str) -> None:
         ws.column_dimensions[chr(ord("A") + i)].width = 40 if i in (1,) else 16
 
 
-def export_docx(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
-    """Give back the report as a DOCX ready to print, sign and stamp."""
-    doc = new_document()
-    letterhead_block(doc, lh)
-    t1, t2 = title_lines(report.period.words, report.plan_only)
-    para(doc, t1, bold=True, size=14, align="center", after=0)
-    para(doc, t2, bold=True, size=14, align="center", after=12)
-    para(doc, "I. TÌNH HÌNH CHUNG", bold=True)
-    for p in _narrative(report, narrative):
-        para(doc, p, align="justify", indent=True)
-    para(doc, "II. KẾT QUẢ CỤ THỂ", bold=True)
-    for i, t in enumerate(report_tables(report), 1):
-        para(doc, f"{i}. {t.title}", bold=True, after=3)
+def document_docx(doc: Document, lh: Letterhead) -> bytes:
+    """Give back the document as a DOCX ready to print, sign and stamp."""
+    d = new_document()
+    letterhead_block(d, lh)
+    t1, t2 = doc.title
+    para(d, t1, bold=True, size=14, align="center", after=0)
+    para(d, t2, bold=True, size=14, align="center", after=12)
+    para(d, "I. TÌNH HÌNH CHUNG", bold=True)
+    for p in doc.narrative:
+        para(d, p, align="justify", indent=True)
+    para(d, "II. KẾT QUẢ CỤ THỂ", bold=True)
+    for i, t in enumerate(doc.tables, 1):
+        para(d, f"{i}. {t.title}", bold=True, after=3)
         if t.rows and not (t.total and len(t.rows) == 1 and t.note):
-            numeric_from = 1 if t.headers[0] in ("Chỉ tiêu", "Trạng thái", "Tháng", "Nội dung") else 2
-            grid_table(doc, t.headers, t.rows, total=t.total, numeric_from=numeric_from)
+            numeric_from = t.numeric_from
+            if numeric_from is None:
+                numeric_from = 1 if t.headers[0] in ("Chỉ tiêu", "Trạng thái", "Tháng", "Nội dung") else 2
+            grid_table(d, t.headers, t.rows, total=t.total, numeric_from=numeric_from)
         if t.note:
-            para(doc, t.note, italic=True, size=12)
-        para(doc, "", after=0)
-    para(doc, "III. ĐÁNH GIÁ, KIẾN NGHỊ", bold=True)
-    para(doc, "……………………………………………………………………………………", indent=True)
-    para(doc, "", after=0)
-    signature_block(doc, lh)
+            para(d, t.note, italic=True, size=12)
+        para(d, "", after=0)
+    para(d, "III. ĐÁNH GIÁ, KIẾN NGHỊ", bold=True)
+    para(d, "……………………………………………………………………………………", indent=True)
+    para(d, "", after=0)
+    signature_block(d, lh)
     out = io.BytesIO()
-    doc.save(out)
+    d.save(out)
     return out.getvalue()
 
 
-def export_report(report: Report, lh: Letterhead, fmt: str, narrative: str | None = None) -> bytes:
-    """Give back the report in ``fmt`` (csv, xlsx or docx)."""
+def export_document(doc: Document, lh: Letterhead, fmt: str) -> bytes:
+    """Give back the document in ``fmt`` (csv, xlsx or docx)."""
     if fmt == "csv":
-        return export_csv(report, lh, narrative)
+        return document_csv(doc, lh)
     if fmt == "xlsx":
-        return export_xlsx(report, lh, narrative)
+        return document_xlsx(doc, lh)
     if fmt == "docx":
-        return export_docx(report, lh, narrative)
+        return document_docx(doc, lh)
     raise ValueError(f"Định dạng «{fmt}» không hỗ trợ; chọn csv, xlsx hoặc docx.")
+
+
+def export_csv(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
+    """Give back the station's report as UTF-8 CSV."""
+    return document_csv(report_document(report, narrative), lh)
+
+
+def export_xlsx(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
+    """Give back the station's report as an XLSX workbook."""
+    return document_xlsx(report_document(report, narrative), lh)
+
+
+def export_docx(report: Report, lh: Letterhead, narrative: str | None = None) -> bytes:
+    """Give back the station's report as a DOCX ready to print, sign and stamp."""
+    return document_docx(report_document(report, narrative), lh)
+
+
+def export_report(report: Report, lh: Letterhead, fmt: str, narrative: str | None = None) -> bytes:
+    """Give back the station's report in ``fmt`` (csv, xlsx or docx)."""
+    return export_document(report_document(report, narrative), lh, fmt)
 
 
 def filename(period_code: str, fmt: str, what: str = "bao-cao-cchc") -> str:

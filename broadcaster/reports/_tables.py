@@ -21,6 +21,8 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     total: bool = False
     note: str = ""
+    #: In DOCX, numbers from this column on are right-aligned (None: guessed from the first header).
+    numeric_from: int | None = None
 
 
 FIG_HEADERS = ["STT", "{what}", "Số buổi phát", "Số lượt tin, bài", "Thời lượng (phút)"]

@@ -18,6 +18,7 @@ from ..config import Config
 from ..db import utcnow
 from ..manifest import MAX_BATCH, Manifest, ManifestError, loads
 from ..models import StationState
+from ..playout import upcoming
 from ..store import Store
 from ._apply import Applied, apply_manifest
 from ._client import HubClient, HubUnreachable, SyncError
@@ -85,7 +86,9 @@ class _State:
             os.replace(tmp, path)
 
 
-def _status(store: Store, station_id: int, last_error: str | None) -> dict[str, Any]:
+def station_status(store: Store, station_id: int, last_error: str | None) -> dict[str, Any]:
+    """Give back the status the station sends up with its as-run: clock, software, disk, on air,
+    next airing, heartbeat, rows waiting, last error (the hub's stations page shows them)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -95,6 +98,8 @@ def _status(store: Store, station_id: int, last_error: str | None) -> dict[str, 
     with store.sessions() as s:
         state = s.get(StationState, station_id)
         left = unsynced_count(s, station_id)
+        nxt = upcoming(s, station_id, 1)
+        next_airing = {"title": nxt[0].title, "at": nxt[0].scheduled_at.isoformat()} if nxt else None
     try:
         free = shutil.disk_usage(store.config.data_dir).free
     except OSError:
@@ -104,6 +109,7 @@ def _status(store: Store, station_id: int, last_error: str | None) -> dict[str, 
         "software": software,
         "disk_free_bytes": free,
         "on_air": state.on_air_title if state else None,
+        "next_airing": next_airing,
         "heartbeat": state.heartbeat_at.isoformat() if state and state.heartbeat_at else None,
         "asrun_waiting": left,
         "last_error": last_error,
@@ -150,7 +156,7 @@ def sync_once(config: Config, store: Store, client: HubClient | None = None) -> 
         with store.sessions.begin() as s:  # the whole manifest in one transaction
             rnd.applied = apply_manifest(s, store.station(s), manifest, present)
 
-    status = _status(store, station_id, " ".join(rnd.problems) or None)
+    status = station_status(store, station_id, " ".join(rnd.problems) or None)
     while True:
         with store.sessions() as s:
             rows = pending_rows(s, station_id, MAX_BATCH)
@@ -187,4 +193,4 @@ def manifest_dump(config: Config) -> str | None:
     return None if m is None else json.dumps(m.to_json(), ensure_ascii=False, indent=2)
 
 
-__all__ = ["Round", "manifest_dump", "run_forever", "sync_once"]
+__all__ = ["Round", "manifest_dump", "run_forever", "station_status", "sync_once"]

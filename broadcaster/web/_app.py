@@ -296,6 +296,7 @@ def _nav() -> list[tuple[str, str, str]]:
     ]
     if current_app.extensions["broadcaster_config"].mode == "hub":
         entries.insert(1, ("district.stations", "Các đài xã", None))
+        entries.insert(2, ("district.report", "Báo cáo huyện", (Role.ADMIN, Role.APPROVER)))
     return [
         (endpoint, label, url_for(endpoint))
         for endpoint, label, allowed in entries

@@ -1,25 +1,146 @@
-"""The hub's pages (hub mode only): the commune stations, online or not, and what they last sent."""
+"""The hub's pages (hub mode only): the commune stations, one station's as-run, the district report.
+
+Thin: parse the request, call :mod:`broadcaster.hub` (and the station reports' period rules and
+writers, reused as they are), render. The stations table is one partial, served alone at
+``/huyen/cac-dai/bang`` and as JSON at ``/huyen/cac-dai.json``, so a live view can refresh it
+without reloading the page.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask_login import login_required
 
 from .. import hub
-from ._core import config, db
+from .. import reports as rp
+from ..db import utcnow
+from ..rules import show_local
+from ._core import config, db, roles
+from .reports import REPORT_ROLES, download, period_from_request, period_suggestions
 
 bp = Blueprint("district", __name__, url_prefix="/huyen")
 
+# Everyone signed in at the hub sees the stations and their logs; the report is for the ones who
+# sign it (REPORT_ROLES), as at a station.
 
-@bp.route("/cac-dai")
-@login_required
-def stations():
+
+def _overview() -> list[dict[str, Any]]:
     rows = hub.stations_overview(db(), config().station_code, config().sync_interval)
     for r in rows:
         r["seen_at"] = datetime.fromisoformat(r["last_seen"]) if r["last_seen"] else None
         last = r["last_asrun"]
         if last and last["at"]:
             last["when"] = datetime.fromisoformat(last["at"])
-    return render_template("hub/stations.html", rows=rows)
+        nxt = r["status"].get("next_airing")
+        r["next"] = None
+        if isinstance(nxt, dict) and isinstance(nxt.get("at"), str):
+            try:
+                r["next"] = {"title": str(nxt.get("title") or ""), "when": datetime.fromisoformat(nxt["at"])}
+            except ValueError:
+                pass  # a station's free-form status never breaks the page
+    return rows
+
+
+@bp.route("/cac-dai")
+@login_required
+def stations():
+    return render_template("hub/stations.html", rows=_overview())
+
+
+@bp.route("/cac-dai/bang")
+@login_required
+def stations_table():
+    """The stations table alone (the partial the page includes), for a refresh in place."""
+    return render_template("hub/_stations_table.html", rows=_overview())
+
+
+@bp.route("/cac-dai.json")
+@login_required
+def stations_json():
+    return jsonify(hub.stations_overview(db(), config().station_code, config().sync_interval))
+
+
+def _station_or_404(code: str):
+    try:
+        return hub.find_station(db(), code, config().station_code)
+    except hub.HubError:
+        abort(404)
+
+
+def _page() -> int:
+    raw = request.args.get("trang", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+@bp.route("/dai/<code>/nhat-ky")
+@login_required
+def station_asrun(code: str):
+    st = _station_or_404(code)
+    tz = config().timezone
+    raw, period, error = period_from_request(tz, rp.current_month(utcnow(), tz))
+    page = hub.station_asrun(db(), st, period, _page()) if period is not None else None
+    return render_template(
+        "hub/asrun.html",
+        station=st,
+        raw=raw,
+        error=error,
+        period=period,
+        page=page,
+        forms=rp.ACCEPTED_FORMS,
+        suggestions=period_suggestions(utcnow(), tz),
+    ), (400 if error else 200)
+
+
+@bp.route("/bao-cao")
+@roles(*REPORT_ROLES)
+def report():
+    tz = config().timezone
+    now = utcnow()
+    raw, period, error = period_from_request(tz, rp.current_month(now, tz))
+    ctx: dict[str, Any] = dict(
+        raw=raw,
+        error=error,
+        period=period,
+        report=None,
+        forms=rp.ACCEPTED_FORMS,
+        suggestions=period_suggestions(now, tz),
+    )
+    if period is not None:
+        r = hub.compute_district_report(db(), config().station_code, period, now=now)
+        ctx.update(
+            report=r,
+            tables=hub.district_tables(r),
+            narrative=hub.district_narrative(r),
+            generated=show_local(now, tz),
+        )
+    return render_template("hub/report.html", **ctx), (400 if error else 200)
+
+
+@bp.route("/bao-cao/xuat")
+@roles(*REPORT_ROLES)
+def report_export():
+    tz = config().timezone
+    now = utcnow()
+    fmt = (request.args.get("format") or "").lower()
+    raw, period, error = period_from_request(tz, rp.current_month(now, tz))
+    if error is None and fmt not in rp.FORMATS:
+        error = f"Định dạng «{fmt[:20]}» không hỗ trợ; chọn CSV, XLSX hoặc DOCX."
+    if error is not None:
+        return render_template(
+            "hub/report.html",
+            raw=raw,
+            error=error,
+            period=None,
+            report=None,
+            forms=rp.ACCEPTED_FORMS,
+            suggestions=period_suggestions(now, tz),
+        ), 400
+    s = db()
+    r = hub.compute_district_report(s, config().station_code, period, now=now)
+    data = rp.export_document(
+        hub.district_document(r), hub.district_letterhead(s, config().station_code), fmt
+    )
+    return download(data, rp.filename(period.code, fmt, "bao-cao-huyen"), rp.MIME[fmt])

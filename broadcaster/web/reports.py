@@ -33,7 +33,7 @@ REPORT_ROLES = (Role.ADMIN, Role.APPROVER)
 LOGBOOK_ROLES = (Role.ADMIN, Role.APPROVER, Role.EDITOR, Role.OPERATOR)
 
 
-def _period_from_request(timezone: str, default: rp.Period) -> tuple[str, rp.Period | None, str | None]:
+def period_from_request(timezone: str, default: rp.Period) -> tuple[str, rp.Period | None, str | None]:
     raw = (request.values.get("period") or "").strip()
     if not raw:
         return default.code, default, None
@@ -43,7 +43,7 @@ def _period_from_request(timezone: str, default: rp.Period) -> tuple[str, rp.Per
         return raw, None, str(exc)
 
 
-def _suggestions(now, timezone: str) -> list[tuple[str, str]]:
+def period_suggestions(now, timezone: str) -> list[tuple[str, str]]:
     """Give back quick picks (code, label) around today: this and last month, quarter, 6/9 months, year."""
     month = rp.current_month(now, timezone)
     prev = rp.current_month(rp.local_midnight_utc(month.first, month.tz) - timedelta(hours=12), timezone)
@@ -83,9 +83,9 @@ def index():
     store = app_store()
     tz = store.config.timezone
     now = utcnow()
-    raw, period, error = _period_from_request(tz, rp.current_month(now, tz))
+    raw, period, error = period_from_request(tz, rp.current_month(now, tz))
     ctx: dict[str, Any] = dict(
-        raw=raw, error=error, suggestions=_suggestions(now, tz), forms=rp.ACCEPTED_FORMS,
+        raw=raw, error=error, suggestions=period_suggestions(now, tz), forms=rp.ACCEPTED_FORMS,
         report=None, period=period,
     )
     if period is not None:
@@ -104,21 +104,22 @@ def export():
     tz = store.config.timezone
     now = utcnow()
     fmt = (request.values.get("format") or "").lower()
-    raw, period, error = _period_from_request(tz, rp.current_month(now, tz))
+    raw, period, error = period_from_request(tz, rp.current_month(now, tz))
     if error is None and fmt not in rp.FORMATS:
         error = f"Định dạng «{fmt}» không hỗ trợ; chọn CSV, XLSX hoặc DOCX."
     if error is not None:
-        return render_template("reports/index.html", raw=raw, error=error, suggestions=_suggestions(now, tz),
-                               forms=rp.ACCEPTED_FORMS, report=None, period=None), 400
+        return render_template("reports/index.html", raw=raw, error=error,
+                               suggestions=period_suggestions(now, tz), forms=rp.ACCEPTED_FORMS, report=None,
+                               period=None), 400
     narrative = request.form.get("narrative") if request.method == "POST" else None
     with store.sessions() as s:
         station = store.station(s)
         report = rp.compute_report(s, station, period, now=now)
         data = rp.export_report(report, rp.letterhead(s, station), fmt, narrative)
-    return _download(data, rp.filename(period.code, fmt), rp.MIME[fmt])
+    return download(data, rp.filename(period.code, fmt), rp.MIME[fmt])
 
 
-def _download(data: bytes, name: str, mime: str) -> Response:
+def download(data: bytes, name: str, mime: str) -> Response:
     resp = Response(data, mimetype=mime.split(";")[0])
     if "charset" in mime:
         resp.charset = "utf-8"
@@ -128,7 +129,7 @@ def _download(data: bytes, name: str, mime: str) -> Response:
 
 
 def _logbook_period(tz: str, now) -> tuple[str, rp.Period | None, str | None]:
-    return _period_from_request(tz, rp.current_month(now, tz))
+    return period_from_request(tz, rp.current_month(now, tz))
 
 
 @bp.route("/so-nhat-ky", methods=["GET"])
@@ -175,7 +176,7 @@ def logbook_docx():
     with store.sessions() as s:
         station = store.station(s)
         data = rp.logbook_docx(rp.compute_logbook(s, station, period), rp.letterhead(s, station))
-    return _download(data, rp.filename(period.code, "docx", "so-nhat-ky"), rp.MIME["docx"])
+    return download(data, rp.filename(period.code, "docx", "so-nhat-ky"), rp.MIME["docx"])
 
 
 @bp.route("/lich", methods=["GET", "POST"])

@@ -1,0 +1,264 @@
+"""The district's report, a station's as-run at the hub and the hub's pages, on a real SQLite store.
+
+The rows are what stations post (``hub.receive_asrun``) for a past month, October 2026, so no
+test depends on today's date; the exports are read back with openpyxl and python-docx.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from broadcaster import content, hub, reports
+from broadcaster.models import Origin, Priority, Programme, Recurrence, Schedule
+from broadcaster.rules import parse_period
+
+OCT = parse_period("2026-10")
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # the report is made in November
+EVIL = '=HYPERLINK("http://x.invalid","Bấm")'
+
+
+def _uid() -> str:
+    return str(uuid.uuid4())
+
+
+def _row(
+    at: datetime, kind: str | None, minutes: float, *, area=None, status="played", title="Tin", **kw
+) -> dict:
+    return {
+        "uid": _uid(),
+        "occurrence_uid": kw.pop("occurrence_uid", _uid()),
+        "item_type": "segment" if kind else "chime",
+        "kind": kind,
+        "area": area,
+        "title": title,
+        "scheduled_at": at.isoformat(),
+        "started_at": at.isoformat(),
+        "ended_at": (at + timedelta(minutes=minutes)).isoformat(),
+        "duration_ms": int(minutes * 60000),
+        "status": status,
+        **kw,
+    }
+
+
+def _at(day: int, hour: int = 6) -> datetime:
+    """Local ``hour`` o'clock on a day of October 2026 in the report's zone, as UTC."""
+    return datetime(2026, 10, day, hour, tzinfo=OCT.tz).astimezone(UTC)
+
+
+@pytest.fixture
+def district(store):
+    """Three stations, a daily district airing on 3 days for two of them, and what they sent."""
+    with store.sessions.begin() as s:
+        home = store.station(s)
+        a, _ = hub.add_station(s, "xa-a", "Xã An Hòa", groups=["cụm ven biển"])
+        b, _ = hub.add_station(s, "xa-b", EVIL)
+        c, _ = hub.add_station(s, "xa-c", "Xã Cát Tiên")
+        prog = Programme(station_id=home.id, origin=Origin.HUB, title="Tin huyện tháng 10")
+        s.add(prog)
+        s.flush()
+        sched = Schedule(
+            station_id=home.id,
+            origin=Origin.HUB,
+            programme_id=prog.id,
+            name="Lịch tiếp dân",
+            recurrence=Recurrence.DAILY,
+            start_time=time(6, 0),
+            start_date=date(2026, 10, 5),
+            end_date=date(2026, 10, 7),
+            priority=Priority.PRIORITY,
+            window_minutes=30,
+        )
+        sched.targets = [a, b]
+        s.add(sched)
+        s.flush()
+        airings = [hub.airing_uid(sched.uid, sched.recurrence, _at(d)) for d in (5, 6, 7)]
+        rows_a = [
+            _row(_at(2), "cchc_news", 3, area="procedure"),
+            _row(_at(2), "good_example", 2),
+            _row(_at(3), "procedure", 4.5, area="digital_government", procedure="Đăng ký khai sinh"),
+            _row(_at(3), None, 0.1),  # a chime: not content, not counted
+            _row(_at(4), "cchc_news", 10, area="institution", status="interrupted"),  # not whole
+        ] + [
+            _row(_at(d), "cchc_news", 1, area="procedure", schedule_uid=u, origin="hub")
+            for d, u in zip((5, 6, 7), airings, strict=True)
+        ]
+        rows_b = [
+            _row(_at(10), "cchc_news", 6, area="apparatus"),
+            _row(
+                _at(5),
+                "cchc_news",
+                0,
+                status="failed",
+                schedule_uid=airings[0],
+                origin="hub",
+                reason="Lỗi loa",
+            ),
+            _row(_at(31, 23), "good_example", 2),  # 23:00 local on 31/10 is 16:00 UTC: still October
+        ]
+        for st, rows in ((a, rows_a), (b, rows_b)):
+            acked, refused = hub.receive_asrun(s, st, rows)
+            assert refused == [] and len(acked) == len(rows)
+        hub.note_contact(s, a, {"clock": NOW.isoformat()}, now=NOW)
+        hub.note_contact(s, b, {"clock": NOW.isoformat()}, now=NOW)  # c never called
+    return store
+
+
+def test_the_district_report_counts_communes_areas_and_what_was_missed(district):
+    with district.sessions() as s:
+        r = hub.compute_district_report(s, district.config.station_code, OCT, now=NOW)
+    by = {row.code: row for row in r.rows}
+    assert [row.code for row in r.rows] == ["xa-a", "xa-b", "xa-c"]
+    a, b, c = by["xa-a"], by["xa-b"], by["xa-c"]
+    assert (a.items, a.minutes) == (6, 12.5)  # the chime and the interrupted item do not count
+    assert a.area_minutes("procedure") == 6 and a.area_minutes("digital_government") == 4.5
+    assert a.area_minutes(None) == 2  # the good-deeds item carries no area
+    assert a.column_months == a.good_months == {(2026, 10)}
+    assert b.column_months == {(2026, 10)} and b.good_months == {(2026, 10)}  # 31/10 23:00 local
+    assert c.items == 0 and not c.column_months
+    assert [x.state for x in a.hub_airings] == ["aired"] * 3
+    assert [x.state for x in b.hub_airings] == ["missed"] * 3
+    assert "Lỗi loa" in b.hub_airings[0].detail and "không gửi" in b.hub_airings[1].detail
+    assert c.hub_airings == []  # not targeted
+    gaps = [(row.code, ym, lacks) for row, ym, lacks in r.gaps()]
+    assert gaps == [("xa-c", (2026, 10), ["Chuyên mục cải cách hành chính", "Nêu gương người tốt, việc tốt"])]
+
+    # The same station, not heard of since before the airing: not reported yet, not missed.
+    early = datetime(2026, 10, 6, 0, 0, tzinfo=UTC)
+    with district.sessions() as s:
+        st = hub.find_station(s, "xa-b", district.config.station_code)
+        st.last_seen_at = early - timedelta(days=2)
+        r2 = hub.compute_district_report(s, district.config.station_code, OCT, now=early)
+        s.rollback()
+    states = [x.state for x in next(row for row in r2.rows if row.code == "xa-b").hub_airings]
+    # 07:00 local on 6/10: the 5th failed (its row came in), the 6th is not reported, the 7th ahead.
+    assert states == ["missed", "unreported", "ahead"]
+    assert r2.current == (2026, 10) and r2.judged_months() == []
+
+
+def test_the_district_report_exports_read_back_with_their_figures_and_no_formula(district):
+    with district.sessions() as s:
+        r = hub.compute_district_report(s, district.config.station_code, OCT, now=NOW)
+        doc = hub.district_document(r)
+        lh = hub.district_letterhead(s, district.config.station_code)
+    files = {fmt: reports.export_document(doc, lh, fmt) for fmt in reports.FORMATS}
+
+    lines = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
+    flat = [c for line in lines for c in line]
+    assert "BÁO CÁO" in flat and any("tháng 10 năm 2026" in c for c in flat)
+    assert "'" + EVIL in flat and "'" + EVIL + " (xa-b)" in flat  # neutralised wherever it starts a cell
+    assert not any(c.startswith("=") for c in flat)
+    head = lines.index(["1. Kết quả theo đài truyền thanh xã"])
+    assert lines[head + 2][:5] == ["1", "Xã An Hòa (xa-a)", "6", "6", "12.5"]
+    assert lines[head + 2][5:] == ["1", "1", "3/3"] and lines[head + 3][-1] == "0/3"
+
+    wb = load_workbook(io.BytesIO(files["xlsx"]))
+    assert wb.sheetnames == ["Báo cáo", "tong_hop_xa", "linh_vuc_xa", "xa_con_thieu", "tin_huyen_chua_phat"]
+    areas = wb["linh_vuc_xa"]
+    header = [c.value for c in areas[2]]
+    assert header[0] == "Đài xã" and "Cải cách thủ tục hành chính" in header and header[-1] == "Tổng cộng"
+    row_a = {h: c.value for h, c in zip(header, areas[3], strict=True)}
+    assert row_a["Cải cách thủ tục hành chính"] == 6 and row_a["Tổng cộng"] == 12.5
+    missed = wb["tin_huyen_chua_phat"]
+    assert [missed.cell(r, 5).value for r in range(3, 6)] == ["Không phát"] * 3
+    evil = [c for row in wb["linh_vuc_xa"].iter_rows() for c in row if c.value == EVIL]
+    assert evil and all(c.data_type == "s" for c in evil)  # text, never a formula
+
+    d = Document(io.BytesIO(files["docx"]))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert (
+        "BÁO CÁO" in text
+        and "I. TÌNH HÌNH CHUNG" in text
+        and "GIÁM ĐỐC" in "\n".join(cell.text for t in d.tables for row in t.rows for cell in row.cells)
+    )
+    assert "1/3 đài đã phát chuyên mục" not in text and "2/3 đài đã phát chuyên mục" in text
+    cells = [[cell.text for cell in row.cells] for t in d.tables for row in t.rows]
+    assert [
+        "1",
+        "Xã Cát Tiên",
+        "Tháng 10/2026",
+        "Chuyên mục cải cách hành chính; Nêu gương người tốt, việc tốt",
+    ] in cells
+
+
+def test_the_station_report_still_comes_out_of_the_shared_writers(district):
+    """The station's own export goes through the same Document as the district's."""
+    with district.sessions() as s:
+        station = district.station(s)
+        rep = reports.compute_report(s, station, OCT, now=NOW)
+        lh = reports.letterhead(s, station)
+    doc = reports.report_document(rep, "Tóm tắt riêng\n\nđoạn hai")
+    assert doc.narrative == ["Tóm tắt riêng", "đoạn hai"] and doc.title[0] == "BÁO CÁO"
+    assert reports.export_csv(rep, lh, "Tóm tắt riêng\n\nđoạn hai") == reports.document_csv(doc, lh)
+    assert reports.report_document(rep).narrative[0] in reports.export_csv(rep, lh).decode("utf-8-sig")
+
+
+def _login(store) -> int:
+    with store.sessions.begin() as s:
+        return content.create_user(s, store.station(s), "huyen", "mat-khau-dai-1", "admin").id
+
+
+def test_the_hub_pages_show_stations_as_run_pages_and_the_report(district, config):
+    from broadcaster.web import create_app
+
+    with district.sessions.begin() as s:
+        a = hub.find_station(s, "xa-a", district.config.station_code)
+        extra = [_row(_at(20) + timedelta(minutes=k), "hotline", 1, title=f"Dòng {k}") for k in range(55)]
+        hub.receive_asrun(s, a, extra)
+        hub.note_contact(
+            s,
+            a,
+            {"next_airing": {"title": "Bản tin tối", "at": "2026-11-20T11:00:00+00:00"}, "on_air": "Sáng"},
+        )
+    uid = _login(district)
+    app = create_app(config.with_overrides(mode="hub"), store=district)
+    with app.test_client() as c:
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = f"{uid}:0", True
+        page = c.get("/huyen/cac-dai").get_data(as_text=True)
+        part = c.get("/huyen/cac-dai/bang").get_data(as_text=True)
+        assert "Bản tin tối" in page and "(20/11/2026 18:00)" in page and "Buổi phát tiếp theo" in page
+        assert part.startswith("<table") and "Bản tin tối" in part and "<html" not in part
+        js = c.get("/huyen/cac-dai.json").get_json()
+        assert [x["code"] for x in js] == ["xa-a", "xa-b", "xa-c"]
+
+        p1 = c.get("/huyen/dai/xa-a/nhat-ky?period=2026-10")
+        html = p1.get_data(as_text=True)
+        assert p1.status_code == 200 and "63 dòng nhật ký" in html and "trang 1/2" in html
+        assert "Dòng 54" in html and "Dòng 4<" not in html  # newest first, 50 on a page
+        p2 = c.get("/huyen/dai/xa-a/nhat-ky?period=2026-10&trang=2").get_data(as_text=True)
+        assert "Dòng 4<" in p2 and "Dòng 54" not in p2 and "Mới hơn" in p2
+        bad = c.get("/huyen/dai/xa-a/nhat-ky?period=quý 9/2026")
+        assert bad.status_code == 400 and "không hợp lệ" in bad.get_data(as_text=True)
+        assert c.get("/huyen/dai/khong-co/nhat-ky").status_code == 404
+
+        rep = c.get("/huyen/bao-cao?period=2026-10").get_data(as_text=True)
+        assert "Xã Cát Tiên" in rep and "Không phát" in rep and "Cải cách thể chế" in rep
+        for fmt, magic in (("csv", b"\xef\xbb\xbf"), ("xlsx", b"PK"), ("docx", b"PK")):
+            got = c.get(f"/huyen/bao-cao/xuat?period=2026-10&format={fmt}")
+            assert got.status_code == 200 and got.data.startswith(magic)
+            assert f"bao-cao-huyen_2026-10.{fmt}" in got.headers["Content-Disposition"]
+        wrong = c.get("/huyen/bao-cao/xuat?period=2026-10&format=pdf")
+        assert wrong.status_code == 400 and "không hỗ trợ" in wrong.get_data(as_text=True)
+
+
+def test_a_station_sends_its_next_airing_with_its_status(store):
+    from broadcaster.db import utcnow
+    from broadcaster.models import Occurrence
+    from broadcaster.sync import station_status
+
+    sid = store.station_id()
+    assert station_status(store, sid, None)["next_airing"] is None
+    soon = utcnow() + timedelta(hours=2)
+    with store.sessions.begin() as s:
+        s.add(Occurrence(station_id=sid, scheduled_at=soon + timedelta(hours=1), title="Sau nữa"))
+        s.add(Occurrence(station_id=sid, scheduled_at=soon, title="Bản tin trưa"))
+    status = station_status(store, sid, "Lỗi thử")
+    assert status["next_airing"] == {"title": "Bản tin trưa", "at": soon.isoformat()}
+    assert status["last_error"] == "Lỗi thử" and status["disk_free_bytes"] > 0
