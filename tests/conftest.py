@@ -253,3 +253,106 @@ def mosquitto(tmp_path: Path):
     yield start
     for b in brokers:
         b.stop()
+
+
+class Icecast:
+    """A real Debian icecast2 on a free port, its config generated under a temp dir."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="bc-icecast-"))
+        self.port = free_port()
+        self.source_password = "src-" + os.urandom(6).hex()
+        self.admin_password = "adm-" + os.urandom(6).hex()
+        self.proc: subprocess.Popen | None = None
+        self.feeders: list[subprocess.Popen] = []
+
+    def _config(self) -> str:
+        # As root icecast2 insists on changing owner; nobody must then write its logs.
+        owner = "<changeowner><user>nobody</user><group>nogroup</group></changeowner>"
+        owner = owner if os.geteuid() == 0 else ""
+        return f"""<icecast>
+  <limits><sources>16</sources><clients>50</clients><source-timeout>10</source-timeout>
+    <burst-size>65536</burst-size><queue-size>524288</queue-size></limits>
+  <authentication><source-password>{self.source_password}</source-password>
+    <admin-user>admin</admin-user><admin-password>{self.admin_password}</admin-password></authentication>
+  <hostname>127.0.0.1</hostname>
+  <listen-socket><port>{self.port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <fileserve>0</fileserve>
+  <paths><basedir>/usr/share/icecast2</basedir><logdir>{self.root}</logdir>
+    <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
+  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
+  <security><chroot>0</chroot>{owner}</security>
+</icecast>
+"""
+
+    def start(self) -> Icecast:
+        conf = self.root / "icecast.xml"
+        conf.write_text(self._config())
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "nobody")
+        out = open(self.root / "stdout.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(["/usr/bin/icecast2", "-c", str(conf)], stdout=out, stderr=out)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            assert self.proc.poll() is None, (self.root / "stdout.log").read_text()
+            time.sleep(0.02)
+        raise AssertionError("icecast2 did not listen")
+
+    def sink(self, mount: str) -> str:
+        return f"icecast://source:{self.source_password}@127.0.0.1:{self.port}{mount}"
+
+    def url(self, mount: str) -> str:
+        return f"http://127.0.0.1:{self.port}{mount}"
+
+    def stats(self) -> dict[str, dict[str, str]]:
+        """Give back the admin statistics per mount (``{"/x.mp3": {"listeners": "1", ...}}``)."""
+        import base64
+        import urllib.request
+        import xml.etree.ElementTree as ET
+
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/admin/stats")
+        auth = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
+        req.add_header("Authorization", f"Basic {auth}")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            root = ET.fromstring(r.read())
+        return {src.get("mount"): {c.tag: (c.text or "") for c in src} for src in root.iter("source")}
+
+    def feed(self, mount: str, source: str = "sine=frequency=440:sample_rate=44100") -> subprocess.Popen:
+        """Start an ffmpeg upstream that plays a lavfi ``source`` into ``mount`` in real time."""
+        proc = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", source,
+             "-c:a", "libmp3lame", "-b:a", "64k", "-content_type", "audio/mpeg", "-f", "mp3",
+             f"icecast://source:{self.source_password}@127.0.0.1:{self.port}{mount}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.feeders.append(proc)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if mount in self.stats():
+                return proc
+            assert proc.poll() is None, "the upstream ffmpeg stopped"
+            time.sleep(0.05)
+        raise AssertionError(f"the upstream never reached {mount}")
+
+    def stop(self) -> None:
+        for p in [*self.feeders, self.proc]:
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def icecast():
+    """Give back a running :class:`Icecast` (its own process, port and config), stopped at the end."""
+    if not Path("/usr/bin/icecast2").exists():
+        pytest.fail("icecast2 missing: run `make setup` (Debian package icecast2)")
+    from broadcaster.playout._icecast import close_feeds
+
+    server = Icecast().start()
+    yield server
+    close_feeds()  # this process's source connections, so none outlives its server
+    server.stop()

@@ -64,9 +64,17 @@ def save_zone(
     allow_command: bool = False,
 ) -> Zone:
     """Give back the added or changed zone; the sink is checked the way playout reads it."""
-    from ..playout import check_spec
+    from ..playout import check_spec, keep_secret
 
     code, name, sink = (code or "").strip(), (name or "").strip(), (sink or "").strip() or "auto"
+    # The page shows the output with its password as ***: sent back unchanged, it keeps the old one.
+    sink = keep_secret(sink, zone.sink if zone is not None else None)
+    if ":***@" in sink:
+        raise ContentError(
+            "Hãy nhập mật khẩu nguồn phát Icecast "
+            "(*** chỉ giữ mật khẩu cũ khi máy chủ và điểm phát không đổi).",
+            "sink",
+        )
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", code):
         raise ContentError("Mã cụm loa chỉ gồm chữ thường không dấu, số và gạch ngang.", "code")
     if not name:

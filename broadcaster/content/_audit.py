@@ -61,9 +61,14 @@ UNAUDITED = ("password_hash", "ics_token", "auth_epoch")
 
 def snapshot(obj: Any, exclude: tuple[str, ...] = UNAUDITED) -> dict[str, Any]:
     """Give back the record's columns as JSON-ready values (secrets left out)."""
-    return {
+    out = {
         c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in exclude
     }
+    if isinstance(out.get("sink"), str):
+        from ..playout import public_spec  # a zone's Icecast output holds its source password
+
+        out["sink"] = public_spec(out["sink"])
+    return out
 
 
 def record(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AirStatus, AsRunEntry, Occurrence, Schedule, StationState
 from ._prepare import PreparedItem
+from ._sinks import public_spec
 
 log = logging.getLogger("broadcaster.playout")
 
@@ -269,7 +270,7 @@ def begin_entry(
         started_at=now,
         status=status,
         reason=reason,
-        sink=sink[:500],
+        sink=public_spec(sink)[:500],  # a legal record others read: never a password
     )
     if status != AirStatus.PLAYING:
         entry.ended_at = now

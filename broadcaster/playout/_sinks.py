@@ -3,7 +3,9 @@
 Every sink takes mono 16-bit PCM at the station's sample rate. A sink is opened *ahead* of the
 start (a player command is started and handed the WAV header), so its start-up does not delay the
 first sample; :meth:`Sink.write` then streams PCM. Sinks are named in a registry (``SINKS``) and
-built from a spec string: ``command:aplay -q``, ``file:/path/out.wav``, ``null``, ``auto``.
+built from a spec string: ``command:aplay -q``, ``file:/path/out.wav``, ``null``, ``auto``,
+``icecast://source:PASSWORD@HOST:PORT/MOUNT`` (in :mod:`._icecast`). A spec may hold a password:
+it becomes text only through :func:`public_spec`.
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ class Sink(ABC):
         return self.sample_rate * SAMPLE_WIDTH * CHANNELS
 
     def spec(self) -> str:
-        return f"{self.NAME}:{self.arg}" if self.arg else self.NAME
+        """Give back the sink's spec as it may be shown (no password)."""
+        return public_spec(f"{self.NAME}:{self.arg}" if self.arg else self.NAME)
 
     @abstractmethod
     def open(self) -> None:
@@ -428,6 +431,30 @@ def auto_output(data_dir: Path, tz=None) -> Path | None:
     return output_file(resolve_spec("auto", default="auto", data_dir=data_dir, tz=tz), tz)
 
 
+_CREDENTIALS = re.compile(r"(//[^:/@\s]+:)[^@\s]*@")
+REDACTED = "***"
+
+
+def public_spec(spec: str | None) -> str:
+    """Give back a sink spec fit to show or store as text: a URL's password becomes ``***``.
+
+    The one place a spec becomes text (as-run rows, pages, the audit trail, logs): an Icecast
+    source password must never leave the zone's own setting.
+    """
+    return _CREDENTIALS.sub(rf"\g<1>{REDACTED}@", spec or "")
+
+
+def keep_secret(new: str, old: str | None) -> str:
+    """Give back ``new`` with a ``***`` password replaced by the one in ``old`` (a page shows
+    the spec redacted, so an unchanged form sends ``***`` back)."""
+    m = _CREDENTIALS.search(new)
+    if not m or REDACTED + "@" not in new[m.start() : m.end()] or not old:
+        return new
+    if public_spec(old) != new:
+        return new  # another server, mount or account: no password is carried over to it
+    return old
+
+
 def check_spec(spec: str) -> str | None:
     """Give back a Vietnamese error for a malformed sink spec, or None."""
     spec = spec.strip()
@@ -435,7 +462,17 @@ def check_spec(spec: str) -> str | None:
         return None
     name, _, arg = spec.partition(":")
     if name not in SINKS or not arg.strip():
-        return f"Đầu ra «{spec}» không hợp lệ: dùng auto, null, file:ĐƯỜNG_DẪN.wav hoặc command:LỆNH."
+        return (
+            f"Đầu ra «{public_spec(spec)}» không hợp lệ: dùng auto, null, file:ĐƯỜNG_DẪN.wav, command:LỆNH "
+            "hoặc icecast://source:MẬT_KHẨU@MÁY_CHỦ:CỔNG/ĐIỂM_PHÁT."
+        )
+    if name == "icecast":
+        try:
+            from ._icecast import parse_target
+
+            parse_target(arg)
+        except SinkError as exc:
+            return str(exc)
     if name == "command":
         try:
             if not shlex.split(arg):
@@ -455,3 +492,6 @@ def make_sink(spec: str, *, sample_rate: int = 44100, tz=None) -> Sink:
     if cls is FileSink:
         return FileSink(arg, sample_rate=sample_rate, tz=tz)
     return cls(arg, sample_rate=sample_rate)
+
+
+from . import _icecast  # noqa: E402,F401  (registers the icecast sink)

@@ -304,9 +304,16 @@ def _nav() -> list[tuple[str, str, str]]:
     ]
 
 
+def _public_spec(spec: str | None) -> str:
+    from ..playout import public_spec  # loads only the sinks, on the first page that shows one
+
+    return public_spec(spec)
+
+
 def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local, "local")
     app.add_template_filter(_dur, "dur")
+    app.add_template_filter(_public_spec, "public_spec")
     for name, fn in FILTERS.items():
         app.add_template_filter(fn, name)
 

@@ -1,0 +1,141 @@
+"""The Icecast output against a real icecast2: three airings reach one listener over one source connection.
+
+An ffmpeg reader stays on the mount for the whole test: it must hear each airing's tone, silence in
+between, and never lose its session; icecast's own statistics must count one source connection.
+The source password must be nowhere in the database file or the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+import time
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from conftest import free_port  # tests/ is on sys.path; "tests" is no package
+
+from broadcaster.models import AirStatus
+from broadcaster.playout import make_sink, play_programme_once
+from broadcaster.playout._icecast import close_feeds, feeds
+
+from .conftest import make_tone
+
+RATE = 8000  # the reader decodes at a low rate: enough to tell three tones apart
+
+
+class Reader:
+    """One ffmpeg listener session on a mount, its decoded PCM gathered by a thread."""
+
+    def __init__(self, url: str) -> None:
+        self.proc = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "mp3", "-i", url,
+             "-f", "s16le", "-ac", "1", "-ar", str(RATE), "pipe:1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.pcm = bytearray()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while chunk := self.proc.stdout.read1(4096):
+            self.pcm += chunk
+
+    def seconds(self) -> float:
+        return len(self.pcm) / 2 / RATE
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _tones(pcm: bytes, window_s: float = 0.1) -> list[int]:
+    """Give back the loudest frequency of each window (0 for silence), rounded to 10 Hz."""
+    x = np.frombuffer(bytes(pcm), dtype="<i2").astype(float)
+    n = int(RATE * window_s)
+    out = []
+    for i in range(0, len(x) - n, n):
+        w = x[i : i + n]
+        if np.sqrt(np.mean(w**2)) < 300:
+            out.append(0)
+            continue
+        spec = np.abs(np.fft.rfft(w * np.hanning(n)))
+        out.append(int(round(np.argmax(spec) * RATE / n / 10) * 10))
+    return out
+
+
+def test_three_airings_over_one_source_connection(icecast, config, store, station, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="broadcaster")
+    spec = icecast.sink("/xa.mp3")
+    # The feed is the process's: opening a sink once starts it, and it stays up when the sink closes.
+    first = make_sink(spec, sample_rate=config.sample_rate)
+    first.open()
+    first.close()
+    reader = Reader(icecast.url("/xa.mp3"))
+    try:
+        deadline = time.monotonic() + 10
+        while reader.seconds() < 0.5:
+            assert time.monotonic() < deadline, "the listener got nothing from the mount"
+            time.sleep(0.05)
+        freqs = (500, 1000, 1500)
+        occs = []
+        for f in freqs:
+            tone = make_tone(tmp_path / f"t{f}.wav", f, 1.5)
+            occs.append(play_programme_once(store, config, asset_path=tone, sink=spec))
+            time.sleep(1.0)  # between airings the feed sends silence; the connection stays
+        time.sleep(1.5)  # the last tone's tail through the encoder and the server
+        assert reader.proc.poll() is None, "the listener's session dropped"
+        stats = icecast.stats()["/xa.mp3"]
+        assert stats["listeners"] == "1"
+        feed = next(fd for fd in feeds() if fd.target.port == icecast.port)
+        assert feed.connections == 1  # never reconnected between items or airings
+        heard = _tones(reader.pcm)
+    finally:
+        reader.stop()
+
+    for occ in occs:
+        assert occ.status == AirStatus.PLAYED, occ.reason
+        (entry,) = occ.entries
+        assert entry.status == AirStatus.PLAYED
+        assert entry.sink == f"icecast://source:***@127.0.0.1:{icecast.port}/xa.mp3"
+        assert entry.duration_ms == pytest.approx(1500, abs=30)
+    # Each tone was heard for (about) its 1.5 s, in order, with silence between them.
+    runs: list[tuple[int, int]] = []
+    for f in heard:
+        if runs and runs[-1][0] == f:
+            runs[-1] = (f, runs[-1][1] + 1)
+        else:
+            runs.append((f, 1))
+    loud = [(f, n) for f, n in runs if f and n >= 3]
+    assert [f for f, _ in loud] == list(freqs), runs
+    assert all(13 <= n <= 17 for _, n in loud), runs
+    between = [n for f, n in runs[runs.index(loud[0]) : runs.index(loud[-1])] if f == 0]
+    assert sum(between) >= 15, runs  # ~2 x 1 s of silence between the airings, not a filler
+    # The airings' start times match what the listener heard, one gap apart.
+    gap = (occs[1].entries[0].started_at - occs[0].entries[0].started_at) - timedelta(seconds=1.5)
+    assert timedelta(seconds=0.9) < gap < timedelta(seconds=3)
+
+    # The source password is in no as-run row, nowhere in the database file, never in the journal.
+    secret = icecast.source_password.encode()
+    store.engine.dispose()
+    for f in config.data_dir.rglob("*"):
+        if f.is_file():
+            assert secret not in f.read_bytes(), f
+    assert icecast.source_password not in caplog.text
+    assert f"icecast://127.0.0.1:{icecast.port}/xa.mp3" in caplog.text  # it did log the connection
+
+
+def test_unreachable_server_fails_the_item_with_a_reason(config, store, station, tmp_path):
+    port = free_port()  # nothing listens there
+    spec = f"icecast://source:khong-lo@127.0.0.1:{port}/x.mp3"
+    try:
+        occ = play_programme_once(
+            store, config, asset_path=make_tone(tmp_path / "t.wav", 440, 0.5), sink=spec
+        )
+    finally:
+        close_feeds()
+    assert occ.status == AirStatus.FAILED
+    assert "Không kết nối được máy chủ Icecast" in occ.reason and "khong-lo" not in occ.reason
+    assert occ.entries[0].sink == f"icecast://source:***@127.0.0.1:{port}/x.mp3"
