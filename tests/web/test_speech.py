@@ -1,13 +1,17 @@
 """The segment editor's "đọc thử thành chữ", pronunciation entries added from it, and damaged text
 caught before it airs: marked on the segment page, a confirm before submitting, a warning and a
-confirm in the approval queue. Real Flask app over a real SQLite station."""
+confirm in the approval queue, and the same through the API. Real Flask app over a real SQLite
+station."""
 
 from __future__ import annotations
 
 import html as htmllib
 import re
 
-from broadcaster.models import Pronunciation, SegmentStatus
+from sqlalchemy import select
+
+from broadcaster.models import AuditLog, Pronunciation, Role, SegmentStatus
+from broadcaster.web.api import document
 
 from .conftest import count, make_segment
 from .test_segments import _seg
@@ -123,6 +127,60 @@ def test_approver_sees_the_warning_and_must_confirm_to_approve(approver, store):
     assert r.status_code == 302 and _seg(store, bad).status == SegmentStatus.APPROVED
     r = approver.form(f"/duyet/{good}", {"action": "approve"})
     assert r.status_code == 302 and _seg(store, good).status == SegmentStatus.APPROVED
+
+
+def _actions(store, sid: int) -> list[str]:
+    with store.sessions() as s:
+        return list(s.scalars(select(AuditLog.action).where(AuditLog.entity == "segment",
+                                                            AuditLog.entity_id == str(sid))))
+
+
+def test_the_api_asks_for_the_same_damage_confirmation_as_the_pages(client_for, store):
+    editor, other, boss = client_for("bientap"), client_for("bientap2"), client_for(Role.APPROVER)
+    bad = make_segment(store, body=DAMAGED, title="Tin hỏng")
+    url = f"/api/v1/segments/{bad}"
+    shown = editor.api("GET", url).get_json()
+    assert shown["so_cho_nghi"] == 4 and shown["cho_nghi"][0] == "dòng 1, cột 6: «x» (chữ cái đứng riêng)"
+    # The content rule speaks first: not the writer's own segment is a 403, not a damage warning.
+    assert other.api("POST", f"{url}/submit").status_code == 403
+    for body in (None, {}, {"confirm_damage": False}):
+        r = editor.api("POST", f"{url}/submit", json=body)
+        err = r.get_json()
+        assert r.status_code == 409 and err["truong"] == "confirm_damage", err
+        assert err["loi"].startswith("Chưa gửi duyệt: văn bản có 4 chỗ nghi bị lỗi chữ: "
+                                     "dòng 1, cột 6: «x» (chữ cái đứng riêng); ")
+        assert "«KE HOACH» (thiếu dấu thanh)" in err["loi"] and "«ti€u» (chữ lạ do lỗi phông)" in err["loi"]
+        assert '"confirm_damage": true' in err["loi"]
+        assert err["so_cho_nghi"] == 4 and err["cho_nghi"] == shown["cho_nghi"]
+    r = editor.api("POST", f"{url}/submit", json={"confirm_damage": "có"})
+    assert r.status_code == 400 and r.get_json()["truong"] == "confirm_damage"
+    assert _seg(store, bad).status == SegmentStatus.DRAFT and _actions(store, bad) == ["create"]
+    r = editor.api("POST", f"{url}/submit", json={"confirm_damage": True})
+    assert r.status_code == 200 and r.get_json()["trang_thai"] == "submitted"
+
+    # The approver sees the warning in the queue and must confirm too.
+    clean = make_segment(store, body=CLEAN, title="Tin sạch", status=SegmentStatus.SUBMITTED)
+    queue = {x["id"]: x for x in boss.api("GET", "/api/v1/approvals").get_json()["cho_duyet"]}
+    assert queue[bad]["so_cho_nghi"] == 4 and queue[bad]["cho_nghi"] == shown["cho_nghi"]
+    assert queue[clean]["so_cho_nghi"] == 0 and queue[clean]["cho_nghi"] == []
+    r = boss.api("POST", f"{url}/approve", json={"comment": "Đồng ý phát."})
+    assert r.status_code == 409 and r.get_json()["loi"].startswith("Chưa duyệt: văn bản có 4 chỗ nghi")
+    assert _seg(store, bad).status == SegmentStatus.SUBMITTED and "approve" not in _actions(store, bad)
+    r = boss.api("POST", f"{url}/approve", json={"comment": "Đồng ý phát.", "confirm_damage": True})
+    assert r.status_code == 200 and r.get_json()["trang_thai"] == "approved"
+    assert _actions(store, bad) == ["create", "submit", "approve"]
+    # Clean text goes straight through, as on the pages.
+    r = boss.api("POST", f"/api/v1/segments/{clean}/approve", json={})
+    assert r.status_code == 200 and r.get_json()["trang_thai"] == "approved"
+
+    # The document says so.
+    ops = document()["paths"]
+    for path, verb in (("/segments/{segment_id}/submit", "Vẫn gửi duyệt"),
+                       ("/segments/{segment_id}/approve", "Vẫn duyệt")):
+        op = ops[path]["post"]
+        props = op["requestBody"]["content"]["application/json"]["schema"]["properties"]
+        assert props["confirm_damage"]["type"] == "boolean" and "confirm_damage" in op["description"]
+        assert verb in op["description"] and "409" in op["responses"]
 
 
 def test_unusable_bodies_get_a_vietnamese_answer_not_a_500(admin):

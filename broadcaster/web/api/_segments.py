@@ -1,4 +1,9 @@
-"""Segments and their approval through the API: the same services, roles and audit as the pages."""
+"""Segments and their approval through the API: the same services, roles and audit as the pages.
+
+As on the pages, a text that looks damaged (letters lost in a PDF or OCR export, lost tones, font
+damage: see segments.speech_check) is shown with its suspicious places, and goes for approval or is
+approved only when the request confirms it (``confirm_damage``), having seen them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from sqlalchemy import select
 from ... import content
 from ...models import CchcArea, Segment, SegmentKind, SegmentStatus
 from .._core import commit, config, db, station
+from ..segments import speech_check, speech_setup
 from ._base import LEADERS, READERS, WRITERS, ApiError, Field, actor, endpoint, error
 
 TAG = "Bản tin"
@@ -24,6 +30,19 @@ SEGMENT_FIELDS = (
     Field("chime_before", "boolean", "Phát nhạc hiệu trước tin", False),
 )
 COMMENT = (Field("comment", "string", "Ý kiến của lãnh đạo (bắt buộc khi trả lại)", "Đồng ý phát."),)
+CONFIRM_DAMAGE = Field(
+    "confirm_damage",
+    "boolean",
+    "Vẫn làm dù văn bản có chỗ nghi bị lỗi chữ («cho_nghi»): chỉ gửi true khi đã xem và văn bản đúng như vậy",
+    False,
+)
+#: Suspicious places named in the refusal's message itself (all of them are in «cho_nghi»).
+DAMAGE_IN_MESSAGE = 5
+DAMAGE_NOTE = (
+    "Văn bản có chỗ nghi bị lỗi chữ (mất chữ khi sao từ PDF, mất dấu, lỗi phông) thì bị từ chối (409, "
+    "«truong» = confirm_damage, các chỗ nghi trong «cho_nghi») trừ khi gửi kèm \"confirm_damage\": true, "
+    "như ô «{box}» trên trang."
+)
 EXAMPLE = {
     "id": 12,
     "uid": "3f0c…",
@@ -34,6 +53,7 @@ EXAMPLE = {
     "trang_thai": "draft",
     "cap_nhat": "2026-11-30T08:00:00+00:00",
 }
+DAMAGE_EXAMPLE = {"so_cho_nghi": 1, "cho_nghi": ["dòng 1, cột 6: «KE HOACH» (thiếu dấu thanh)"]}
 
 
 def iso(dt) -> str | None:
@@ -65,6 +85,37 @@ def segment_json(s: Segment, full: bool = False) -> dict:
             }
         )
     return d
+
+
+def damage_json(s: Segment, setup: tuple[dict[str, str], str] | None = None) -> dict:
+    """Give back how many places of the segment's text look damaged and where (one line each)."""
+    if not (s.body or "").strip():
+        return {"so_cho_nghi": 0, "cho_nghi": []}
+    check = speech_check(s.body, setup or speech_setup(), spoken=False)
+    return {"so_cho_nghi": check["count"], "cho_nghi": check["places"]}
+
+
+def refuse_damaged(s: Segment, data: dict, verb: str) -> None:
+    """Raise ApiError 409 naming the places that look damaged, unless the request confirms them.
+
+    Called after the content rule agreed (so a caller who may not do it hears that first) and
+    before the commit: the error handler rolls the change back.
+    """
+    if data.get("confirm_damage") is True:
+        return
+    found = damage_json(s)
+    n = found["so_cho_nghi"]
+    if not n:
+        return
+    shown = found["cho_nghi"][:DAMAGE_IN_MESSAGE]
+    more = f"; … và {n - len(shown)} chỗ khác" if n > len(shown) else ""
+    raise ApiError(
+        409,
+        f"Chưa {verb}: văn bản có {n} chỗ nghi bị lỗi chữ: {'; '.join(shown)}{more}. Hãy sửa văn bản, "
+        f'hoặc gửi lại kèm "confirm_damage": true nếu văn bản đúng như vậy.',
+        CONFIRM_DAMAGE.name,
+        **found,
+    )
 
 
 def find_segment(segment_id: int) -> Segment:
@@ -128,12 +179,14 @@ def segment_create(data: dict):
     "GET",
     tag=TAG,
     summary="Một bản tin, cả nội dung",
+    description="«cho_nghi»: các chỗ của văn bản nghi bị lỗi chữ, như được đánh dấu trên trang.",
     roles=READERS,
     errors=(404,),
-    example=EXAMPLE | {"noi_dung": "Trạm y tế xã thông báo…", "y_kien_duyet": None},
+    example=EXAMPLE | {"noi_dung": "Trạm y tế xã thông báo…", "y_kien_duyet": None} | DAMAGE_EXAMPLE,
 )
 def segment(segment_id: int):
-    return jsonify(segment_json(find_segment(segment_id), full=True))
+    seg = find_segment(segment_id)
+    return jsonify(segment_json(seg, full=True) | damage_json(seg))
 
 
 @endpoint(
@@ -171,15 +224,17 @@ def segment_update(segment_id: int, data: dict):
     "POST",
     tag=TAG_APPROVAL,
     summary="Gửi bản tin cho lãnh đạo duyệt",
-    description="Biên tập viên chỉ gửi tin của chính mình; tin phải đang là bản nháp hoặc bị trả lại.",
+    description="Biên tập viên chỉ gửi tin của chính mình; tin phải đang là bản nháp hoặc bị trả lại. "
+    + DAMAGE_NOTE.format(box="Vẫn gửi duyệt"),
     roles=WRITERS,
-    body=(),
+    body=(CONFIRM_DAMAGE,),
     errors=(403, 404, 409),
     example=EXAMPLE | {"trang_thai": "submitted"},
 )
 def segment_submit(segment_id: int, data: dict):
     seg = find_segment(segment_id)
     content.submit(db(), seg, actor())
+    refuse_damaged(seg, data, "gửi duyệt")
     commit()
     return jsonify(segment_json(seg))
 
@@ -208,8 +263,9 @@ def segment_archive(segment_id: int, data: dict):
     "GET",
     tag=TAG_APPROVAL,
     summary="Các bản tin đang chờ duyệt",
+    description="Mỗi tin kèm «cho_nghi»: các chỗ nghi bị lỗi chữ mà người duyệt cần xem trước khi duyệt.",
     roles=LEADERS,
-    example={"cho_duyet": [EXAMPLE | {"trang_thai": "submitted"}]},
+    example={"cho_duyet": [EXAMPLE | {"trang_thai": "submitted"} | DAMAGE_EXAMPLE]},
 )
 def approvals():
     rows = db().scalars(
@@ -217,7 +273,8 @@ def approvals():
         .where(Segment.station_id == station().id, Segment.status == SegmentStatus.SUBMITTED)
         .order_by(Segment.submitted_at, Segment.id)
     )
-    return jsonify({"cho_duyet": [segment_json(s, full=True) for s in rows]})
+    setup = speech_setup()  # the station's dictionary, read once for the whole queue
+    return jsonify({"cho_duyet": [segment_json(s, full=True) | damage_json(s, setup) for s in rows]})
 
 
 @endpoint(
@@ -225,15 +282,17 @@ def approvals():
     "POST",
     tag=TAG_APPROVAL,
     summary="Duyệt bản tin",
-    description="Chỉ lãnh đạo duyệt hoặc quản trị viên; không ai tự duyệt tin mình viết.",
+    description="Chỉ lãnh đạo duyệt hoặc quản trị viên; không ai tự duyệt tin mình viết. "
+    + DAMAGE_NOTE.format(box="Vẫn duyệt"),
     roles=LEADERS,
-    body=COMMENT,
+    body=(*COMMENT, CONFIRM_DAMAGE),
     errors=(403, 404, 409),
     example=EXAMPLE | {"trang_thai": "approved"},
 )
 def segment_approve(segment_id: int, data: dict):
     seg = find_segment(segment_id)
     content.approve(db(), seg, actor(), data.get("comment") or "")
+    refuse_damaged(seg, data, "duyệt")
     commit()
     return jsonify(segment_json(seg))
 

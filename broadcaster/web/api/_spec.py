@@ -21,7 +21,8 @@ STATUS_TEXT = {
     401: "Chưa đăng nhập, hoặc mã truy cập sai hay đã bị thu hồi",
     403: "Tài khoản không được làm việc này",
     404: "Không có đối tượng này",
-    409: "Trạng thái hiện tại không cho phép (đã duyệt, đang được dùng, trùng giờ…)",
+    409: "Trạng thái hiện tại không cho phép (đã duyệt, đang được dùng, trùng giờ, văn bản nghi lỗi chữ "
+    "chưa được xác nhận…)",
     413: "Nội dung gửi lên quá lớn (tối đa 2 MB)",
 }
 #: JSON schema type or format → how the docs page names it.
@@ -175,6 +176,15 @@ def document() -> dict[str, Any]:
                         "truong": {"type": "string", "nullable": True, "description": "Trường bị sai"},
                         "cac_loi": {"type": "array", "description": "Lịch phát: mọi lỗi, mỗi lỗi kèm trường"},
                         "trung_gio": {"type": "array", "description": "Lịch phát: các lịch bị trùng giờ"},
+                        "so_cho_nghi": {
+                            "type": "integer",
+                            "description": "Bản tin: số chỗ nghi bị lỗi chữ (confirm_damage)",
+                        },
+                        "cho_nghi": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "Bản tin: từng chỗ nghi bị lỗi chữ (dòng, cột, chữ, lý do)",
+                        },
                     },
                     "example": {"loi": "Hãy nhập tên chương trình.", "ma": 400, "truong": "title"},
                 }
