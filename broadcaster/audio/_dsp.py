@@ -169,7 +169,7 @@ def k_filter(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
         guard[1::2] = -_GUARD
         _guard = guard
     guarded = x + guard[: len(x)]
-    return _kernels.sosfilt(sos, guarded, zi)
+    return _kernels.sosfilt(sos, guarded, zi, overwrite_x=True)
 
 
 def _expand(knots: np.ndarray) -> np.ndarray:
@@ -411,7 +411,8 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         b = min(a + seg, n)
         w0 = a - ctx
         w1 = w0 + -(-(b + ctx - w0) // BLOCK) * BLOCK
-        x = spool.read(w0, w1) * g
+        x = spool.read(w0, w1)
+        x *= g
         peaks = np.abs(x).reshape(-1, BLOCK).max(1)
         x *= _expand(limiter_knots(peaks, ceiling))
         # Loudness of the limited signal, before the rate change (which keeps every frequency
@@ -421,7 +422,10 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         j0 = ctx * up // down
         j1 = j0 + output_frames(b, rate, out_rate) - a * up // down
         tp = true_peak(z, j0, j1)
-        pcm = np.clip(np.rint(z[j0:j1] * np.float32(32768)), -32768, 32767).astype("<i2").tobytes()
+        out = z[j0:j1]  # z is not read again: scaled, rounded and clipped in place
+        out *= np.float32(32768)
+        np.clip(np.rint(out, out=out), -32768, 32767, out=out)
+        pcm = out.astype("<i2").tobytes()
         return pcm, np.square(k, dtype=np.float64), tp
 
     workers = workers or max(1, min(os.cpu_count() or 1, 4))

@@ -50,11 +50,12 @@ def _extension(name: str) -> ModuleType | None:
     return module
 
 
-def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
+def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None, *, overwrite_x: bool = False):
     """Return ``x`` (1-D) through the second-order sections ``sos``, and the end state with ``zi``.
 
     The same as ``scipy.signal.sosfilt(sos, x, zi=zi)`` for a 1-D ``x`` and ``zi`` of shape
-    (sections, 2).
+    (sections, 2). With ``overwrite_x`` a contiguous ``x`` of the result's type is filtered in
+    place (one copy less) and returned.
     """
     ext = _extension("_sosfilt")
     kernel = getattr(ext, "_sosfilt", None)
@@ -65,7 +66,8 @@ def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
     inputs = [sos, x] if zi is None else [sos, x, zi]
     dtype = np.result_type(*inputs)
     sections = sos.shape[0]
-    y = np.array(x, dtype, order="C").reshape(1, -1)  # a copy: the kernel works in place
+    # The kernel works in place: on a copy unless the caller gives ``x`` up.
+    y = (np.ascontiguousarray(x, dtype) if overwrite_x else np.array(x, dtype, order="C")).reshape(1, -1)
     state = (np.zeros((1, sections, 2), dtype) if zi is None
              else np.array(zi, dtype, order="C").reshape(1, sections, 2))
     kernel(np.ascontiguousarray(sos, dtype), y, state)

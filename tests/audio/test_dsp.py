@@ -123,3 +123,19 @@ def test_rendering_loads_none_of_scipy_signal_s_package() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_silence_detector_agrees_with_audioop_frame_by_frame() -> None:
+    from broadcaster.audio._pcm import _threshold, audioop, loud_frames
+
+    rate, size = 22050, 220  # 10 ms frames
+    limit = _threshold(-50.0)
+    rng = np.random.default_rng(9)
+    frames = [np.full(size, a, np.int16) * rng.choice([-1, 1], size).astype(np.int16)
+              for a in range(limit - 3, limit + 4)]  # right at the threshold, both signs
+    frames += [(rng.standard_normal(size) * s).clip(-32768, 32767).astype(np.int16)
+               for s in (0, 50, 104, 105, 2000, 40000)]  # 40000: clipped, squares near 2**30
+    pcm = b"".join(f.astype("<i2").tobytes() for f in frames) + frames[-1][:77].astype("<i2").tobytes()
+    want = [audioop.rms(pcm[i:i + 2 * size], 2) > limit for i in range(0, len(pcm), 2 * size)]
+    assert loud_frames(pcm, rate) == want
+    assert want[:7] == [False] * 4 + [True] * 3  # the threshold itself is crossed
