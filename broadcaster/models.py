@@ -535,6 +535,66 @@ class HubAsRun(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OfferState(enum.StrEnum):
+    """What the commune did with a normal-level item from the district (Circular 39: its choice)."""
+
+    WAITING = "waiting"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # the district took it back before its time
+
+
+OFFER_STATE_LABELS = {
+    OfferState.WAITING: "Chờ quyết định",
+    OfferState.ACCEPTED: "Đã nhận phát",
+    OfferState.DECLINED: "Đã từ chối",
+    OfferState.WITHDRAWN: "Huyện đã rút",
+}
+
+
+class Offer(Base):
+    """Station side: a normal-level district airing waiting for the commune's decision, and that decision.
+
+    Its schedule (hub origin) stays switched off until accepted. The decision travels up like an
+    as-run row: ``decision_uid`` names the current decision, ``synced_at`` is set only when the
+    hub acknowledged that uid (a new decision gets a new uid and is sent again).
+    """
+
+    __tablename__ = "offers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), unique=True)
+    #: When the district proposes it airs (it may move it; the commune may choose another time).
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[OfferState] = mapped_column(_enum(OfferState), default=OfferState.WAITING)
+    air_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the time the commune accepted
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was declined
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_uid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    schedule: Mapped[Schedule] = relationship()
+
+
+class HubOfferDecision(Base):
+    """Hub side: one commune's decision on a normal-level airing, kept once by its uid."""
+
+    __tablename__ = "hub_offer_decisions"
+    __table_args__ = (Index("ix_hub_offer_decisions_schedule_station", "schedule_uid", "station_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    schedule_uid: Mapped[str] = mapped_column(String(36))
+    decision: Mapped[OfferState] = mapped_column(_enum(OfferState))
+    air_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class StationState(Base):
     """What the station daemon is doing now, written by the daemon, read by the web and CLI."""
 

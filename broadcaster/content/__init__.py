@@ -19,6 +19,16 @@ from ._editing import (
     update_segment,
 )
 from ._errors import ContentError
+from ._offers import (
+    DECIDERS,
+    EXPIRED_LABEL,
+    OfferView,
+    accept_offer,
+    decline_offer,
+    find_offer,
+    offer_views,
+    waiting_offers,
+)
 from ._programmes import (
     ItemDuration,
     add_item,
@@ -80,6 +90,14 @@ from ._tokens import create_token, revoke_token, token_hash, verify_token
 from ._users import authenticate, create_user, end_sessions, find_user, set_active, set_password
 
 __all__ = [
+    "DECIDERS",
+    "EXPIRED_LABEL",
+    "OfferView",
+    "accept_offer",
+    "decline_offer",
+    "find_offer",
+    "offer_views",
+    "waiting_offers",
     "ACCOUNT_LIMIT",
     "ADDRESS_LIMIT",
     "Attempt",

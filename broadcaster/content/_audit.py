@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "load_starter": "Nạp nội dung mẫu",
     "unlock": "Mở khoá đăng nhập",
     "end_sessions": "Đăng xuất mọi phiên",
+    "accept": "Nhận phát",
+    "decline": "Từ chối",
 }
 ENTITY_LABELS = {
     "segment": "Bản tin",
@@ -44,6 +46,7 @@ ENTITY_LABELS = {
     "control": "Điều khiển phát",
     "station": "Đài",
     "login_lock": "Khoá đăng nhập",
+    "offer": "Tin từ huyện",
 }
 
 

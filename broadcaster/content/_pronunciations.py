@@ -37,8 +37,11 @@ def save_pronunciation(
     # repeated Vietnamese term slipped past the check and hit the unique index (a 500).
     wanted = term.casefold()
     clash = next(
-        (p for p in session.scalars(select(Pronunciation).where(Pronunciation.station_id == station_id))
-         if p.term.casefold() == wanted),
+        (
+            p
+            for p in session.scalars(select(Pronunciation).where(Pronunciation.station_id == station_id))
+            if p.term.casefold() == wanted
+        ),
         None,
     )
     if clash is not None and (entry is None or clash.id != entry.id):

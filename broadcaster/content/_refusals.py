@@ -23,7 +23,13 @@ class Missing(ContentError):
     """The object named inside the request (an item of a programme) is not there."""
 
 
-def refuse_hub_origin(row: Any) -> None:
+#: Where a commune decides on a district airing instead (said with every refusal of a schedule).
+OFFERS_HINT = "Tin thông thường của huyện được nhận phát hoặc từ chối ở trang «Tin từ huyện»."
+
+
+def refuse_hub_origin(row: Any, hint: str = "") -> None:
     """Refuse a change to a row the district hub sent (only sync writes those; None passes)."""
     if row is not None and getattr(row, "origin", Origin.LOCAL) == Origin.HUB:
-        raise NotAllowed("Mục này do huyện gửi xuống: đài xã không sửa, không xoá được.")
+        raise NotAllowed(
+            " ".join(filter(None, ("Mục này do huyện gửi xuống: đài xã không sửa, không xoá được.", hint)))
+        )

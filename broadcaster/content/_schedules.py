@@ -19,7 +19,7 @@ from ._audit import record, snapshot
 from ._dates import to_date, to_time
 from ._errors import ContentError
 from ._programmes import item_durations, programme_problems
-from ._refusals import InConflict, refuse_hub_origin
+from ._refusals import OFFERS_HINT, InConflict, refuse_hub_origin
 
 FIELDS = (
     "name",
@@ -274,7 +274,7 @@ def save_schedule(
     schedule: Schedule | None = None,
 ) -> Schedule:
     """Give back the saved schedule; ScheduleError (nothing saved) on any error or conflict."""
-    refuse_hub_origin(schedule)
+    refuse_hub_origin(schedule, OFFERS_HINT)
     from ..playout import bump_plan
 
     station_id = station if isinstance(station, int) else station.id
@@ -313,7 +313,12 @@ def save_schedule(
 
 
 def set_schedule_enabled(session: Session, schedule: Schedule, user: User | None, enabled: bool) -> None:
-    """Turn a schedule on or off (kept, since its past airings refer to it), conflicts checked when on."""
+    """Turn a schedule on or off (kept, since its past airings refer to it), conflicts checked when on.
+
+    A district airing is refused: a normal one is accepted or declined as an offer, a priority one
+    is the district's to withdraw.
+    """
+    refuse_hub_origin(schedule, OFFERS_HINT)
     from ..playout import bump_plan, find_conflicts
 
     if enabled and not schedule.enabled:  # conflicts are with the other enabled schedules
@@ -358,7 +363,7 @@ def delete_schedule(session: Session, schedule: Schedule, user: User | None) -> 
     Its pending airings go with it, as the planner would drop them for a disabled schedule; an
     airing that started, was missed or skipped is evidence and keeps the schedule alive.
     """
-    refuse_hub_origin(schedule)
+    refuse_hub_origin(schedule, OFFERS_HINT)
     from ..playout import bump_plan
 
     done = session.scalar(

@@ -26,6 +26,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "station_asrun",
         ),
         "._manifest": ("airing_uid", "audio_url", "build_manifest", "servable_audio"),
+        "._offers": ("ANSWER_LABELS", "decision_values", "offers_overview", "receive_decisions"),
         "._publish": ("Published", "district_schedules", "parse_at", "publish", "resolve_targets"),
         "._reports": ("RowError", "note_contact", "receive_asrun", "row_values", "stations_overview"),
         "._stations": (

@@ -149,6 +149,35 @@ def _cmd_hub_stations(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _cmd_hub_offers(args: argparse.Namespace, ctx) -> int:
+    from . import ANSWER_LABELS, offers_overview
+
+    store = _hub_store(ctx)
+    with store.sessions() as s:
+        rows = offers_overview(s, ctx.config)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("Không có tin thông thường nào của huyện trong 7 ngày qua và 14 ngày tới.")
+        return 0
+    from datetime import datetime
+
+    tz = ctx.config.tz
+    for r in rows:
+        print(f"«{r['title']}» lúc {datetime.fromisoformat(r['at']).astimezone(tz):%H:%M %d/%m/%Y}:")
+        for st in r["stations"]:
+            line = f"  {st['code']:<16} {ANSWER_LABELS[st['decision']]}"
+            if st["air_at"]:
+                line += f", phát lúc {datetime.fromisoformat(st['air_at']).astimezone(tz):%H:%M %d/%m/%Y}"
+            if st["reason"]:
+                line += f"; lý do: {st['reason']}"
+            if st["aired"]:
+                line += "; đã phát"
+            print(line)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the hub's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("station", help="(máy chủ huyện) quản lý các đài xã")
@@ -193,6 +222,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = hsub.add_parser("stations", help="các đài: trực tuyến, liên lạc lần cuối, buổi phát gần nhất")
     a.add_argument("--json", action="store_true", help="in JSON")
     a.set_defaults(func=_cmd_hub_stations)
+    a = hsub.add_parser(
+        "offers", help="tin thông thường đã gửi: đài nào nhận phát, từ chối (và lý do), chưa trả lời"
+    )
+    a.add_argument("--json", action="store_true", help="in JSON")
+    a.set_defaults(func=_cmd_hub_offers)
 
 
 __all__ = ["register"]

@@ -203,10 +203,19 @@ class Slot:
     end: datetime
     priority: Priority
     title: str
+    from_hub: bool = False  # a district airing: the reason names the district
 
 
-def takeovers(slots: Iterable[Slot]) -> dict[Any, str]:
-    """Give back, by slot key, the reason each normal airing is skipped for an overlapping priority one."""
+def yield_reason(winner: Slot, tz: tzinfo | None = None) -> str:
+    """Give back why a normal airing gives way to ``winner``: whose bulletin, which, and when it airs."""
+    whose = " của huyện" if winner.from_hub else ""
+    when = f" lúc {winner.start.astimezone(tz):%H:%M}" if tz is not None else ""
+    return f"{YIELD_PREFIX}{whose} «{winner.title}»{when}."
+
+
+def takeovers(slots: Iterable[Slot], tz: tzinfo | None = None) -> dict[Any, str]:
+    """Give back, by slot key, the reason each normal airing is skipped for an overlapping priority one
+    (with the priority airing's time in ``tz`` when given)."""
     by_zone: dict[int | None, list[Slot]] = {}
     for s in slots:
         by_zone.setdefault(s.zone_id, []).append(s)
@@ -220,5 +229,5 @@ def takeovers(slots: Iterable[Slot]) -> dict[Any, str]:
                 continue
             winner = next((u for u in urgent if u.start < s.end and s.start < u.end), None)
             if winner is not None:
-                out[s.key] = f"{YIELD_PREFIX} «{winner.title}»."
+                out[s.key] = yield_reason(winner, tz)
     return out

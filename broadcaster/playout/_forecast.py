@@ -22,6 +22,7 @@ from ..models import (
     AirStatus,
     ItemType,
     Occurrence,
+    Origin,
     Priority,
     Programme,
     Schedule,
@@ -166,8 +167,10 @@ def forecast(
             end = airing_end(sc, at, k, ms(sc.programme_id))
             title = sc.programme.title if sc.programme else sc.name
             for z in zones:
-                slots.append(Slot((sc.id, z.id, at), z.id, at, end, sc.priority, title))
-    yielded = takeovers(slots)
+                slots.append(
+                    Slot((sc.id, z.id, at), z.id, at, end, sc.priority, title, sc.origin == Origin.HUB)
+                )
+    yielded = takeovers(slots, tz)
     # What the planner already decided stands (a row skipped for a priority slot that was since
     # planned differently is the planner's business; it rewrites it on its next round).
     rows = session.execute(

@@ -25,6 +25,7 @@ from ..models import (
     AudioAsset,
     ControlCommand,
     Occurrence,
+    Origin,
     Priority,
     Programme,
     ProgrammeItem,
@@ -222,9 +223,19 @@ def _give_way(session: Session, station_id: int, now: datetime, hi: datetime) ->
     ]
     durations: dict[int | None, int | None] = {}
     slots = [
-        Slot(o.id, o.zone_id, o.scheduled_at, _end(session, o, durations), o.priority, o.title) for o in rows
+        Slot(
+            o.id,
+            o.zone_id,
+            o.scheduled_at,
+            _end(session, o, durations),
+            o.priority,
+            o.title,
+            o.schedule is not None and o.schedule.origin == Origin.HUB,
+        )
+        for o in rows
     ]
-    reasons = takeovers(slots)
+    station = session.get(Station, station_id)
+    reasons = takeovers(slots, ZoneInfo(station.timezone) if station is not None else None)
     changed = 0
     for o in rows:
         reason = reasons.get(o.id)

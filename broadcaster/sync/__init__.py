@@ -10,7 +10,14 @@ __getattr__, __dir__, __all__ = lazy_face(
     {
         "._apply": ("Applied", "apply_manifest"),
         "._client": ("HubClient", "HubUnreachable", "SyncError", "file_sha256"),
-        "._outbox": ("mark_synced", "pending_rows", "row_json", "unsynced_count"),
+        "._outbox": (
+            "mark_decisions_synced",
+            "mark_synced",
+            "pending_decisions",
+            "pending_rows",
+            "row_json",
+            "unsynced_count",
+        ),
         "._run": ("Round", "manifest_dump", "run_forever", "station_status", "sync_once"),
     },
 )

@@ -14,6 +14,8 @@ from ..manifest import Manifest
 from ..models import (
     AudioAsset,
     ItemType,
+    Offer,
+    OfferState,
     Origin,
     Priority,
     Programme,
@@ -194,20 +196,52 @@ def apply_manifest(
             res.added += 1
         elif not _mine(sched, station, "buổi phát"):
             continue
-        elif _set(sched, values):
-            res.changed += 1
+        else:
+            offer = _offer_of(session, sched)
+            if offer is not None and offer.state == OfferState.ACCEPTED:
+                # The commune accepted it at a time of its choosing: that time is its own.
+                values.pop("start_date"), values.pop("start_time")
+            if _set(sched, values):
+                res.changed += 1
+        if airing.priority == Priority.NORMAL:
+            _note_offer(session, station, sched, airing.at, res)
     for sched in session.scalars(
-        select(Schedule).where(
-            Schedule.station_id == station.id, Schedule.origin == Origin.HUB, Schedule.enabled.is_(True)
-        )
+        select(Schedule).where(Schedule.station_id == station.id, Schedule.origin == Origin.HUB)
     ):
-        if sched.uid not in listed and local_to_utc(sched.start_date, sched.start_time, tz) > now:
+        if sched.uid in listed or local_to_utc(sched.start_date, sched.start_time, tz) <= now:
+            continue
+        offer = _offer_of(session, sched)
+        if sched.enabled or (offer is not None and offer.state == OfferState.WAITING):
             sched.enabled = False
+            if offer is not None:
+                offer.state = OfferState.WITHDRAWN
             res.withdrawn += 1
     session.flush()
     if res.touched:
         bump_plan(session, station.id)
     return res
+
+
+def _offer_of(session: Session, sched: Schedule) -> Offer | None:
+    if sched.id is None:
+        return None
+    return session.scalar(select(Offer).where(Offer.schedule_id == sched.id))
+
+
+def _note_offer(session: Session, station: Station, sched: Schedule, at: datetime, res: Applied) -> None:
+    """Keep the station's offer row of a normal-level airing in step with what the hub proposes."""
+    session.flush()  # a new schedule needs its id
+    offer = _offer_of(session, sched)
+    if offer is None:
+        # An airing switched on before offers were kept counts as accepted at its time then.
+        state = OfferState.ACCEPTED if sched.enabled else OfferState.WAITING
+        session.add(Offer(station_id=station.id, schedule_id=sched.id, proposed_at=at, state=state))
+        return
+    if offer.proposed_at != at:
+        offer.proposed_at = at
+    if offer.state == OfferState.WITHDRAWN:  # listed again by the district: a fresh offer
+        offer.state = OfferState.WAITING
+        res.changed += 1
 
 
 def _zone(name: str):

@@ -146,9 +146,15 @@ class HubClient:
                     fh.flush()
                     os.fsync(fh.fileno())
 
-    def report(self, rows: list[dict], status: dict) -> tuple[list[str], list[dict]]:
-        """Give back (acknowledged uids, refused rows) for one batch of as-run rows and the status."""
-        resp = self._call("POST", "/api/v1/station/report", json={"asrun": rows, "status": status})
+    def report(
+        self, rows: list[dict], status: dict, decisions: list[dict] | None = None
+    ) -> tuple[list[str], list[dict]]:
+        """Give back (acknowledged uids, refused rows) for one batch of as-run rows, the status and
+        the commune's decisions on offers (acknowledged by uid alongside the as-run rows)."""
+        body: dict = {"asrun": rows, "status": status}
+        if decisions:
+            body["decisions"] = decisions
+        resp = self._call("POST", "/api/v1/station/report", json=body)
         try:
             body = resp.json()
             return [u for u in body.get("ack", []) if isinstance(u, str)], list(body.get("tu_choi", []))

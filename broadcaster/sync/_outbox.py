@@ -1,4 +1,5 @@
-"""As-run rows still to send to the hub, as the hub reads them; marked (never deleted) once acknowledged.
+"""As-run rows and offer decisions still to send to the hub, as the hub reads them; marked (never
+deleted) once acknowledged.
 
 The legal log stays whole at the station: acknowledgement only sets ``synced_at``, so a row is
 sent until the hub has said it keeps it (OpenBroadcaster's upload, without the local delete).
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..db import utcnow
 from ..manifest import FINAL_STATUSES
-from ..models import AsRunEntry, Occurrence, Origin
+from ..models import AsRunEntry, Occurrence, Offer, OfferState, Origin
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -88,3 +89,42 @@ def unsynced_count(session: Session, station_id: int) -> int:
         )
         or 0
     )
+
+
+def pending_decisions(session: Session, station_id: int) -> list[dict[str, Any]]:
+    """Give back the commune's decisions on offers the hub has not acknowledged yet, as it reads them."""
+    rows = session.scalars(
+        select(Offer)
+        .options(joinedload(Offer.schedule))
+        .where(
+            Offer.station_id == station_id,
+            Offer.decision_uid.is_not(None),
+            Offer.synced_at.is_(None),
+            Offer.state.in_((OfferState.ACCEPTED, OfferState.DECLINED)),
+        )
+        .order_by(Offer.decided_at)
+    )
+    return [
+        {
+            "uid": o.decision_uid,
+            "schedule_uid": o.schedule.uid,
+            "decision": o.state.value,
+            "air_at": _iso(o.air_at),
+            "reason": o.reason,
+            "decided_by": o.decided_by,
+            "decided_at": _iso(o.decided_at),
+        }
+        for o in rows
+    ]
+
+
+def mark_decisions_synced(session: Session, uids: list[str], now: datetime | None = None) -> int:
+    """Give back how many decisions were marked acknowledged (a decision changed since keeps waiting)."""
+    if not uids:
+        return 0
+    result = session.execute(
+        update(Offer)
+        .where(Offer.decision_uid.in_(uids), Offer.synced_at.is_(None))
+        .values(synced_at=now or utcnow())
+    )
+    return result.rowcount or 0

@@ -22,7 +22,7 @@ from ..playout import upcoming
 from ..store import Store
 from ._apply import Applied, apply_manifest
 from ._client import HubClient, HubUnreachable, SyncError
-from ._outbox import mark_synced, pending_rows, unsynced_count
+from ._outbox import mark_decisions_synced, mark_synced, pending_decisions, pending_rows, unsynced_count
 
 log = logging.getLogger("broadcaster.sync")
 
@@ -37,6 +37,7 @@ class Round:
     applied: Applied = field(default_factory=Applied)
     sent: int = 0
     left: int = 0
+    decisions: int = 0  # offer decisions the hub acknowledged
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -48,6 +49,8 @@ class Round:
             f"thêm {self.applied.added}, sửa {self.applied.changed}, rút {self.applied.withdrawn} buổi phát",
             f"gửi {self.sent} dòng nhật ký" + (f", còn {self.left} dòng chờ gửi" if self.left else ""),
         ]
+        if self.decisions:
+            parts.append(f"báo {self.decisions} quyết định về tin từ huyện")
         if self.applied.waiting:
             parts.append(f"{self.applied.waiting} buổi phát chờ âm thanh")
         line = f"{head}: " + "; ".join(parts) + "."
@@ -157,12 +160,16 @@ def sync_once(config: Config, store: Store, client: HubClient | None = None) -> 
             rnd.applied = apply_manifest(s, store.station(s), manifest, present)
 
     status = station_status(store, station_id, " ".join(rnd.problems) or None)
+    with store.sessions() as s:
+        decisions = pending_decisions(s, station_id)  # few: all go with the first batch
     while True:
         with store.sessions() as s:
             rows = pending_rows(s, station_id, MAX_BATCH)
-        acked, refused = client.report(rows, status)
+        acked, refused = client.report(rows, status, decisions)
         with store.sessions.begin() as s:
             rnd.sent += mark_synced(s, acked)
+            rnd.decisions += mark_decisions_synced(s, acked)
+        decisions = []
         for r in refused:
             rnd.problems.append(f"Huyện không nhận dòng nhật ký {r.get('uid') or '?'}: {r.get('loi')}.")
         if len(rows) < MAX_BATCH or not acked:

@@ -196,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         control,
         dashboard,
+        offers,
         programmes,
         reports,
         schedules,
@@ -208,6 +209,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard,
         segments,
         approvals,
+        offers,
         programmes,
         schedules,
         asrun,
@@ -297,6 +299,13 @@ def _nav() -> list[tuple[str, str, str]]:
     if current_app.extensions["broadcaster_config"].mode == "hub":
         entries.insert(1, ("district.stations", "Các đài xã", None))
         entries.insert(2, ("district.report", "Báo cáo huyện", (Role.ADMIN, Role.APPROVER)))
+    elif role in (Role.ADMIN, Role.APPROVER):  # who decides on offers (content.DECIDERS)
+        from .offers import waiting_count
+
+        waiting = waiting_count()
+        if waiting is not None:
+            label = f"Tin từ huyện ({waiting})" if waiting else "Tin từ huyện"
+            entries.insert(3, ("offers.index", label, None))
     return [
         (endpoint, label, url_for(endpoint))
         for endpoint, label, allowed in entries

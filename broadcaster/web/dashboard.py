@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -242,7 +242,10 @@ def panels() -> Markup:
 @bp.route("/")
 @login_required
 def index():
-    return render_template("dashboard.html", panels=panels())
+    from .offers import DECIDERS, waiting_count
+
+    offers = waiting_count() if current_user.role in DECIDERS else None
+    return render_template("dashboard.html", panels=panels(), offers_waiting=offers)
 
 
 @bp.route("/trang-thai.json")

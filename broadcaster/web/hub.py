@@ -128,8 +128,16 @@ def report():
         return _error(400, "«asrun» phải là một danh sách.")
     if len(rows) > MAX_BATCH:
         return _error(413, f"Mỗi lần gửi tối đa {MAX_BATCH} dòng nhật ký.")
+    decisions = body.get("decisions", [])
+    if not isinstance(decisions, list):
+        return _error(400, "«decisions» phải là một danh sách.")
+    if len(decisions) > MAX_BATCH:
+        return _error(413, f"Mỗi lần gửi tối đa {MAX_BATCH} quyết định về tin từ huyện.")
     station = _station()
     acked, refused = hub.receive_asrun(db(), station, rows)
+    # The communes' decisions on offers ride the same upload, acknowledged by uid in the same list.
+    took, left = hub.receive_decisions(db(), station, decisions)
+    acked, refused = acked + took, refused + left
     hub.note_contact(db(), station, body.get("status"))
     db().commit()
     return jsonify({"ack": acked, "tu_choi": refused, "luc": utcnow().isoformat()})

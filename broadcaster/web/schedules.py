@@ -299,6 +299,9 @@ def _save(sc: Schedule | None):
     except content.ScheduleError as exc:
         db().rollback()
         return _form(sc, values, exc.messages, exc.conflicts, status=400)
+    except content.ContentError as exc:  # a district airing is not the commune's to edit
+        db().rollback()
+        return _form(sc, values, [str(exc)], [], status=400)
     flash("Đã lưu lịch phát.", "success")
     _flash_forecast(saved, values)
     return redirect(url_for("schedules.index", ngay=saved.start_date.isoformat()))
@@ -356,4 +359,7 @@ def toggle(schedule_id: int):
         db().rollback()
         for m in exc.messages + exc.conflicts:
             flash(m, "error")
+    except content.ContentError as exc:  # a district airing: decided on the offers page, not here
+        db().rollback()
+        flash(str(exc), "error")
     return redirect(url_for("schedules.list_"))

@@ -144,7 +144,7 @@ def test_priority_slot_takes_over_a_normal_one_visibly(session, station, config)
         o.schedule_id: o for o in session.scalars(select(Occurrence).where(Occurrence.scheduled_at > now))
     }
     assert rows[normal.id].status == AirStatus.SKIPPED
-    assert rows[normal.id].reason == "Nhường khung giờ cho bản tin ưu tiên «Thông báo tiêm chủng»."
+    assert rows[normal.id].reason == "Nhường khung giờ cho bản tin ưu tiên «Thông báo tiêm chủng» lúc 17:00."
     assert rows[urgent.id].status == AirStatus.PENDING
     first = [a for a in forecast(session, station, now=now, hours=24) if a.schedule_id == normal.id][0]
     assert first.nothing and "Nhường khung giờ cho bản tin ưu tiên «Thông báo tiêm chủng»" in first.message
@@ -217,5 +217,6 @@ def test_priority_on_one_zone_leaves_the_other_zone_airing(session, station, con
     first = next(a for a in forecast(session, station, now=now, hours=24) if a.schedule_id == normal.id)
     assert not first.nothing and not first.ok and first.zones == ["Thôn 1"]
     assert first.message == (
-        "Cụm loa Toàn xã không phát: Nhường khung giờ cho bản tin ưu tiên «Gấp» (lúc 17:00 ngày 01/06)."
+        "Cụm loa Toàn xã không phát: Nhường khung giờ cho bản tin ưu tiên «Gấp» lúc 17:00 "
+        "(lúc 17:00 ngày 01/06)."
     )

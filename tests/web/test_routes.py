@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from broadcaster import content, rules
 from broadcaster.audio import render_segment
-from broadcaster.models import ItemType, Programme, ProgrammeItem, RenderJob, Role, SegmentStatus, User
+from broadcaster.models import (
+    ItemType,
+    Offer,
+    Origin,
+    Programme,
+    ProgrammeItem,
+    Recurrence,
+    RenderJob,
+    Role,
+    Schedule,
+    SegmentStatus,
+    User,
+)
 from broadcaster.reports import ensure_ics_token
 
 from .conftest import make_segment, schedule_form
@@ -55,6 +68,9 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("segments.procedure", "POST"): WRITERS,
     ("approvals.index", "GET"): frozenset({A, P}),
     ("approvals.decide", "POST"): frozenset({A, P}),
+    ("offers.index", "GET"): frozenset({A, P}),
+    ("offers.decide", "POST"): frozenset({A, P}),
+    ("offers.audio", "GET"): frozenset({A, P}),
     ("programmes.index", "GET"): READERS,
     ("programmes.new", "GET"): WRITERS,
     ("programmes.new", "POST"): WRITERS,
@@ -216,6 +232,24 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
         spare = User(station_id=st.id, username="phu", password_hash="x", role=Role.EDITOR)
         s.add(spare)
         s.flush()
+        # A district offer on that programme (as sync leaves one): the offers page and its audio.
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        hub_sched = Schedule(
+            station_id=st.id,
+            origin=Origin.HUB,
+            programme_id=prog.id,
+            name="Tin huyện",
+            recurrence=Recurrence.ONCE,
+            start_date=tomorrow.astimezone(config.tz).date(),
+            start_time=tomorrow.astimezone(config.tz).time().replace(microsecond=0),
+            skip_dates=[],
+            enabled=False,
+        )
+        s.add(hub_sched)
+        s.flush()
+        offer = Offer(station_id=st.id, schedule_id=hub_sched.id, proposed_at=tomorrow)
+        s.add(offer)
+        s.flush()
         ics = ensure_ics_token(s, ed)
         wav = tmp_path / "a.wav"
         subprocess.run(
@@ -236,6 +270,7 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
             "ext": preview.path.suffix.lstrip("."),
             "token": ics,
             "filename": "app.css",
+            "offer_id": offer.id,
         }
 
     def fresh(endpoint: str) -> dict:
