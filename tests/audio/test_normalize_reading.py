@@ -59,6 +59,7 @@ ROADS = [
     ("tuyến ĐH.12 ngập sâu", "tuyến đường huyện mười hai ngập sâu."),
     ("dọc TL 8 và TL10", "dọc tỉnh lộ tám và tỉnh lộ mười."),
     ("sạt lở tại km 25+300", "sạt lở tại ki lô mét hai mươi lăm cộng ba trăm."),
+    ("Km 12+500 QL14 sạt lở", "ki lô mét mười hai cộng năm trăm quốc lộ mười bốn sạt lở."),
     ("Tổ dân phố số 9 họp tối nay", "tổ dân phố số chín họp tối nay."),
     ("bà con xóm 4 và khu phố 3", "bà con xóm bốn và khu phố ba."),
     # "ĐT" before a phone number is still "điện thoại".
@@ -73,6 +74,9 @@ ABBREVIATIONS = [
     ("theo TTr số 12", "theo tờ trình số mười hai."),
     ("CT UBND xã ký", "Chủ tịch Ủy ban nhân dân xã ký."),
     ("PCT UBND xã dự", "phó chủ tịch Ủy ban nhân dân xã dự."),
+    # With the abbreviation's dot, which is no full stop.
+    ("PCT. UBND xã dự", "phó chủ tịch Ủy ban nhân dân xã dự."),
+    ("CT. HĐND huyện phát biểu", "Chủ tịch Hội đồng nhân dân huyện phát biểu."),
     ("Sở TT & TT", "Sở Thông tin và Truyền thông."),
     ("ngành TT&TT", "ngành Thông tin và Truyền thông."),
     ("Sở VH, TT & DL", "sở Văn hóa, Thể thao và Du lịch."),
@@ -80,6 +84,10 @@ ABBREVIATIONS = [
     ("công chức VH - TT", "công chức Văn hóa, Thông tin."),
     ("bộ phận HC-VT", "bộ phận hành chính, văn thư."),
     ("bộ phận HC - VT", "bộ phận hành chính, văn thư."),
+    # Any spacing.
+    ("công chức VH-TT", "công chức Văn hóa, Thông tin."),
+    ("Sở TT &TT", "Sở Thông tin và Truyền thông."),
+    ("bộ phận HC -VT", "bộ phận hành chính, văn thư."),
     ("thi GPLX", "thi giấy phép lái xe."),
     ("trường THCS", "trường trung học cơ sở."),
     ("trường THPT", "trường trung học phổ thông."),
@@ -123,11 +131,16 @@ ROMAN = [
     ("### III. GIẢI PHÁP", "ba, giải pháp."),
     ("**IV. KINH PHÍ**", "bốn, kinh phí."),
     ("- **I. MỤC ĐÍCH**", "một, mục đích."),
+    # Word's list marks pasted as text.
+    ("• II. NHIỆM VỤ", "hai, nhiệm vụ."),
+    ("– III. GIẢI PHÁP", "ba, giải pháp."),
+    ("1. **II. NHIỆM VỤ**", "hai, nhiệm vụ."),
     ("Mục II.", "mục hai."),
     ("Mục III. Tổ chức thực hiện", "mục ba. tổ chức thực hiện."),
     ("Đảng bộ khóa XII", "đảng bộ khóa mười hai."),
     ("Phiên họp thứ XII", "phiên họp thứ mười hai."),
     ("kỳ họp thứ VII", "kỳ họp thứ bảy."),
+    ("Điều IV. Hiệu lực thi hành", "điều bốn. hiệu lực thi hành."),
 ]
 
 WORD_PASTE = (

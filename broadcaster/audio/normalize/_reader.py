@@ -116,7 +116,7 @@ _THOUSANDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 
 _ROMAN_CONTEXT = {
     "khóa", "khoá", "quý", "phần", "chương", "mục", "kỳ", "kì", "kỷ", "kỉ", "tập", "lục", "đợt",
-    "đoạn", "loại", "hạng", "cấp", "thứ", "số",
+    "đoạn", "loại", "hạng", "cấp", "thứ", "số", "điều",
 }
 _FRACTION_CUES = {"khoảng", "gần", "hơn", "chiếm", "đạt", "lệ", "được", "còn", "bằng", "trên", "dưới"}
 _KINDS = sorted(set(DOC_TYPES.values()) | {"luật", "chỉ thị", "văn bản", "công văn"})
@@ -232,11 +232,15 @@ class Reader:
 
     def _lexicon_hit(self, key: str, value: str, end: int) -> int:
         if key not in self.lex.user_keys:
-            standing = _STANDING_BODY.match(self.text, end) if key in ("TT", "TTr") else None
-            if standing:
+            body = _STANDING_BODY.match(self.text, end) if key in ("TT", "TTr", "CT", "PCT") else None
+            if body and key in ("TT", "TTr"):
                 # "TT. Đảng ủy", "TTr HĐND": the standing committee, the dot is the abbreviation's.
                 self.say_text("thường trực")
-                return standing.end(1) if standing.group(1) else end
+                return body.end(1) if body.group(1) else end
+            if body and body.group(1):
+                # "CT. UBND", "PCT. HĐND": its chairman; the dot ends the abbreviation, not a sentence.
+                self.say_text("Chủ tịch" if key == "CT" else value)
+                return body.end(1)
             contextual = self._contextual(key, end)
             if contextual is not None:
                 self.say_text(contextual)
