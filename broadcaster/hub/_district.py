@@ -40,7 +40,7 @@ from ..models import (
     Station,
 )
 from ..reports import CONTENT_KINDS, Document, Letterhead, Table
-from ..rules import Period, expand, show_local, vn_num
+from ..rules import Period, expand, show_local, vn_int, vn_num
 from ._manifest import airing_uid
 from ._publish import district_schedules
 from ._stations import registered
@@ -376,8 +376,9 @@ def district_narrative(report: DistrictReport) -> list[str]:
     full_good = sum(1 for r in report.rows if all(m in r.good_months for m in judged))
     aired = sum(r.count("aired") for r in report.rows)
     due = sum(r.count("aired") + r.count("missed") + r.count("unreported") for r in report.rows)
+    items = vn_int(sum(r.items for r in report.rows))
     out = [
-        f"Trong kỳ báo cáo, {total} đài truyền thanh xã đã phát {sum(r.items for r in report.rows)} lượt "
+        f"Trong kỳ báo cáo, {total} đài truyền thanh xã đã phát {items} lượt "
         f"tin, bài tuyên truyền với tổng thời lượng {vn_num(report.minutes)} phút.",
     ]
     if judged:
@@ -386,7 +387,7 @@ def district_narrative(report: DistrictReport) -> list[str]:
             f"{full_good}/{total} đài đã phát tin nêu gương người tốt, việc tốt đủ {len(judged)} tháng."
         )
     if due:
-        out.append(f"Tin, bài của huyện: đã phát {aired} trên {due} buổi đã đến giờ.")
+        out.append(f"Tin, bài của huyện: đã phát {vn_int(aired)} trên {vn_int(due)} buổi đã đến giờ.")
     return out
 
 

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import sys
+import time as clock
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 
 from broadcaster import content, hub, reports
+from broadcaster.config import load
+from broadcaster.db import utcnow
 from broadcaster.models import Origin, Priority, Programme, Recurrence, Schedule
 from broadcaster.rules import parse_period
+from broadcaster.store import ensure_station, open_store
 
 OCT = parse_period("2026-10")
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # the report is made in November
@@ -52,61 +61,60 @@ def _at(day: int, hour: int = 6) -> datetime:
     return datetime(2026, 10, day, hour, tzinfo=OCT.tz).astimezone(UTC)
 
 
+def seed(s, home) -> dict[str, tuple[object, str, list[dict]]]:
+    """Register three stations and a daily district airing on 3 days for two of them; give back
+    code -> (station, token, the as-run rows it will send)."""
+    a, tok_a = hub.add_station(s, "xa-a", "Xã An Hòa", groups=["cụm ven biển"])
+    b, tok_b = hub.add_station(s, "xa-b", EVIL)
+    c, tok_c = hub.add_station(s, "xa-c", "Xã Cát Tiên")
+    prog = Programme(station_id=home.id, origin=Origin.HUB, title="Tin huyện tháng 10")
+    s.add(prog)
+    s.flush()
+    sched = Schedule(
+        station_id=home.id,
+        origin=Origin.HUB,
+        programme_id=prog.id,
+        name="Lịch tiếp dân",
+        recurrence=Recurrence.DAILY,
+        start_time=time(6, 0),
+        start_date=date(2026, 10, 5),
+        end_date=date(2026, 10, 7),
+        priority=Priority.PRIORITY,
+        window_minutes=30,
+    )
+    sched.targets = [a, b]
+    s.add(sched)
+    s.flush()
+    airings = [hub.airing_uid(sched.uid, sched.recurrence, _at(d)) for d in (5, 6, 7)]
+    rows_a = [
+        _row(_at(2), "cchc_news", 3, area="procedure"),
+        _row(_at(2), "good_example", 2),
+        _row(_at(3), "procedure", 4.5, area="digital_government", procedure="Đăng ký khai sinh"),
+        _row(_at(3), None, 0.1),  # a chime: not content, not counted
+        _row(_at(4), "cchc_news", 10, area="institution", status="interrupted"),  # not whole
+    ] + [
+        _row(_at(d), "cchc_news", 1, area="procedure", schedule_uid=u, origin="hub")
+        for d, u in zip((5, 6, 7), airings, strict=True)
+    ]
+    rows_b = [
+        _row(_at(10), "cchc_news", 6, area="apparatus"),
+        _row(
+            _at(5), "cchc_news", 0, status="failed", schedule_uid=airings[0], origin="hub", reason="Lỗi loa"
+        ),
+        _row(_at(31, 23), "good_example", 2),  # 23:00 local on 31/10 is 16:00 UTC: still October
+    ]
+    return {"xa-a": (a, tok_a, rows_a), "xa-b": (b, tok_b, rows_b), "xa-c": (c, tok_c, [])}
+
+
 @pytest.fixture
 def district(store):
-    """Three stations, a daily district airing on 3 days for two of them, and what they sent."""
+    """The seeded district, its rows received as the report endpoint receives them."""
     with store.sessions.begin() as s:
-        home = store.station(s)
-        a, _ = hub.add_station(s, "xa-a", "Xã An Hòa", groups=["cụm ven biển"])
-        b, _ = hub.add_station(s, "xa-b", EVIL)
-        c, _ = hub.add_station(s, "xa-c", "Xã Cát Tiên")
-        prog = Programme(station_id=home.id, origin=Origin.HUB, title="Tin huyện tháng 10")
-        s.add(prog)
-        s.flush()
-        sched = Schedule(
-            station_id=home.id,
-            origin=Origin.HUB,
-            programme_id=prog.id,
-            name="Lịch tiếp dân",
-            recurrence=Recurrence.DAILY,
-            start_time=time(6, 0),
-            start_date=date(2026, 10, 5),
-            end_date=date(2026, 10, 7),
-            priority=Priority.PRIORITY,
-            window_minutes=30,
-        )
-        sched.targets = [a, b]
-        s.add(sched)
-        s.flush()
-        airings = [hub.airing_uid(sched.uid, sched.recurrence, _at(d)) for d in (5, 6, 7)]
-        rows_a = [
-            _row(_at(2), "cchc_news", 3, area="procedure"),
-            _row(_at(2), "good_example", 2),
-            _row(_at(3), "procedure", 4.5, area="digital_government", procedure="Đăng ký khai sinh"),
-            _row(_at(3), None, 0.1),  # a chime: not content, not counted
-            _row(_at(4), "cchc_news", 10, area="institution", status="interrupted"),  # not whole
-        ] + [
-            _row(_at(d), "cchc_news", 1, area="procedure", schedule_uid=u, origin="hub")
-            for d, u in zip((5, 6, 7), airings, strict=True)
-        ]
-        rows_b = [
-            _row(_at(10), "cchc_news", 6, area="apparatus"),
-            _row(
-                _at(5),
-                "cchc_news",
-                0,
-                status="failed",
-                schedule_uid=airings[0],
-                origin="hub",
-                reason="Lỗi loa",
-            ),
-            _row(_at(31, 23), "good_example", 2),  # 23:00 local on 31/10 is 16:00 UTC: still October
-        ]
-        for st, rows in ((a, rows_a), (b, rows_b)):
+        for code, (st, _tok, rows) in seed(s, store.station(s)).items():
             acked, refused = hub.receive_asrun(s, st, rows)
             assert refused == [] and len(acked) == len(rows)
-        hub.note_contact(s, a, {"clock": NOW.isoformat()}, now=NOW)
-        hub.note_contact(s, b, {"clock": NOW.isoformat()}, now=NOW)  # c never called
+            if code != "xa-c":  # c never called
+                hub.note_contact(s, st, {"clock": NOW.isoformat()}, now=NOW)
     return store
 
 
@@ -224,7 +232,8 @@ def test_the_hub_pages_show_stations_as_run_pages_and_the_report(district, confi
         page = c.get("/huyen/cac-dai").get_data(as_text=True)
         part = c.get("/huyen/cac-dai/bang").get_data(as_text=True)
         assert "Bản tin tối" in page and "(20/11/2026 18:00)" in page and "Buổi phát tiếp theo" in page
-        assert part.startswith("<table") and "Bản tin tối" in part and "<html" not in part
+        assert part.startswith('<div class="table-wrap"><table') and "<html" not in part
+        assert "Bản tin tối" in part
         js = c.get("/huyen/cac-dai.json").get_json()
         assert [x["code"] for x in js] == ["xa-a", "xa-b", "xa-c"]
 
@@ -249,7 +258,6 @@ def test_the_hub_pages_show_stations_as_run_pages_and_the_report(district, confi
 
 
 def test_a_station_sends_its_next_airing_with_its_status(store):
-    from broadcaster.db import utcnow
     from broadcaster.models import Occurrence
     from broadcaster.sync import station_status
 
@@ -262,3 +270,182 @@ def test_a_station_sends_its_next_airing_with_its_status(store):
     status = station_status(store, sid, "Lỗi thử")
     assert status["next_airing"] == {"title": "Bản tin trưa", "at": soon.isoformat()}
     assert status["last_error"] == "Lỗi thử" and status["disk_free_bytes"] > 0
+
+
+# --- The hub's pages in a real browser ----------------------------------------------------------
+# The hub's ``broadcaster web`` runs as a subprocess on a real PostgreSQL; the stations post their
+# rows and status over HTTP to the report endpoint with their tokens; Playwright drives Debian's
+# chromium (never a browser download) as a district officer. Screenshots: tests/artifacts/hub/.
+
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "hub"
+OFFICER_PASSWORD = "mat-khau-huyen-dai-1"
+
+
+@pytest.fixture
+def hub_web(pg_url, tmp_path):
+    import psycopg
+    import requests
+    from conftest import free_port
+
+    name = f"district_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    port = free_port()
+    env = {
+        "BROADCASTER_DATA_DIR": str(tmp_path / "hub"),
+        "BROADCASTER_DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/" + name,
+        "BROADCASTER_MODE": "hub",
+        "BROADCASTER_STATION_CODE": "huyen",
+        "BROADCASTER_STATION_NAME": "Trung tâm Văn hóa – Thông tin huyện",
+        "BROADCASTER_WEB_PORT": str(port),
+        "BROADCASTER_WEB_WORKERS": "1",
+        "BROADCASTER_SINK": "null",
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "TZ": "UTC",
+    }
+    store = open_store(load(env), upgrade=True)
+    ensure_station(store)
+    with store.sessions.begin() as s:
+        home = store.station(s)
+        seeded = {code: (tok, rows) for code, (_st, tok, rows) in seed(s, home).items()}
+        content.create_user(s, home, "lanhdao", OFFICER_PASSWORD, "approver", full_name="Lê Thị Thu")
+    a_tok, a_rows = seeded["xa-a"]
+    a_rows += [_row(_at(20) + timedelta(minutes=k), "hotline", 1, title=f"Dòng {k}") for k in range(55)]
+    log = (tmp_path / "web.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "broadcaster.cli", "web"], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = clock.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "web.log").read_text()
+            try:
+                requests.get(base + "/dang-nhap", timeout=2)
+                break
+            except requests.RequestException:
+                assert clock.monotonic() < deadline, "the hub's web did not answer in 30 s"
+                clock.sleep(0.2)
+        nxt = {"title": "Bản tin tối", "at": (utcnow() + timedelta(hours=3)).isoformat()}
+        for code, (tok, rows) in seeded.items():
+            if code == "xa-c":
+                continue  # never calls: offline
+            status = {"clock": utcnow().isoformat(), "software": "0.9.1", "disk_free_bytes": 5 * 1024**3}
+            if code == "xa-a":
+                status |= {"next_airing": nxt, "on_air": "Chuyên mục CCHC tháng 11"}
+            else:
+                status |= {"last_error": "Không tải được tệp âm thanh: hết thời gian chờ."}
+            r = requests.post(
+                base + "/api/v1/station/report",
+                json={"asrun": rows, "status": status},
+                headers={"Authorization": f"Bearer {tok}", "X-Broadcaster-Station": code},
+                timeout=20,
+            )
+            assert r.status_code == 200 and len(r.json()["ack"]) == len(rows), r.text
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        store.engine.dispose()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_district_officer_reads_the_hub_pages_and_downloads_the_report(hub_web, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not on PATH (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    n = [0]
+
+    def shot(page, step: str) -> None:
+        n[0] += 1
+        page.screenshot(path=str(SHOTS / f"{n[0]:02d}-{step}.png"), full_page=True)
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--lang=vi-VN"])
+        try:
+            ctx = b.new_context(
+                viewport={"width": 1440, "height": 900}, locale="vi-VN", accept_downloads=True
+            )
+            ctx.set_default_timeout(15_000)
+            page = ctx.new_page()
+
+            # 1. The officer signs in and lands on the stations page.
+            page.goto(hub_web + "/huyen/cac-dai")
+            page.fill("#f-username", "lanhdao")
+            page.fill("#f-password", OFFICER_PASSWORD)
+            page.get_by_role("button", name="Đăng nhập").click()
+            expect(page.get_by_role("heading", name="Các đài xã")).to_be_visible()
+            row_a, row_b, row_c = (page.locator(f"tr[data-station='{c}']") for c in ("xa-a", "xa-b", "xa-c"))
+            expect(row_a).to_contain_text("Trực tuyến")
+            expect(row_a).to_contain_text("Bản tin tối")
+            expect(row_a).to_contain_text("Chuyên mục CCHC tháng 11")
+            expect(row_a).to_contain_text("0.9.1")
+            expect(row_a).to_contain_text("5,0 GB")
+            expect(row_a).to_contain_text("Dòng 54")  # its last airing
+            expect(row_b).to_contain_text("Không tải được tệp âm thanh")
+            expect(row_c).to_contain_text("Mất liên lạc")
+            expect(row_c).to_contain_text("Chưa liên lạc")
+            shot(page, "stations")
+
+            # 2. It opens station A's as-run, for October, and turns the page.
+            row_a.get_by_role("link", name="xa-a").click()
+            expect(page.get_by_role("heading", name="Nhật ký phát: Xã An Hòa")).to_be_visible()
+            page.fill("#rp-period", "tháng 10/2026")
+            page.get_by_role("button", name="Xem").click()
+            expect(page.locator("#asrun-summary")).to_contain_text("63 dòng nhật ký đã nhận, trang 1/2")
+            expect(page.locator("#bang-nhat-ky tbody tr")).to_have_count(50)
+            expect(page.locator("#bang-nhat-ky tbody tr").first).to_contain_text("Dòng 54")
+            shot(page, "asrun-page-1")
+            page.get_by_role("link", name="Cũ hơn →").click()
+            expect(page.locator("#bang-nhat-ky tbody tr")).to_have_count(13)
+            expect(page.locator("#bang-nhat-ky")).to_contain_text("Bị ngắt")
+            shot(page, "asrun-page-2")
+
+            # 3. The district report for October: on the page, then in each form.
+            page.get_by_role("link", name="Báo cáo huyện").click()
+            page.fill("#rp-period", "tháng 10/2026")
+            page.get_by_role("button", name="Xem").click()
+            expect(page.locator("table[data-table='xa_con_thieu']")).to_contain_text("Xã Cát Tiên")
+            expect(page.locator("table[data-table='tin_huyen_chua_phat'] tbody tr")).to_have_count(3)
+            shot(page, "district-report")
+            files = {}
+            for fmt, label in (
+                ("csv", "Xuất CSV"),
+                ("xlsx", "Xuất XLSX (Excel)"),
+                ("docx", "Xuất DOCX (Word)"),
+            ):
+                with page.expect_download() as dl:
+                    page.get_by_role("link", name=label).click()
+                assert dl.value.suggested_filename == f"bao-cao-huyen_2026-10.{fmt}"
+                files[fmt] = Path(dl.value.path()).read_bytes()
+            ctx.close()
+        finally:
+            b.close()
+
+    lines = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
+    # Station A sent 55 hotline items more than in the SQLite case: 61 items, 67.5 minutes.
+    assert ["1", "Xã An Hòa (xa-a)", "61", "61", "67.5", "1", "1", "3/3"] in lines
+    assert any(line[:2] == ["1", "Xã Cát Tiên"] for line in lines)
+    assert not any(c.startswith("=") for line in lines for c in line)
+
+    wb = load_workbook(io.BytesIO(files["xlsx"]))
+    first = [c.value for row in wb["Báo cáo"].iter_rows() for c in row if c.value is not None]
+    assert "TRUNG TÂM VĂN HÓA – THÔNG TIN HUYỆN" in first and "GIÁM ĐỐC" in first
+    summary = wb["tong_hop_xa"]
+    assert [c.value for c in summary[3]] == [1, "Xã An Hòa (xa-a)", 61, 61, 67.5, 1, 1, "3/3"]
+    assert [wb["tin_huyen_chua_phat"].cell(r, 5).value for r in range(3, 6)] == ["Không phát"] * 3
+
+    d = Document(io.BytesIO(files["docx"]))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert (
+        "Kết quả phát thanh tuyên truyền cải cách hành chính của các đài truyền thanh xã tháng 10 năm 2026"
+        in text
+    )
+    cells = [[cell.text for cell in row.cells] for t in d.tables for row in t.rows]
+    # Minutes per CCHC area: institution 0 (its item was cut), procedure 6.
+    assert any(row[:3] == ["Xã An Hòa", "0", "6"] for row in cells)
