@@ -390,6 +390,9 @@ def test_a_district_officer_reads_the_hub_pages_and_downloads_the_report(hub_web
             expect(row_b).to_contain_text("Không tải được tệp âm thanh")
             expect(row_c).to_contain_text("Mất liên lạc")
             expect(row_c).to_contain_text("Chưa liên lạc")
+            # Every column is on screen at 1440 px: the table needs no sideways scroll.
+            wrap = "document.querySelector('#hub-stations .table-wrap')"
+            assert page.evaluate(f"{wrap}.scrollWidth <= {wrap}.clientWidth + 1")
             shot(page, "stations")
 
             # 2. It opens station A's as-run, for October, and turns the page.
