@@ -155,6 +155,7 @@ class ItemType(enum.StrEnum):
     SEGMENT = "segment"
     CHIME = "chime"
     PAUSE = "pause"
+    RELAY = "relay"  # a live stream (tiếp sóng) aired for a set length
 
 
 class AirStatus(enum.StrEnum):
@@ -373,6 +374,8 @@ class ProgrammeItem(Base):
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
     chime: Mapped[str | None] = mapped_column(String(64))  # name of a chime in audio/
     pause_ms: Mapped[int | None] = mapped_column(Integer)
+    stream_url: Mapped[str | None] = mapped_column(String(1000))  # a relay item's stream
+    duration_s: Mapped[int | None] = mapped_column(Integer)  # how long a relay item airs
 
     programme: Mapped[Programme] = relationship(back_populates="items")
     segment: Mapped[Segment | None] = relationship()

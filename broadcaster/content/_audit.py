@@ -174,7 +174,7 @@ HIDDEN_FIELDS = frozenset(
 )
 _OVERRUN_LABELS = {"stop": "Dừng", "fade": "Giảm dần âm lượng rồi dừng", "allow": "Cho phát hết"}
 _INTERRUPT_LABELS = {"resume": "Phát lại mục bị ngắt", "log": "Chỉ ghi nhật ký"}
-_ITEM_LABELS = {"segment": "bản tin", "chime": "nhạc hiệu", "pause": "khoảng lặng"}
+_ITEM_LABELS = {"segment": "bản tin", "chime": "nhạc hiệu", "pause": "khoảng lặng", "relay": "tiếp sóng"}
 
 
 def _value_maps() -> dict[str, dict]:

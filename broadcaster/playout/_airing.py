@@ -214,13 +214,20 @@ class Airing:
         except SinkAborted:
             cut = self.player._cut or Cut("stop", CUT_REASONS["stop"])
             self.outcome = cut.kind
-            return AirStatus.INTERRUPTED, cut.reason, pos
+            return (
+                AirStatus.INTERRUPTED,
+                cut.reason + (f". {item.relay.summary()}" if item.relay else ""),
+                pos,
+            )
         except SinkError as exc:
             self.sink.close()
             self.sink, self.sink_error = None, str(exc)
             return AirStatus.FAILED, str(exc), pos
         except OSError as exc:
             return AirStatus.FAILED, f"{self._short(item, pos)} ({exc.strerror or exc})", pos
+        if item.relay is not None:
+            # A relay always fills its length; it aired if some of it was the stream.
+            return (AirStatus.PLAYED if item.relay.relayed else AirStatus.FAILED), item.relay.summary(), pos
         return AirStatus.PLAYED, None, pos
 
     def _short(self, item: PreparedItem, pos: int) -> str:

@@ -19,7 +19,7 @@ from ..models import AirStatus, Occurrence, Priority, Programme, Segment, Statio
 from ._clock import REAL_CLOCK, Clock
 from ._control import PlayoutError
 from ._player import Job, Player
-from ._prepare import Content
+from ._prepare import Content, relay_item
 from ._sinks import check_spec, resolve_spec
 
 
@@ -40,16 +40,24 @@ def play_programme_once(
     priority: Priority = Priority.NORMAL,
     by: str | None = None,
     clock: Clock = REAL_CLOCK,
+    relay_url: str | None = None,
+    relay_s: float | None = None,
+    fallback_path: str | None = None,
 ) -> Occurrence:
     """Give back the ad-hoc occurrence (with its as-run entries) after airing it once at ``at``.
 
-    Exactly one of ``programme_id``, ``segment_id``, ``asset_path`` says what plays; ``at`` (aware;
+    Exactly one of ``programme_id``, ``segment_id``, ``asset_path``, ``relay_url`` (a live stream
+    relayed for ``relay_s`` seconds, ``fallback_path`` airing while it fails) says what plays; ``at`` (aware;
     default now) when; ``sink`` where (default: the zone's output, else the configured one). Blocks
     until the airing ends; Ctrl-C stops it and logs it as interrupted.
     """
     sessions = _sessions(store_or_sessions)
-    if sum(x is not None for x in (programme_id, segment_id, asset_path)) != 1:
-        raise PlayoutError("Cần chọn đúng một thứ để phát: chương trình, bản tin hoặc tệp âm thanh.")
+    if sum(x is not None for x in (programme_id, segment_id, asset_path, relay_url)) != 1:
+        raise PlayoutError(
+            "Cần chọn đúng một thứ để phát: chương trình, bản tin, tệp âm thanh hoặc luồng tiếp sóng."
+        )
+    if relay_url is not None and not relay_s:
+        raise PlayoutError("Tiếp sóng cần thời lượng (số giây).")
     if at is not None and at.tzinfo is None:
         raise PlayoutError("Giờ phát cần có múi giờ (ví dụ 2026-11-05T05:30:00+07:00).")
     if sink is not None and (err := check_spec(sink)):
@@ -78,6 +86,8 @@ def play_programme_once(
             if seg is None:
                 raise PlayoutError(f"Không có bản tin số {segment_id}.")
             title = seg.title
+        elif relay_url is not None:
+            title = relay_item(config, 0, relay_url, relay_s or 0, None, "").title
         else:
             title = Path(asset_path).name
         spec = resolve_spec(
@@ -109,6 +119,9 @@ def play_programme_once(
                 segment_id=segment_id,
                 asset_path=str(asset_path) if asset_path is not None else None,
                 title=title,
+                relay_url=relay_url,
+                relay_s=relay_s,
+                fallback_path=fallback_path,
             ),
         )
     player = Player(sessions, config, clock=clock, name="play")

@@ -145,6 +145,9 @@ class Player:
             ):
                 return "requeue"
         sink, sink_error = self._open(job)
+        for item in prepared.items:
+            if item.relay is not None:
+                item.relay.prime()  # a stream takes a moment to open: it must be live at its start
         with self._state:
             self.current = job
             self._cut = None

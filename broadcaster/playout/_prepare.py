@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..rules import CHIMES, airability, vn_num
 from . import _media
+from ._relay import RelaySource
 
 log = logging.getLogger("broadcaster.playout")
 
@@ -47,6 +48,9 @@ class Content:
     asset_path: str | None = None  # absolute, or relative to the media dir
     title: str = ""
     engine: str = "auto"  # "pyttsx3" for emergencies: offline, no waiting on the network
+    relay_url: str | None = None  # a live stream relayed for ``relay_s`` seconds
+    relay_s: float | None = None
+    fallback_path: str | None = None  # what airs while the relayed stream fails (looped)
 
 
 @dataclass
@@ -64,9 +68,12 @@ class PreparedItem:
     nbytes: int = 0
     skip_reason: str | None = None
     error: str | None = None
+    relay: RelaySource | None = None  # a live stream, decoded while it airs
 
     def open(self) -> BinaryIO:
         """Give back a reader over the decoded PCM; raises OSError once released (never reads empty)."""
+        if self.relay is not None:
+            return self.relay  # type: ignore[return-value]
         if self.pcm is not None:
             return io.BytesIO(self.pcm)
         if self.pcm_path is not None:
@@ -80,6 +87,8 @@ class PreparedItem:
 
     def release(self) -> None:
         self.pcm = None
+        if self.relay is not None:
+            self.relay.close()
         if self.pcm_path is not None:
             try:
                 self.pcm_path.unlink()
@@ -215,6 +224,13 @@ def prepare(
     """Give back the decoded items of an airing; never raises on bad content, it marks the item."""
     spill = _Spill(config, tag)
     out = Prepared(signature=signature(session, content))
+    if content.relay_url is not None:
+        out.items.append(
+            relay_item(
+                config, 0, content.relay_url, content.relay_s or 0, content.fallback_path, content.title
+            )
+        )
+        return out
     if content.asset_path is not None:
         p = Path(content.asset_path)
         path = p if p.is_absolute() else config.media_dir / p
@@ -269,11 +285,47 @@ def prepare(
                 item.sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
             except (_media.AudioError, OSError) as exc:
                 item.error = str(exc) or f"Không có nhạc hiệu «{pi.chime}»."
+        elif pi.item_type == ItemType.RELAY:
+            item = relay_item(config, pi.position, pi.stream_url or "", pi.duration_s or 0, None, "")
         else:
             item.title = f"Khoảng lặng {(pi.pause_ms or 0) / 1000:g} giây"
             spill.keep(item, _silence(config, pi.pause_ms or 0))
         out.items.append(item)
     return out
+
+
+def relay_item(
+    config: Config, position: int, url: str, seconds: float, fallback: str | None, title: str
+) -> PreparedItem:
+    """Give back a relay item: the stream is opened later, just ahead of air (see RelaySource)."""
+    item = PreparedItem(position=position, item_type=ItemType.RELAY, title=title or f"Tiếp sóng {_host(url)}")
+    pcm, name = None, None
+    if fallback:
+        try:
+            pcm, name = _media.load_pcm(Path(fallback), config.sample_rate), Path(fallback).name
+        except _media.AudioError as exc:
+            log.warning("Không dùng được âm thanh phát thay khi tiếp sóng: %s", exc)
+    if not url or seconds <= 0:
+        item.error = "Mục tiếp sóng thiếu địa chỉ luồng hoặc thời lượng."
+        return item
+    item.relay = RelaySource(
+        url,
+        seconds,
+        sample_rate=config.sample_rate,
+        fallback=pcm,
+        fallback_name=name,
+        silence_s=config.relay_silence,
+        tz=config.tz,
+    )
+    item.nbytes = item.relay.nbytes
+    return item
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or ''}{parts.path}" if parts.hostname else url[:80]
 
 
 def _segment_signature(seg: Segment | None) -> tuple:
@@ -304,6 +356,8 @@ def signature(session: Session, content: Content) -> tuple:
             return ("file", str(p), st.st_size, st.st_mtime_ns)
         except OSError:
             return ("file", str(p), None)
+    if content.relay_url is not None:
+        return ("relay", content.relay_url, content.relay_s, content.fallback_path)
     if content.segment_id is not None:
         return ("segment", _segment_signature(session.get(Segment, content.segment_id)))
     prog = session.get(Programme, content.programme_id) if content.programme_id is not None else None
@@ -318,6 +372,8 @@ def signature(session: Session, content: Content) -> tuple:
                 pi.item_type,
                 pi.chime,
                 pi.pause_ms,
+                pi.stream_url,
+                pi.duration_s,
                 _segment_signature(pi.segment) if pi.item_type == ItemType.SEGMENT else None,
             )
             for pi in prog.items

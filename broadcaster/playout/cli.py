@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -111,6 +112,9 @@ def _cmd_play(args: argparse.Namespace, ctx) -> int:
             args.programme,
             segment_id=args.segment,
             asset_path=str(Path(args.file).resolve()) if args.file else None,
+            relay_url=args.relay,
+            relay_s=args.duration,
+            fallback_path=str(Path(args.fallback).resolve()) if args.fallback else None,
             at=at,
             sink=args.sink,
             zone=args.zone,
@@ -209,6 +213,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--programme", type=record_id, metavar="SỐ", help="số của chương trình")
     what.add_argument("--segment", type=record_id, metavar="SỐ", help="số của bản tin (đã duyệt)")
+    what.add_argument(
+        "--relay", metavar="URL", help="tiếp sóng một luồng trực tiếp (http(s)://… MP3/AAC hoặc .m3u8)"
+    )
+    p.add_argument(
+        "--duration",
+        type=number(1, 6 * 3600, unit="giây"),
+        metavar="GIÂY",
+        help="thời lượng tiếp sóng (bắt buộc với --relay)",
+    )
+    p.add_argument(
+        "--fallback",
+        metavar="TỆP",
+        help="tệp âm thanh phát thay khi luồng tiếp sóng hỏng (mặc định: im lặng)",
+    )
     when = p.add_mutually_exclusive_group()
     when.add_argument(
         "--at", metavar="GIỜ", help="thời điểm phát, ISO 8601 (không ghi múi giờ = giờ của đài)"
@@ -220,7 +238,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="GIÂY",
         help="phát sau bấy nhiêu giây (tối đa 7 ngày)",
     )
-    p.add_argument("--sink", metavar="ĐẦU_RA", help="đầu ra: auto, null, file:ĐƯỜNG_DẪN.wav, command:LỆNH")
+    p.add_argument(
+        "--sink",
+        metavar="ĐẦU_RA",
+        help="đầu ra: auto, null, file:ĐƯỜNG_DẪN.wav, command:LỆNH, icecast://source:MẬT_KHẨU@MÁY:CỔNG/ĐIỂM",
+    )
     p.add_argument("--zone", metavar="CỤM_LOA", help="mã cụm loa (mặc định: cụm loa đầu tiên)")
     p.set_defaults(func=_checked_play)
 
@@ -248,8 +270,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _checked_play(args: argparse.Namespace, ctx) -> int:
-    if sum(x is not None for x in (args.file, args.programme, args.segment)) != 1:
-        _err("lỗi: cần đúng một trong: TỆP, --programme hoặc --segment.")
+    if sum(x is not None for x in (args.file, args.programme, args.segment, args.relay)) != 1:
+        _err("lỗi: cần đúng một trong: TỆP, --programme, --segment hoặc --relay.")
+        return 2
+    if (args.relay is None) != (args.duration is None):
+        _err("lỗi: --relay cần --duration (số giây tiếp sóng), và --duration chỉ dùng với --relay.")
+        return 2
+    if args.relay is not None and not re.match(r"^https?://[^\s/]+", args.relay):
+        _err("lỗi: địa chỉ tiếp sóng phải bắt đầu bằng http:// hoặc https://.")
+        return 2
+    if args.fallback is not None and not Path(args.fallback).is_file():
+        _err(f"lỗi: không tìm thấy tệp phát thay «{args.fallback}».")
         return 2
     return _cmd_play(args, ctx)
 
