@@ -11,10 +11,13 @@ Definitions, the same on the page and in the CSV / XLSX / DOCX exports:
   plans): at least one item of that kind aired that month.
 * A month counts from the months of the period that have begun; the current month is listed as
   not yet done, not as missed.
-* **A district airing** is one start of an enabled hub schedule targeted at the station (the
-  same starts the manifest lists). It is *aired* when the station sent a played content row for
-  it; once its window has passed it is *missed* if the station has called since without one, and
-  *not reported yet* if the station has not called since.
+* **A district airing** is one start of a hub schedule targeted at the station (the starts the
+  manifest lists; a schedule switched off keeps the starts before that). It is *aired* when the
+  station sent a played content row for it; once its window has passed it is *missed* if the
+  station has called since without one, and *not reported yet* if it has not called since.
+  A normal-level airing is an offer the commune may decline (Circular 39): declined, or left
+  undecided until its time, it is listed as such, not missed; accepted, it is judged at the time
+  the commune chose.
 
 Every figure is a GROUP BY over the hub's rows of the period (months bucketed by a CASE on UTC
 edges, portable across SQLite and PostgreSQL); only district airings are expanded in Python.
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..db import utcnow
 from ..models import (
@@ -35,14 +38,17 @@ from ..models import (
     AirStatus,
     CchcArea,
     HubAsRun,
+    HubOfferDecision,
     ItemType,
+    OfferState,
+    Priority,
+    Schedule,
     SegmentKind,
     Station,
 )
 from ..reports import CONTENT_KINDS, Document, Letterhead, Table
 from ..rules import Period, expand, show_local, vn_int, vn_num
 from ._manifest import airing_uid
-from ._publish import district_schedules
 from ._stations import registered
 
 COLUMN_KINDS = (SegmentKind.CCHC_NEWS, SegmentKind.PROCEDURE)
@@ -58,7 +64,7 @@ class HubAiring:
 
     at: datetime
     title: str
-    state: str  # aired | missed | unreported | ahead
+    state: str  # aired | missed | unreported | ahead | declined | not_taken (offers only)
     detail: str = ""
 
     @property
@@ -71,6 +77,8 @@ HUB_AIRING_LABELS = {
     "missed": "Không phát",
     "unreported": "Chưa nhận nhật ký",
     "ahead": "Chưa đến giờ",
+    "declined": "Xã từ chối",
+    "not_taken": "Xã không nhận phát",
 }
 
 
@@ -212,55 +220,103 @@ def compute_district_report(
                 if n_good:
                     rows[sid].good_months.add(ym)
 
-    for st in stations:
-        rows[st.id].hub_airings = _hub_airings(session, st, period, now)
+    for sid, found in _district_airings(session, stations, period, now).items():
+        rows[sid].hub_airings = found
     return DistrictReport(period, now, months, current, [rows[st.id] for st in stations])
 
 
-def _hub_airings(session: Session, station: Station, period: Period, now: datetime) -> list[HubAiring]:
-    """Give back the district airings of ``station`` in the period, each with what became of it."""
-    starts: list[tuple[datetime, str, str, int]] = []
-    for sched in district_schedules(session, station):
+def _district_airings(
+    session: Session, stations: list[Station], period: Period, now: datetime
+) -> dict[int, list[HubAiring]]:
+    """Give back, per station id, the district airings of the period and what became of each.
+
+    One pass for the whole district: each district schedule is expanded once (an airing's uid is
+    the same at every station), then its as-run rows and offer decisions are read in bounded IN
+    lists. A schedule switched off (withdrawn) keeps only the starts before it was switched off.
+    """
+    known = {st.id: st for st in stations}
+    scheds = session.scalars(
+        select(Schedule)
+        .where(Schedule.targets.any())
+        .options(selectinload(Schedule.targets), selectinload(Schedule.programme))
+        .order_by(Schedule.id)
+    ).all()
+    airings: list[tuple[datetime, str, Schedule]] = []
+    for sched in scheds:
         for at in expand(sched, period.start_utc, period.end_utc, period.timezone):
-            starts.append(
-                (
-                    at,
-                    airing_uid(sched.uid, sched.recurrence, at),
-                    sched.name or sched.programme.title,
-                    sched.window_minutes or 0,
-                )
-            )
-    if not starts:
-        return []
-    got: dict[str, list[tuple[AirStatus, str | None, bool]]] = {}
-    uids = [uid for _at, uid, _t, _w in starts]
-    for n in range(0, len(uids), 500):  # an IN list of a bounded size
-        for uid, status, reason, aired in session.execute(
+            if sched.enabled or at < sched.updated_at:
+                airings.append((at, airing_uid(sched.uid, sched.recurrence, at), sched))
+    out: dict[int, list[HubAiring]] = {sid: [] for sid in known}
+    if not airings:
+        return out
+    uids = sorted({uid for _at, uid, _s in airings})
+    rows: dict[tuple[str, int], list[tuple[AirStatus, str | None, bool]]] = {}
+    decisions: dict[tuple[str, int], HubOfferDecision] = {}
+    for n in range(0, len(uids), 500):  # IN lists of a bounded size
+        chunk = uids[n : n + 500]
+        for uid, sid, status, reason, aired in session.execute(
             select(
                 HubAsRun.schedule_uid,
+                HubAsRun.station_id,
                 HubAsRun.status,
                 HubAsRun.reason,
                 case((_aired(), True), else_=False),
-            ).where(HubAsRun.station_id == station.id, HubAsRun.schedule_uid.in_(uids[n : n + 500]))
+            ).where(HubAsRun.schedule_uid.in_(chunk))
         ):
-            got.setdefault(uid, []).append((AirStatus(_value(status)), reason, bool(aired)))
-    out = []
-    for at, uid, title, window in sorted(starts):
-        rows = got.get(uid, [])
-        if any(aired for _s, _r, aired in rows):
-            out.append(HubAiring(at, title, "aired"))
-        elif at + timedelta(minutes=window) + JUDGE_AFTER > now:
-            out.append(HubAiring(at, title, "ahead"))
-        elif rows:
-            status, reason, _ = ([x for x in rows if x[0] != AirStatus.PLAYED] or rows)[0]
-            out.append(
-                HubAiring(at, title, "missed", f"{AIR_STATUS_LABELS[status]}: {reason or ''}".rstrip(": "))
-            )
-        elif station.last_seen_at is not None and station.last_seen_at > at + timedelta(minutes=window):
-            out.append(HubAiring(at, title, "missed", "Đài không gửi nhật ký phát cho buổi này"))
-        else:
-            out.append(HubAiring(at, title, "unreported", "Đài chưa liên lạc lại từ giờ phát"))
+            rows.setdefault((uid, sid), []).append((AirStatus(_value(status)), reason, bool(aired)))
+        for d in session.scalars(
+            select(HubOfferDecision)
+            .where(HubOfferDecision.schedule_uid.in_(chunk))
+            .order_by(HubOfferDecision.decided_at, HubOfferDecision.id)
+        ):
+            decisions[(d.schedule_uid, d.station_id)] = d  # the newest decision stands
+    for at, uid, sched in sorted(airings, key=lambda a: (a[0], a[1])):
+        title = sched.name or sched.programme.title
+        for target in sched.targets:
+            st = known.get(target.id)
+            if st is None:
+                continue
+            got = rows.get((uid, st.id), [])
+            when = at
+            if sched.priority == Priority.NORMAL:
+                # An offer: the commune decides whether and when (Circular 39), so only an accepted
+                # one can be missed, at the time the commune chose.
+                d = decisions.get((uid, st.id))
+                state = d.decision if d is not None else OfferState.WAITING
+                if not any(aired for _s, _r, aired in got):
+                    if state == OfferState.WITHDRAWN:
+                        continue
+                    if state == OfferState.DECLINED:
+                        out[st.id].append(HubAiring(at, title, "declined", d.reason or ""))
+                        continue
+                    if state == OfferState.WAITING:
+                        if at > now:
+                            out[st.id].append(HubAiring(at, title, "ahead", "Chờ xã quyết định"))
+                        else:
+                            out[st.id].append(
+                                HubAiring(at, title, "not_taken", "Xã không quyết định trước giờ phát")
+                            )
+                        continue
+                if state == OfferState.ACCEPTED and d.air_at is not None:
+                    when = d.air_at
+            out[st.id].append(_judge(st, when, title, sched.window_minutes or 0, got, now))
     return out
+
+
+def _judge(
+    st: Station, at: datetime, title: str, window: int, got: list[tuple[AirStatus, str | None, bool]], now
+) -> HubAiring:
+    """Give back what became of one airing the station had to air at ``at``."""
+    if any(aired for _s, _r, aired in got):
+        return HubAiring(at, title, "aired")
+    if at + timedelta(minutes=window) + JUDGE_AFTER > now:
+        return HubAiring(at, title, "ahead")
+    if got:
+        status, reason, _ = ([x for x in got if x[0] != AirStatus.PLAYED] or got)[0]
+        return HubAiring(at, title, "missed", f"{AIR_STATUS_LABELS[status]}: {reason or ''}".rstrip(": "))
+    if st.last_seen_at is not None and st.last_seen_at > at + timedelta(minutes=window):
+        return HubAiring(at, title, "missed", "Đài không gửi nhật ký phát cho buổi này")
+    return HubAiring(at, title, "unreported", "Đài chưa liên lạc lại từ giờ phát")
 
 
 def _month_words(ym: tuple[int, int]) -> str:
@@ -358,7 +414,7 @@ def district_tables(report: DistrictReport) -> list[Table]:
     k = 0
     for r in report.rows:
         for a in r.hub_airings:
-            if a.state in ("missed", "unreported"):
+            if a.state in ("missed", "unreported", "declined", "not_taken"):
                 k += 1
                 t4.rows.append([k, r.name, show_local(a.at, tz), a.title, a.label, a.detail])
     if not t4.rows:

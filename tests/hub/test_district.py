@@ -150,6 +150,87 @@ def test_the_district_report_counts_communes_areas_and_what_was_missed(district)
     assert r2.current == (2026, 10) and r2.judged_months() == []
 
 
+def test_a_district_offer_declined_or_not_taken_is_no_miss_and_an_accepted_one_is_judged_at_its_time(
+    district,
+):
+    """Normal-level airings are offers (Circular 39): the commune may decline them or let them pass."""
+    with district.sessions.begin() as s:
+        home = district.station(s)
+        a = hub.find_station(s, "xa-a", district.config.station_code)
+        c = hub.find_station(s, "xa-c", district.config.station_code)
+        prog = Programme(station_id=home.id, origin=Origin.HUB, title="Thông báo thu thuế")
+        s.add(prog)
+        s.flush()
+        offer = Schedule(
+            station_id=home.id,
+            origin=Origin.HUB,
+            programme_id=prog.id,
+            name="Thông báo thu thuế",
+            recurrence=Recurrence.DAILY,
+            start_time=time(17, 0),
+            start_date=date(2026, 10, 12),
+            end_date=date(2026, 10, 15),
+            priority=Priority.NORMAL,
+            window_minutes=30,
+        )
+        offer.targets = [a, c]
+        s.add(offer)
+        s.flush()
+        uid = {d: hub.airing_uid(offer.uid, offer.recurrence, _at(d, 17)) for d in (12, 13, 14, 15)}
+        decided = NOW - timedelta(days=45)
+        decisions = [
+            {"uid": _uid(), "schedule_uid": uid[12], "decision": "declined", "reason": "Trùng họp thôn"},
+            {
+                "uid": _uid(),
+                "schedule_uid": uid[13],
+                "decision": "accepted",
+                "air_at": _at(13, 19).isoformat(),
+            },
+            {
+                "uid": _uid(),
+                "schedule_uid": uid[14],
+                "decision": "accepted",
+                "air_at": _at(14, 19).isoformat(),
+            },
+        ]
+        acked, refused = hub.receive_decisions(
+            s, a, [d | {"decided_at": decided.isoformat()} for d in decisions]
+        )
+        assert refused == [] and len(acked) == 3
+        # A aired the 13th at the time it chose; the 14th it accepted but never aired; the 15th undecided.
+        hub.receive_asrun(s, a, [_row(_at(13, 19), "cchc_news", 2, schedule_uid=uid[13], origin="hub")])
+        # The district withdrew a second offer on the 10th: its later starts were never due.
+        gone = Schedule(
+            station_id=home.id,
+            origin=Origin.HUB,
+            programme_id=prog.id,
+            name="Đã rút",
+            recurrence=Recurrence.DAILY,
+            start_time=time(8, 0),
+            start_date=date(2026, 10, 8),
+            priority=Priority.PRIORITY,
+            enabled=False,
+            updated_at=_at(10, 12),
+        )
+        gone.targets = [c]
+        s.add(gone)
+    with district.sessions() as s:
+        r = hub.compute_district_report(s, district.config.station_code, OCT, now=NOW)
+    by = {row.code: row for row in r.rows}
+    offers_a = [(x.at, x.state, x.detail) for x in by["xa-a"].hub_airings if x.title == "Thông báo thu thuế"]
+    assert offers_a == [
+        (_at(12, 17), "declined", "Trùng họp thôn"),
+        (_at(13, 19), "aired", ""),
+        (_at(14, 19), "missed", "Đài không gửi nhật ký phát cho buổi này"),
+        (_at(15, 17), "not_taken", "Xã không quyết định trước giờ phát"),
+    ]
+    states_c = [(x.title, x.state) for x in by["xa-c"].hub_airings]
+    assert states_c == [("Đã rút", "unreported")] * 3 + [("Thông báo thu thuế", "not_taken")] * 4
+    summary = hub.district_tables(r)[0].rows
+    assert summary[0][-1] == "4/5"  # A: 3 priority airings and the accepted 13th aired; the 14th missed
+    assert summary[2][-1] == "0/3"  # C: the withdrawn schedule's 8th-10th; offers it never took are not due
+
+
 def test_the_district_report_exports_read_back_with_their_figures_and_no_formula(district):
     with district.sessions() as s:
         r = hub.compute_district_report(s, district.config.station_code, OCT, now=NOW)
