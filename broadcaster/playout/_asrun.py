@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import AirStatus, AsRunEntry, Occurrence, Schedule, StationState
+from ..models import AirStatus, AsRunEntry, ItemType, Occurrence, Schedule, StationState
 from ._prepare import PreparedItem
 from ._sinks import public_spec
 
@@ -227,6 +227,44 @@ def mark_missed(session: Session, station_id: int, now: datetime, tz, default_gr
             occ.reason = missed_reason(occ, tz, grace)
             n += 1
     return n
+
+
+def log_given_way(session: Session, station_id: int, now: datetime) -> int:
+    """Give back how many airings that gave way to a priority one, now past, got their as-run row.
+
+    The planner skips such an airing before air (and may give it back while it is still to come);
+    once its time has passed the decision is final, and the as-run log, and through it the district,
+    must show that it did not air and why, as it shows an item skipped inside an airing.
+    """
+    from ._conflicts import YIELD_PREFIX
+
+    rows = session.scalars(
+        select(Occurrence).where(
+            Occurrence.station_id == station_id,
+            Occurrence.status == AirStatus.SKIPPED,
+            Occurrence.scheduled_at < now,
+            Occurrence.reason.startswith(YIELD_PREFIX),
+            ~Occurrence.entries.any(),
+        )
+    ).all()
+    for occ in rows:
+        session.add(
+            AsRunEntry(
+                station_id=occ.station_id,
+                occurrence_id=occ.id,
+                position=0,
+                zone_id=occ.zone_id,
+                item_type=ItemType.SEGMENT,
+                title=occ.title[:300],
+                scheduled_at=occ.scheduled_at,
+                ended_at=occ.scheduled_at,
+                duration_ms=0,
+                status=AirStatus.SKIPPED,
+                reason=occ.reason,
+            )
+        )
+    session.flush()
+    return len(rows)
 
 
 def claim(session: Session, occurrence_id: int, now: datetime) -> bool:

@@ -308,6 +308,7 @@ class Daemon(Timers, Mailbox):
             self._use_settings(effective_config(s, station.id, self.env_config))
             res = plan(s, station, now, hours=self.config.plan_hours)
             missed = _asrun.mark_missed(s, station.id, now, self.tz, self.config.misfire_grace)
+            _asrun.log_given_way(s, station.id, now)
         for line in res.invalid:
             log.warning("Lịch không hợp lệ, bỏ qua: %s", line)
         if res.created or res.removed or missed:

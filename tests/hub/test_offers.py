@@ -38,7 +38,7 @@ from broadcaster.models import (
     User,
 )
 from broadcaster.playout import forecast, plan
-from broadcaster.sync import apply_manifest, mark_decisions_synced, pending_decisions
+from broadcaster.sync import apply_manifest, mark_decisions_synced, pending_decisions, pending_rows
 
 SHA = "cd" * 32
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -275,6 +275,18 @@ def test_a_district_priority_airing_takes_a_local_normal_slot_visibly(store, sta
         assert airing.nothing
         assert "tin ưu tiên của huyện «Tin bão của huyện» lúc 17:00" in airing.message
         assert airing.message.startswith("Sẽ không phát gì lúc 16:59")
+
+    # Once its time has passed, the as-run log (and the district, through it) shows it and why.
+    from broadcaster.playout._asrun import log_given_way
+
+    after = _local(1, 17, 30)
+    with store.sessions.begin() as s:
+        assert log_given_way(s, station.id, after) == 1
+        assert log_given_way(s, station.id, after) == 0  # once
+    with store.sessions() as s:
+        [row] = [r for r in pending_rows(s, station.id, 10) if r["status"] == "skipped"]
+        assert row["title"] == "Chuyên mục của xã" and row["origin"] == "local"
+        assert row["reason"] == mine.reason and row["scheduled_at"] == mine.scheduled_at.isoformat()
 
 
 def test_the_hub_keeps_each_decision_once_and_shows_who_answered_what(store, config):
