@@ -299,6 +299,7 @@ def _nav() -> list[tuple[str, str, str]]:
     if current_app.extensions["broadcaster_config"].mode == "hub":
         entries.insert(1, ("district.stations", "Các đài xã", None))
         entries.insert(2, ("district.report", "Báo cáo huyện", (Role.ADMIN, Role.APPROVER)))
+        entries.insert(3, ("district.offers", "Tin gửi xã", None))
     elif role in (Role.ADMIN, Role.APPROVER):  # who decides on offers (content.DECIDERS)
         from .offers import waiting_count
 

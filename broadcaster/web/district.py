@@ -144,3 +144,16 @@ def report_export():
         hub.district_document(r), hub.district_letterhead(s, config().station_code), fmt
     )
     return download(data, rp.filename(period.code, fmt, "bao-cao-huyen"), rp.MIME[fmt])
+
+
+@bp.route("/tin-thong-thuong")
+@login_required
+def offers():
+    """Each normal-level district airing, with what every target commune answered (and why)."""
+    rows = hub.offers_overview(db(), config())
+    for r in rows:
+        r["when"] = datetime.fromisoformat(r["at"])
+        for st in r["stations"]:
+            st["air_when"] = datetime.fromisoformat(st["air_at"]) if st["air_at"] else None
+            st["decided_when"] = datetime.fromisoformat(st["decided_at"]) if st["decided_at"] else None
+    return render_template("hub/offers.html", rows=rows, labels=hub.ANSWER_LABELS)

@@ -358,3 +358,21 @@ def test_the_hub_keeps_each_decision_once_and_shows_who_answered_what(store, con
     assert answers["xa-c"]["decision"] == "waiting"
     assert {st["decision"] for st in by_uid[gone_uid]["stations"]} == {"expired"}
     assert not any(st["aired"] for r in rows for st in r["stations"])
+
+    # The district's page says the same, in Vietnamese, with the commune's reason.
+    from broadcaster.web import create_app
+
+    with store.sessions.begin() as s:
+        admin_id = content.create_user(s, store.station(s), "quantri", "mat-khau-dai-1", "admin").id
+    app = create_app(config.with_overrides(mode="hub"), store=store)
+    with app.test_client() as c:
+        assert c.get("/huyen/tin-thong-thuong").status_code == 302  # sign in first
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = f"{admin_id}:0", True
+        page = c.get("/huyen/tin-thong-thuong")
+        html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Tin thông thường gửi các xã" in html and "Tin gửi xã" in html
+    assert html.index("Tin hôm qua") < html.index("Lịch tiếp dân")
+    assert "Xã đang có lễ hội" in html and "lanhdao" in html
+    for label in ("nhận phát", "từ chối", "chưa quyết định", "quá giờ, không quyết định"):
+        assert label in html
