@@ -1,8 +1,8 @@
 """scipy's compiled filter kernels without scipy.signal: IIR sections and polyphase resampling.
 
 ``from scipy import signal`` costs ~1.2 s of imports (scipy.stats, optimize, interpolate… that
-the package's ``__init__`` pulls in), five times what the whole ``broadcaster render`` of one
-line may take before it works (issue 11). The two loops the finishing DSP needs are each one
+the package's ``__init__`` pulls in), four times what ``broadcaster render`` of one line may
+take before it works (0.3 s, issue 11). The two loops the finishing DSP needs are each one
 small compiled module inside scipy.signal (``_sosfilt``, ``_upfirdn_apply``) that needs only
 numpy; loading them by their file (``importlib``'s extension loader, under their own names, so a
 later ``import scipy.signal`` finds and shares them) costs well under a millisecond. The Python
@@ -17,18 +17,27 @@ import importlib.machinery
 import importlib.util
 import math
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 _loaded: dict[str, ModuleType | None] = {}
+_lock = threading.Lock()  # render's threads may ask for the same module at once
 
 
 def _extension(name: str) -> ModuleType | None:
     """Return scipy.signal's compiled module ``name`` loaded alone, or None if it cannot be."""
     if name in _loaded:
         return _loaded[name]
+    with _lock:
+        if name not in _loaded:
+            _loaded[name] = _load(name)
+    return _loaded[name]
+
+
+def _load(name: str) -> ModuleType | None:
     full = f"scipy.signal.{name}"
     module = sys.modules.get(full)
     if module is None:
@@ -46,7 +55,6 @@ def _extension(name: str) -> ModuleType | None:
             sys.modules.setdefault(full, module)
         except (ImportError, OSError, AttributeError):  # scipy.signal's own import is the fallback
             module = None
-    _loaded[name] = module
     return module
 
 
