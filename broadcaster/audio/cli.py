@@ -53,8 +53,13 @@ def _station(ctx, config: Config) -> tuple[Config, dict[str, str]]:
     station has no database yet, the defaults (and a note on stderr if it exists but is unusable).
     """
     url = config.db_url
-    if url.startswith("sqlite") and "///" in url and not Path(url.split("///", 1)[1]).is_file():
-        return config, {}  # no station yet: nothing of the database layer is loaded
+    if url.startswith("sqlite") and "///" in url:
+        path = Path(url.split("///", 1)[1])
+        if not path.is_file():
+            return config, {}  # no station yet: nothing of the database layer is loaded
+        found = _read_sqlite(path, config)
+        if found is not None:
+            return found
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..rules import effective_config
@@ -112,6 +117,39 @@ def _cmd_normalize(args: argparse.Namespace, ctx) -> int:
         for line in describe(text, found):
             print(f"  {line}", file=sys.stderr)
     return 0
+
+
+def _read_sqlite(path: Path, config: Config) -> tuple[Config, dict[str, str]] | None:
+    """Return the station's settings over ``config`` and its pronunciation entries, read by sqlite3.
+
+    The rows :func:`..rules.get_settings` and :func:`._render.station_lexicon` read, without
+    SQLAlchemy and the models: loading them costs ~0.5 s, more than the command may take to start
+    (0.3 s, issue 11). None when anything is not as expected (no station row, a table missing, the
+    file locked or damaged): the database layer then reads it, or says what is wrong.
+    """
+    import json
+    import sqlite3
+
+    from ..rules import apply_settings
+
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except (sqlite3.Error, ValueError):
+        return None
+    try:
+        station = con.execute("SELECT id FROM stations WHERE code = ?", (config.station_code,)).fetchone()
+        if station is None:
+            return None
+        rows = con.execute("SELECT key, value FROM settings WHERE station_id = ?", station)
+        # Setting.value is SQLAlchemy's JSON type: JSON text, which SQLite's numeric affinity of a
+        # "JSON" column turns into a number when it is one (as SQLAlchemy reads it: the same value).
+        stored = {key: None if value is None else json.loads(str(value)) for key, value in rows}
+        lexicon = dict(con.execute("SELECT term, spoken FROM pronunciations WHERE station_id = ?", station))
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+    finally:
+        con.close()
+    return apply_settings(config, stored), lexicon
 
 
 def _fmt_duration(ms: int) -> str:

@@ -2,7 +2,8 @@
 
 What several of them need lives here once, and nothing here imports a feature package:
 
-- :func:`effective_config` the environment plus what officers saved, for every process;
+- :func:`effective_config` the environment plus what officers saved, for every process
+  (:func:`apply_settings` the same from values read without SQLAlchemy);
   :data:`SETTINGS` what officers may set, :func:`get_settings`;
 - :func:`airability` can this item air on that day (:func:`why_not` the same, with a short category);
 - recurrence: :func:`expand`, :func:`expand_occurrences`, :func:`validate_schedule`, :func:`describe`...;
@@ -58,8 +59,10 @@ __getattr__, __dir__, __all__ = lazy_face(
             "ENGINE_LABELS",
             "SETTINGS",
             "SettingDef",
+            "apply_settings",
             "effective_config",
             "get_settings",
+            "with_defaults",
         ),
         "._sheets": ("FORMULA_STARTS", "csv_cell", "csv_row", "is_formula_like", "xlsx_text"),
     },

@@ -2,22 +2,23 @@
 
 Each setting has a label, a parser that raises RuleError with a Vietnamese message, and a
 default taken from the Config. :func:`effective_config` gives back the Config with the stored
-values applied, for rendering and playout.
+values applied, for rendering and playout; :func:`apply_settings` does it from stored values read
+some other way (``broadcaster render`` reads them with sqlite3: SQLAlchemy alone would cost more
+than the command's start-up budget), so this module loads the database layer only when it reads.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from ..config import DIALECTS, Config
-from ..models import Setting
 from ._errors import RuleError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DIALECT_LABELS = {"north": "Giọng miền Bắc", "central": "Giọng miền Trung", "south": "Giọng miền Nam"}
 ENGINE_LABELS = {"gtts": "Google (cần mạng)", "pyttsx3": "eSpeak NG (ngoại tuyến)"}
@@ -142,15 +143,30 @@ BY_KEY = {d.key: d for d in SETTINGS}
 
 def get_settings(session: Session, station_id: int, config: Config) -> dict[str, Any]:
     """Give back every setting: the stored value, else the default from the configuration."""
+    from sqlalchemy import select
+
+    from ..models import Setting
+
     stored = {
         s.key: s.value for s in session.scalars(select(Setting).where(Setting.station_id == station_id))
     }
+    return with_defaults(stored, config)
+
+
+def with_defaults(stored: Mapping[str, Any], config: Config) -> dict[str, Any]:
+    """Give back every setting: the stored value (key → value as the Setting rows hold them), else
+    the default from the configuration."""
     return {d.key: stored.get(d.key, d.default(config)) for d in SETTINGS}
 
 
 def effective_config(session: Session, station_id: int, config: Config) -> Config:
     """Give back the configuration with the station's stored settings applied."""
-    s = get_settings(session, station_id, config)
+    return apply_settings(config, get_settings(session, station_id, config))
+
+
+def apply_settings(config: Config, stored: Mapping[str, Any]) -> Config:
+    """Give back the configuration with stored settings (key → value, as the Setting rows) applied."""
+    s = with_defaults(stored, config)
     try:
         return config.with_overrides(
             tts_order=tuple(s["tts_order"]),

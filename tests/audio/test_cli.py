@@ -215,6 +215,47 @@ print("render:", ",".join(m for m in ("sqlalchemy", "broadcaster.models", "pytts
 """
 
 
+_STATION_PROBE = """
+import json, sys
+from broadcaster.audio.cli import _station
+from broadcaster.config import load
+
+config, lexicon = _station(None, load())
+print(json.dumps({"dialect": config.dialect, "speed": config.speed, "loudness": config.loudness_target,
+                  "order": list(config.tts_order), "lexicon": lexicon,
+                  "heavy": [m for m in ("sqlalchemy", "broadcaster.models") if m in sys.modules]}))
+"""
+
+
+def test_a_station_s_dictionary_and_settings_are_read_without_the_database_layer(env, store, session,
+                                                                                   station) -> None:
+    """With a station database, ``normalize`` and ``render`` read its pronunciation entries and
+    saved settings with sqlite3 (SQLAlchemy and the models alone cost ~0.5 s, more than the
+    commands' start-up budget): the same values the database layer reads."""
+    import json
+
+    from broadcaster.audio import station_lexicon
+    from broadcaster.config import load
+    from broadcaster.models import Setting
+    from broadcaster.rules import effective_config
+
+    session.add(Pronunciation(station_id=station.id, term="KDCX", spoken="khu dân cư xóm"))
+    for key, value in (("speed", 120), ("dialect", "south"), ("loudness_target", -18.5),
+                       ("tts_order", ["pyttsx3", "gtts"])):
+        session.add(Setting(station_id=station.id, key=key, value=value))
+    session.commit()
+    proc = subprocess.run([sys.executable, "-c", _STATION_PROBE], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8")
+    got = json.loads(proc.stdout)
+    with store.sessions() as fresh:  # read back as the database layer reads it, not from memory
+        want = effective_config(fresh, station.id, load(env))
+        entries = station_lexicon(fresh, station.id)
+    assert got == {"dialect": want.dialect, "speed": want.speed, "loudness": want.loudness_target,
+                   "order": list(want.tts_order), "lexicon": entries, "heavy": []}
+    assert got == {"dialect": "south", "speed": 120, "loudness": -18.5, "order": ["pyttsx3", "gtts"],
+                   "lexicon": {"KDCX": "khu dân cư xóm"}, "heavy": []}
+
+
 def test_audio_commands_start_without_the_database_layer_nor_a_pyttsx3_voice_listing(env) -> None:
     """Normalizing loads no SQLAlchemy, models, numpy or pyttsx3; rendering with a known espeak-ng
     voice asks no pyttsx3 worker for the voice list (that alone cost ~0.8 s per command)."""
