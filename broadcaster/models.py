@@ -206,6 +206,11 @@ class Station(Base):
     #: Hub side: when the station last called, and the status it reported then.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[dict | None] = mapped_column(JSON)
+    #: Hub side, from the live link: what the station's last presence message said, when, and
+    #: its heartbeat period (a station silent for 2.5 periods counts as offline).
+    presence_online: Mapped[bool | None] = mapped_column(Boolean)
+    presence_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    presence_every: Mapped[int | None] = mapped_column(Integer)
 
     zones: Mapped[list[Zone]] = relationship(back_populates="station", order_by="Zone.id")
 
@@ -268,6 +273,9 @@ class StationToken(Base):
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The broker's hash of the same token (mosquitto's ``$7$`` PBKDF2-SHA512): the station's MQTT
+    #: password is its token; None for a token issued before the live link.
+    mqtt_hash: Mapped[str | None] = mapped_column(String(200))
 
     station: Mapped[Station] = relationship()
 

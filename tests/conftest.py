@@ -209,19 +209,31 @@ class Broker:
             port=self.port,
         )
 
-    def start(self) -> Broker:
-        log = open(self.root / "mosquitto.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/mosquitto", "-c", str(self.root / "mosquitto.conf")], stdout=log, stderr=log
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            assert self.proc.poll() is None, (self.root / "mosquitto.log").read_text()
-            time.sleep(0.02)
-        raise AssertionError("mosquitto did not listen")
+    def start(self, reconfigure=None) -> Broker:
+        """Start mosquitto on the written files. If another process took the free port meanwhile
+        (helpers share this machine), ``reconfigure()`` writes the files again for ``self.port``,
+        a new free port, and it tries again."""
+        for _attempt in range(3):
+            log_path = self.root / "mosquitto.log"
+            log_path.unlink(missing_ok=True)
+            with open(log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    ["/usr/sbin/mosquitto", "-c", str(self.root / "mosquitto.conf")], stdout=log, stderr=log
+                )
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                        return self
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.02)
+            text = log_path.read_text()
+            if self.proc.poll() is None or "Address already in use" not in text or reconfigure is None:
+                raise AssertionError(f"mosquitto did not listen: {text}")
+            self.port = free_port()
+            reconfigure()
+        raise AssertionError("mosquitto found no free port")
 
     def reload(self) -> None:
         from broadcaster.live import reload_broker
@@ -248,7 +260,7 @@ def mosquitto(tmp_path: Path):
         broker = Broker(root)
         broker.configure(stations)
         brokers.append(broker)
-        return broker.start()
+        return broker.start(reconfigure=lambda: broker.configure(stations))
 
     yield start
     for b in brokers:

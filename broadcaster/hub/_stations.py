@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..content import record, token_hash
 from ..db import utcnow
+from ..live import password_hash
 from ..models import Station, StationToken
 
 TOKEN_PREFIX = "bcs_"
@@ -66,7 +67,11 @@ def issue_token(session: Session, station: Station) -> str:
     ):
         old.revoked_at = now
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(StationToken(station_id=station.id, token_hash=token_hash(token)))
+    # The token is also the station's MQTT password: the broker's hash is made now, the only time
+    # the hub sees the token (``broadcaster hub mqtt-config`` writes it to the password file).
+    session.add(
+        StationToken(station_id=station.id, token_hash=token_hash(token), mqtt_hash=password_hash(token))
+    )
     session.flush()
     record(
         session,
@@ -190,3 +195,19 @@ def read_station_csv(text: str) -> list[ImportRow]:
 def import_stations(session: Session, rows: list[ImportRow]) -> list[tuple[str, str]]:
     """Give back (code, token) for each new station; HubError (nothing added) if any row is refused."""
     return [(row.code, add_station(session, row.code, row.name, groups=row.groups)[1]) for row in rows]
+
+
+def mqtt_users(session: Session, home_code: str) -> tuple[dict[str, str], list[str]]:
+    """Give back ({code: broker hash} of every station with a live token, [codes left out]).
+
+    A station whose live token predates the live link has no broker hash: it is left out (listed)
+    until its token is rotated; a station with no live token (revoked) is simply absent.
+    """
+    rows = session.execute(
+        select(Station.code, StationToken.mqtt_hash)
+        .join(StationToken, StationToken.station_id == Station.id)
+        .where(StationToken.revoked_at.is_(None), Station.code != home_code)
+        .order_by(Station.code)
+    ).all()
+    users = {code: h for code, h in rows if h}
+    return users, sorted({code for code, h in rows if not h} - set(users))

@@ -20,7 +20,11 @@ def _hub_store(ctx):
 
     if ctx.config.mode != "hub":
         raise HubError("Lệnh này chỉ dùng trên máy chủ huyện (đặt BROADCASTER_MODE=hub).")
-    return ctx.store()
+    from ..live import watch_changes
+
+    store = ctx.store()
+    watch_changes(store.sessions)  # a change for stations nudges them once it commits
+    return store
 
 
 def _cmd_station_add(args: argparse.Namespace, ctx) -> int:
@@ -178,6 +182,76 @@ def _cmd_hub_offers(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _cmd_hub_mqtt_config(args: argparse.Namespace, ctx) -> int:
+    from ..live import BrokerError, MqttUrl, password_hash, reload_broker, write_broker_files
+    from . import HubError, mqtt_users
+
+    if not ctx.config.mqtt_url:
+        raise HubError(
+            "Cần đặt BROADCASTER_MQTT_URL=mqtt://hub:MẬT_KHẨU@máy-chủ:cổng (tài khoản MQTT của huyện)."
+        )
+    url = MqttUrl.parse(ctx.config.mqtt_url)
+    if not url.username or not url.password:
+        raise BrokerError(
+            "BROADCASTER_MQTT_URL của huyện phải có tên và mật khẩu: mqtt://hub:MẬT_KHẨU@máy-chủ:cổng."
+        )
+    if bool(args.certfile) != bool(args.keyfile):
+        raise BrokerError("Cần cả --certfile và --keyfile để bật TLS.")
+    store = _hub_store(ctx)
+    with store.sessions() as s:
+        users, without = mqtt_users(s, ctx.config.station_code)
+    files = write_broker_files(
+        Path(args.dir),
+        stations=users,
+        hub_user=url.username,
+        hub_hash=password_hash(url.password),
+        port=args.port or url.port,
+        bind=args.bind,
+        tls_port=args.tls_port,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
+    )
+    print(
+        f"Đã ghi cấu hình máy chủ MQTT vào {files.folder}: {len(users)} đài "
+        f"và tài khoản huyện «{url.username}»."
+    )
+    if without:
+        print(
+            f"{len(without)} đài có mã truy cập cấp trước khi có kênh trực tiếp nên chưa có mật khẩu MQTT "
+            f"({', '.join(without[:10])}{'…' if len(without) > 10 else ''}): "
+            "cấp lại bằng «broadcaster station token MÃ»."
+        )
+    if args.reload:
+        pid = reload_broker(files.folder)
+        print(
+            f"Đã báo máy chủ MQTT (pid {pid}) đọc lại cấu hình."
+            if pid
+            else "Máy chủ MQTT chưa chạy: chưa cần nạp lại."
+        )
+    else:
+        print(
+            f"Khởi động: mosquitto -c {files.conf}; sau mỗi lần cấp hay thu hồi mã, "
+            "chạy lại lệnh này với --reload."
+        )
+    return 0
+
+
+def _cmd_hub_live(args: argparse.Namespace, ctx) -> int:
+    import logging
+    import signal
+    import sys
+
+    from ..live import HubLive
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    store = _hub_store(ctx)
+    live = HubLive(ctx.config, store, say=lambda line: print(line, flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: live.stop())
+    signal.signal(signal.SIGINT, lambda *_: live.stop())
+    live.run()
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the hub's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("station", help="(máy chủ huyện) quản lý các đài xã")
@@ -219,6 +293,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="loại tin (mặc định cchc_news)",
     )
     a.set_defaults(func=_cmd_hub_publish)
+    a = hsub.add_parser(
+        "mqtt-config", help="ghi cấu hình máy chủ MQTT (mosquitto) từ danh sách đài: mật khẩu, quyền chủ đề"
+    )
+    a.add_argument("dir", help="thư mục ghi mosquitto.conf, passwd, acl")
+    a.add_argument("--port", type=int, help="cổng nghe (mặc định: cổng trong BROADCASTER_MQTT_URL)")
+    a.add_argument(
+        "--bind", default="127.0.0.1", help="địa chỉ nghe (mặc định 127.0.0.1; 0.0.0.0 cho mọi mạng)"
+    )
+    a.add_argument("--certfile", help="chứng chỉ TLS (PEM): thêm cổng TLS")
+    a.add_argument("--keyfile", help="khoá riêng TLS (PEM)")
+    a.add_argument("--tls-port", type=int, default=8883, help="cổng TLS (mặc định 8883)")
+    a.add_argument("--reload", action="store_true", help="báo mosquitto đang chạy đọc lại cấu hình (SIGHUP)")
+    a.set_defaults(func=_cmd_hub_mqtt_config)
+    a = hsub.add_parser(
+        "live", help="giữ kênh trực tiếp MQTT: nhận trạng thái các đài, gửi tin báo xuống đài"
+    )
+    a.set_defaults(func=_cmd_hub_live)
     a = hsub.add_parser("stations", help="các đài: trực tuyến, liên lạc lần cuối, buổi phát gần nhất")
     a.add_argument("--json", action="store_true", help="in JSON")
     a.set_defaults(func=_cmd_hub_stations)

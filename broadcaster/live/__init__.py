@@ -17,6 +17,8 @@ __getattr__, __dir__, __all__ = lazy_face(
             "reload_broker",
             "write_broker_files",
         ),
+        "._child": ("SyncChild", "wants_sync_child"),
         "._client": ("HubLink", "MqttUrl", "StationLink", "wait_for"),
+        "._hub": ("CHANNEL", "HubLive", "send", "watch_changes"),
     },
 )

@@ -87,7 +87,17 @@ def _cmd_run(args: argparse.Namespace, ctx) -> int:
         _err(f"cấu hình sai: {err}")
         return 2
     daemon.install_signals()
-    return daemon.run()
+    child = None
+    if not args.no_sync:
+        from ..live import SyncChild, wants_sync_child
+
+        if wants_sync_child(config):
+            child = SyncChild().start()
+    try:
+        return daemon.run()
+    finally:
+        if child is not None:
+            child.stop()
 
 
 def _cmd_play(args: argparse.Namespace, ctx) -> int:
@@ -204,6 +214,11 @@ def _cmd_emergency(args: argparse.Namespace, ctx) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this room's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("run", help="chạy bộ phát của đài (tiến trình riêng, phát đúng giờ theo lịch)")
+    p.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="không tự chạy «broadcaster sync» bên cạnh (khi đơn vị broadcaster-sync của systemd chạy nó)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(

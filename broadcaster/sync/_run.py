@@ -179,19 +179,62 @@ def sync_once(config: Config, store: Store, client: HubClient | None = None) -> 
     return rnd
 
 
-def run_forever(config: Config, store: Store, *, say=print) -> None:
-    """Exchange with the hub every ``config.sync_interval`` seconds until stopped; never raises on
-    a failed round (it is logged and retried next time)."""
+def _station_link(config: Config, store: Store, station_id: int, state: dict[str, Any], wake):
+    """Give back the started live link (``BROADCASTER_MQTT_URL`` set), or None.
+
+    Its heartbeat reports the same status the HTTP round sends; a nudge from the hub wakes the
+    loop at once. The link reconnects by itself: a broker that is down only costs presence and
+    nudges, never a sync round (those go over HTTP whatever the link does).
+    """
+    if not config.mqtt_url:
+        return None
+    from .. import topics
+    from ..live import StationLink
+
+    link = StationLink(
+        config.mqtt_url,
+        config.station_code,
+        config.hub_token,
+        status=lambda: _status(store, station_id, state.get("error")),
+        heartbeat=config.mqtt_heartbeat,
+        keepalive=config.mqtt_keepalive,
+    )
+    link.on(topics.NUDGE, lambda _payload: wake.set())
+    return link.start()
+
+
+def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
+    """Exchange with the hub every ``config.sync_interval`` seconds, or at once when the hub nudges
+    over the live link, until ``stop`` (a threading.Event) is set; never raises on a failed round
+    (it is logged and retried next time)."""
+    import threading
+
     client = HubClient(config.hub_url, config.hub_token, config.station_code)
-    while True:
-        started = time.monotonic()
-        try:
-            say(sync_once(config, store, client).summary())
-        except SyncError as exc:
-            say(f"{exc} Đài vẫn phát theo lịch đã có; thử lại sau {config.sync_interval} giây.")
-        except Exception:  # noqa: BLE001 - one bad round must not end the link
-            log.exception("Lỗi khi đồng bộ với huyện")
-        time.sleep(max(1.0, config.sync_interval - (time.monotonic() - started)))
+    wake = threading.Event()
+    stop = stop or threading.Event()
+    state: dict[str, Any] = {}
+    link = _station_link(config, store, store.station_id(), state, wake)
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            wake.clear()  # a nudge during the round below asks for one more round right after
+            try:
+                rnd = sync_once(config, store, client)
+                state["error"] = " ".join(rnd.problems) or None
+                say(rnd.summary())
+            except SyncError as exc:
+                state["error"] = str(exc)
+                say(f"{exc} Đài vẫn phát theo lịch đã có; thử lại sau {config.sync_interval} giây.")
+            except Exception:  # noqa: BLE001 - one bad round must not end the link
+                log.exception("Lỗi khi đồng bộ với huyện")
+            until = time.monotonic() + max(1.0, config.sync_interval - (time.monotonic() - started))
+            while not stop.is_set() and (left := until - time.monotonic()) > 0:
+                if wake.wait(min(left, 0.5)):  # short steps: a stop is seen within half a second
+                    say("Huyện báo có thay đổi: đồng bộ ngay.")
+                    break
+    finally:
+        if link is not None:
+            link.stop()
 
 
 def manifest_dump(config: Config) -> str | None:

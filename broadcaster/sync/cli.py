@@ -21,7 +21,14 @@ def _cmd_sync(args: argparse.Namespace, ctx) -> int:
         raise ConfigError(f"cần đặt {PREFIX}HUB_URL và {PREFIX}HUB_TOKEN để kết nối máy chủ huyện.")
     store = ctx.store()
     if not args.once:
-        run_forever(cfg, store, say=lambda line: print(line, flush=True))
+        import signal
+        import threading
+
+        stop = threading.Event()
+        # A clean stop (systemd, or the station daemon that supervises this process) leaves the
+        # live link with a goodbye: the hub sees the station offline at once.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        run_forever(cfg, store, say=lambda line: print(line, flush=True), stop=stop)
         return 0
     rnd = sync_once(cfg, store)
     print(rnd.summary())

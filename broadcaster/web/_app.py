@@ -222,8 +222,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API checks the header itself, and not for bearer-token machines
     if app.extensions["broadcaster_config"].mode == "hub":
+        from ..live import watch_changes
         from . import district, hub
 
+        # A change for stations made on these pages nudges them once it commits.
+        watch_changes(app.extensions["broadcaster_store"].sessions)
         app.register_blueprint(district.bp)
         app.register_blueprint(hub.bp)
         csrf.exempt(hub.bp)  # stations authenticate with their bearer token
