@@ -195,7 +195,7 @@ def _station_link(config: Config, store: Store, station_id: int, state: dict[str
         config.mqtt_url,
         config.station_code,
         config.hub_token,
-        status=lambda: _status(store, station_id, state.get("error")),
+        status=lambda: station_status(store, station_id, state.get("error")),
         heartbeat=config.mqtt_heartbeat,
         keepalive=config.mqtt_keepalive,
     )

@@ -149,6 +149,11 @@ def test_presence_nudges_acl_revocation_and_http_without_the_broker(hub_db, tmp_
         # Presence: both online, with the status a sync round reports.
         assert wait_for(lambda: all(r["online"] for r in stations(hub).values()), 30), stations(hub)
         assert stations(hub)["xa-a"]["status"].get("clock_offset_s") is not None
+        # The heartbeat carries the station's status (its clock, disk, on air…) between sync rounds
+        # (the next round is an hour away): the station's clock as the hub last heard it moves on.
+        clock = stations(hub)["xa-b"]["status"]["clock"]
+        assert wait_for(lambda: stations(hub)["xa-b"]["status"]["clock"] > clock, 10)
+        assert stations(hub)["xa-b"]["status"].get("disk_free_bytes")
 
         # A nudge: a district airing for a makes a's sync run now, not in an hour.
         text = tmp_path / "tin.txt"
