@@ -1,7 +1,7 @@
 """Live link: the broker's password hash of each station token, the stations' presence
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30 18:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import broadcaster.db
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
