@@ -231,6 +231,9 @@ def _show_value(key: str, value: Any, tz: Any, maps: dict[str, dict]) -> str:
                 from ..rules import CHIME_LABELS
 
                 parts.append(CHIME_LABELS.get(it.get("chime"), f"nhạc hiệu {it.get('chime')}"))
+            elif kind == "relay":
+                minutes = _num((it.get("duration_s") or 0) / 60)
+                parts.append(f"tiếp sóng {it.get('stream_url')} {minutes} phút")
             elif kind == "pause":
                 parts.append(f"khoảng lặng {_num((it.get('pause_ms') or 0) / 1000)} giây")
             else:

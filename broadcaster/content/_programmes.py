@@ -21,6 +21,7 @@ from ._errors import ContentError
 from ._refusals import InConflict, Missing, refuse_hub_origin
 
 MAX_PAUSE_MS = 60_000
+MAX_RELAY_S = 6 * 3600  # a relay (tiếp sóng) is a session's length at most
 #: Reading speed for an estimate of text not yet rendered, in words per minute.
 DEFAULT_WPM = 150
 
@@ -29,6 +30,7 @@ def _snap(programme: Programme) -> dict[str, Any]:
     data = snapshot(programme)
     data["items"] = [
         {"type": it.item_type.value, "segment_id": it.segment_id, "chime": it.chime, "pause_ms": it.pause_ms}
+        | ({"stream_url": it.stream_url, "duration_s": it.duration_s} if it.stream_url else {})
         for it in programme.items
     ]
     return data
@@ -142,6 +144,8 @@ def add_item(
     chime: str | None = None,
     pause_ms: Any = None,
     position: int | None = None,
+    stream_url: str | None = None,
+    duration_s: Any = None,
 ) -> ProgrammeItem:
     """Give back the new item appended to the programme (or inserted at ``position``)."""
     refuse_hub_origin(programme)
@@ -156,6 +160,8 @@ def add_item(
         if chime not in CHIME_LABELS:
             raise ContentError("Hãy chọn một nhạc hiệu có sẵn.", "chime")
         item.chime = chime
+    elif kind == ItemType.RELAY:
+        item.stream_url, item.duration_s = _relay_fields(stream_url, duration_s)
     else:
         try:
             ms = int(float(str(pause_ms).replace(",", ".")) * 1000) if pause_ms not in (None, "") else None
@@ -182,6 +188,26 @@ def add_item(
         station_id=programme.station_id,
     )
     return item
+
+
+def _relay_fields(url: str | None, minutes: Any) -> tuple[str, int]:
+    """Give back a relay item's stream URL and length in seconds from the form (minutes, "15" or "7,5")."""
+    url = (url or "").strip()
+    if not re.match(r"^https?://[^\s/]+\S*$", url) or len(url) > 1000:
+        raise ContentError(
+            "Địa chỉ luồng tiếp sóng phải bắt đầu bằng http:// hoặc https:// "
+            "(luồng MP3/AAC của đài huyện, hoặc danh sách HLS .m3u8).",
+            "stream_url",
+        )
+    try:
+        secs = round(float(str(minutes).replace(",", ".")) * 60)
+    except ValueError:
+        secs = 0
+    if not 0 < secs <= MAX_RELAY_S:
+        raise ContentError(
+            "Thời lượng tiếp sóng phải từ 1 giây đến 6 giờ (ghi bằng phút, ví dụ 15).", "duration"
+        )
+    return url, secs
 
 
 def _find(programme: Programme, item_id: Any) -> ProgrammeItem:
@@ -258,6 +284,8 @@ def item_durations(programme: Programme, wpm: int = DEFAULT_WPM) -> tuple[list[I
             out.append(ItemDuration(it, chime_ms(it.chime or ""), False))
         elif it.item_type == ItemType.PAUSE:
             out.append(ItemDuration(it, int(it.pause_ms or 0), False))
+        elif it.item_type == ItemType.RELAY:
+            out.append(ItemDuration(it, int(it.duration_s or 0) * 1000, False))
         else:
             seg = it.segment
             audio = seg.audio if seg is not None else None

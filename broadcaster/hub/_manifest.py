@@ -101,8 +101,10 @@ def _programme_spec(config: Config, items, segments: dict, audio: dict) -> tuple
             out.append(ItemSpec(ItemType.SEGMENT, segment=seg.uid))
         elif item.item_type == ItemType.CHIME:
             out.append(ItemSpec(ItemType.CHIME, chime=item.chime))
-        else:
+        elif item.item_type == ItemType.PAUSE:
             out.append(ItemSpec(ItemType.PAUSE, pause_ms=item.pause_ms or 0))
+        else:
+            return None  # a relay: the manifest carries no streams yet, and must not send it as silence
     return tuple(out) or None
 
 

@@ -22,6 +22,7 @@ from . import _asrun
 from ._airing import CUT_REASONS, Airing, Cut, Tally
 from ._clock import REAL_CLOCK, Clock, wait_until
 from ._prepare import Content, Prepared, PreparedItem, prepare, signature
+from ._relay import OPEN_AHEAD_S
 from ._sinks import Sink, SinkError, make_sink
 
 log = logging.getLogger("broadcaster.playout")
@@ -107,7 +108,12 @@ class Player:
         local_day = job.scheduled_at.astimezone(self.config.tz).date()
         tag = f"occ{job.occurrence_id}-{job.attempt}-{id(object())}"  # two versions may coexist
         with unit_of_work(self.sessions) as s:
-            return prepare(s, self.config, job.content, local_day=local_day, tag=tag)
+            prepared = prepare(s, self.config, job.content, local_day=local_day, tag=tag)
+        ahead = (job.scheduled_at - self.clock.now()).total_seconds() - OPEN_AHEAD_S
+        for item in prepared.items:
+            if item.relay is not None:
+                item.relay.prime_in(ahead)
+        return prepared
 
     def refresh(self, job: Job) -> bool:
         """Give back True if the job's audio was prepared again because what it plays changed.
@@ -147,7 +153,7 @@ class Player:
         sink, sink_error = self._open(job)
         for item in prepared.items:
             if item.relay is not None:
-                item.relay.prime()  # a stream takes a moment to open: it must be live at its start
+                item.relay.prime()  # if its timer has not yet: it must be live at its start
         with self._state:
             self.current = job
             self._cut = None

@@ -19,6 +19,7 @@ from datetime import datetime
 
 log = logging.getLogger("broadcaster.playout")
 
+OPEN_AHEAD_S = 10.0  # a stream is opened this long before its airing starts (probing takes seconds)
 KEEP_S = 0.5  # before the relay starts, only the newest sound is kept: it starts live, not late
 MAX_BUFFER_S = 2.0  # a stream that runs faster than ours (or a server's burst) is trimmed to this
 READ_WAIT_S = 0.25  # a chunk short of stream sound waits this long before the fallback fills it
@@ -82,9 +83,17 @@ class RelaySource:
     # -- the decoder thread -----------------------------------------------------------------------
     def prime(self) -> None:
         """Start opening the stream now (ahead of air), if not yet."""
-        if self._thread is None:
+        with self._lock:
+            if self._thread is not None or self._stop.is_set():
+                return
             self._thread = threading.Thread(target=self._decode, name="relay", daemon=True)
             self._thread.start()
+
+    def prime_in(self, seconds: float) -> None:
+        """Open the stream ``seconds`` from now (a relay is opened well before its start)."""
+        timer = threading.Timer(max(0.0, seconds), self.prime)
+        timer.daemon = True
+        timer.start()
 
     def _argv(self) -> list[str]:
         return [

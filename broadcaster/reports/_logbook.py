@@ -96,6 +96,10 @@ def compute_logbook(
         for e in o.entries:
             if e.status in (AirStatus.PLAYED, AirStatus.INTERRUPTED):
                 ms += e.duration_ms or 0  # chimes and pauses take air time too
+            if e.item_type == ItemType.RELAY:
+                # The log book is the proof of a relay: how much was the district's stream, and why not.
+                items.append(f"{e.title}: {e.reason}" if e.reason else e.title)
+                continue
             if e.item_type != ItemType.SEGMENT:
                 continue
             mark = "" if e.status == AirStatus.PLAYED else f" [{AIR_STATUS_LABELS[e.status]}]"

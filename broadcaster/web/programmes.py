@@ -155,6 +155,8 @@ def add_item(programme_id: int):
             segment_id=f.get("segment_id"),
             chime=f.get("chime"),
             pause_ms=f.get("pause_s"),
+            stream_url=f.get("stream_url"),
+            duration_s=f.get("relay_min"),
         )
         commit()
     except content.ContentError as exc:

@@ -169,3 +169,48 @@ def run_daemon(store, config):
     for d, t in started:
         d.stop_event.set()
         t.join(20)
+
+
+RATE = 8000  # a listener decodes at a low rate: enough to tell tones apart
+
+
+class Reader:
+    """One ffmpeg listener session on an Icecast mount, its decoded PCM gathered by a thread."""
+
+    def __init__(self, url: str) -> None:
+        self.proc = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "mp3", "-i", url,
+             "-f", "s16le", "-ac", "1", "-ar", str(RATE), "pipe:1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.pcm = bytearray()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while chunk := self.proc.stdout.read1(4096):
+            self.pcm += chunk
+
+    def seconds(self) -> float:
+        return len(self.pcm) / 2 / RATE
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def tones(pcm: bytes, rate: int, window_s: float) -> list[int]:
+    """Give back the loudest frequency of each window of s16 PCM (0 for silence), to 10 Hz."""
+    import numpy as np
+
+    x = np.frombuffer(bytes(pcm), dtype="<i2").astype(float)
+    n = int(rate * window_s)
+    out = []
+    for i in range(0, len(x) - n + 1, n):
+        w = x[i : i + n]
+        if np.sqrt(np.mean(w**2)) < 300:
+            out.append(0)
+            continue
+        spec = np.abs(np.fft.rfft(w * np.hanning(n)))
+        out.append(int(round(np.argmax(spec) * rate / n / 10) * 10))
+    return out

@@ -8,12 +8,9 @@ The source password must be nowhere in the database file or the journal.
 from __future__ import annotations
 
 import logging
-import subprocess
-import threading
 import time
 from datetime import timedelta
 
-import numpy as np
 import pytest
 from conftest import free_port  # tests/ is on sys.path; "tests" is no package
 
@@ -21,49 +18,7 @@ from broadcaster.models import AirStatus
 from broadcaster.playout import make_sink, play_programme_once
 from broadcaster.playout._icecast import close_feeds, feeds
 
-from .conftest import make_tone
-
-RATE = 8000  # the reader decodes at a low rate: enough to tell three tones apart
-
-
-class Reader:
-    """One ffmpeg listener session on a mount, its decoded PCM gathered by a thread."""
-
-    def __init__(self, url: str) -> None:
-        self.proc = subprocess.Popen(
-            ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "mp3", "-i", url,
-             "-f", "s16le", "-ac", "1", "-ar", str(RATE), "pipe:1"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.pcm = bytearray()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        while chunk := self.proc.stdout.read1(4096):
-            self.pcm += chunk
-
-    def seconds(self) -> float:
-        return len(self.pcm) / 2 / RATE
-
-    def stop(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
-def _tones(pcm: bytes, window_s: float = 0.1) -> list[int]:
-    """Give back the loudest frequency of each window (0 for silence), rounded to 10 Hz."""
-    x = np.frombuffer(bytes(pcm), dtype="<i2").astype(float)
-    n = int(RATE * window_s)
-    out = []
-    for i in range(0, len(x) - n, n):
-        w = x[i : i + n]
-        if np.sqrt(np.mean(w**2)) < 300:
-            out.append(0)
-            continue
-        spec = np.abs(np.fft.rfft(w * np.hanning(n)))
-        out.append(int(round(np.argmax(spec) * RATE / n / 10) * 10))
-    return out
+from .conftest import RATE, Reader, make_tone, tones
 
 
 def test_three_airings_over_one_source_connection(icecast, config, store, station, tmp_path, caplog):
@@ -91,7 +46,7 @@ def test_three_airings_over_one_source_connection(icecast, config, store, statio
         assert stats["listeners"] == "1"
         feed = next(fd for fd in feeds() if fd.target.port == icecast.port)
         assert feed.connections == 1  # never reconnected between items or airings
-        heard = _tones(reader.pcm)
+        heard = tones(reader.pcm, RATE, 0.1)
     finally:
         reader.stop()
 

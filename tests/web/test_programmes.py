@@ -343,3 +343,23 @@ def test_a_render_job_waiting_long_for_a_worker_says_the_worker_is_not_running(e
     data = editor.get(f"/chuong-trinh/tien-do/{jid}.json").get_json()
     assert data["trang_thai"] == "queued" and data["nhan"] == "Đang chờ bộ chuyển giọng nói…"
     assert "broadcaster worker" in data["loi"]
+
+
+def test_a_relay_item_is_added_with_its_stream_and_minutes(editor, store):
+    pid = _new_programme(editor)
+    html = editor.get(f"/chuong-trinh/{pid}").get_data(as_text=True)
+    assert "Thêm tiếp sóng" in html
+    bad = {"item_type": "relay", "stream_url": "ftp://x", "relay_min": "15"}
+    r = editor.form(f"/chuong-trinh/{pid}/muc", bad)
+    assert r.status_code == 400 and "http:// hoặc https://" in r.get_data(as_text=True)
+    url = "http://dai-huyen.vn:8000/truc-tiep.mp3"
+    r = editor.form(f"/chuong-trinh/{pid}/muc", {"item_type": "relay", "stream_url": url, "relay_min": "0"})
+    assert r.status_code == 400 and "Thời lượng tiếp sóng" in r.get_data(as_text=True)
+    assert _items(store, pid) == []
+    r = editor.form(f"/chuong-trinh/{pid}/muc", {"item_type": "relay", "stream_url": url, "relay_min": "7,5"})
+    assert r.status_code == 302
+    (item,) = _items(store, pid)
+    assert item.item_type.value == "relay" and item.stream_url == url and item.duration_s == 450
+    html = editor.get(f"/chuong-trinh/{pid}").get_data(as_text=True)
+    assert f"Tiếp sóng <code>{url}</code>" in html
+    assert re.search(r'<td class="nowrap">7:30', html)  # the relay's length counts in the programme's
