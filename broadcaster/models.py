@@ -606,6 +606,64 @@ class HubOfferDecision(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Emergency(Base):
+    """An emergency bulletin from the district (issue 13), at the hub and at each station it reached.
+
+    At the hub the row is what was sent (``origin`` local); a station keeps its own copy of what it
+    received (``origin`` hub, same ``uid``): the unique uid is what makes a redelivered message
+    play once. The audio is named by sha256, rendered or imported once at the hub; ``text`` is what
+    a station speaks with its offline voice when the audio cannot be fetched in time.
+    """
+
+    __tablename__ = "emergencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.LOCAL)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    audio_asset_id: Mapped[int | None] = mapped_column(ForeignKey("audio_assets.id"))
+    audio_sha256: Mapped[str | None] = mapped_column(String(64))
+    audio_size: Mapped[int | None] = mapped_column(Integer)
+    repeat: Mapped[int] = mapped_column(Integer, default=1)
+    gap_s: Mapped[int] = mapped_column(Integer, default=0)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_by: Mapped[str | None] = mapped_column(String(64))
+
+    audio_asset: Mapped[AudioAsset | None] = relationship()
+    targets: Mapped[list[EmergencyTarget]] = relationship(
+        back_populates="emergency", order_by="EmergencyTarget.id", cascade="all, delete-orphan"
+    )
+
+
+class EmergencyTarget(Base):
+    """One station's progress with one emergency: sent → received → started → finished, or
+    failed / expired / stopped, each with the station's timestamp (the hub's for ``sent_at``)."""
+
+    __tablename__ = "emergency_targets"
+    __table_args__ = (UniqueConstraint("emergency_id", "station_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    emergency_id: Mapped[int] = mapped_column(ForeignKey("emergencies.id", ondelete="CASCADE"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="sent")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    plays: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    emergency: Mapped[Emergency] = relationship(back_populates="targets")
+    station: Mapped[Station] = relationship()
+
+
 class StationState(Base):
     """What the station daemon is doing now, written by the daemon, read by the web and CLI."""
 

@@ -109,7 +109,13 @@ def _programme_spec(config: Config, items, segments: dict, audio: dict) -> tuple
 
 
 def servable_audio(session: Session, config: Config, station: Station, sha256: str) -> Path | None:
-    """Give back the file with this sha256 if one of ``station``'s district airings uses it."""
+    """Give back the file with this sha256 if one of ``station``'s district airings or live
+    emergencies uses it."""
+    from ._emergency import emergency_audio
+
+    found = emergency_audio(session, config, station, sha256)
+    if found is not None:
+        return found
     manifest = build_manifest(session, config, station)
     if manifest.audio_for(sha256) is None:
         return None

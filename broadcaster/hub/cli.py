@@ -252,6 +252,64 @@ def _cmd_hub_live(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _cmd_hub_emergency(args: argparse.Namespace, ctx) -> int:
+    from . import (
+        STATE_LABELS,
+        EmergencyRequest,
+        HubError,
+        check_request,
+        find_emergency,
+        progress,
+        resolve_targets,
+        send_emergency,
+        stop_emergency,
+    )
+
+    cfg = ctx.service_config
+    store = _hub_store(ctx)
+    if args.stop or args.show:
+        with store.sessions.begin() as s:
+            em = find_emergency(s, args.stop or args.show)
+            if args.show:
+                doc = progress(em)
+                if args.json:
+                    print(json.dumps(doc, ensure_ascii=False, indent=2))
+                    return 0
+                print(f"«{doc['title']}» ({doc['uid']}):")
+                for r in doc["stations"]:
+                    print(f"  {r['code']:<16} {STATE_LABELS.get(r['state'], r['state'])}")
+                return 0
+            codes = stop_emergency(s, cfg, em)
+            uid = em.uid
+        told = f"báo {len(codes)} đài dừng ({', '.join(codes)})" if codes else "không còn đài nào đang phát"
+        print(f"Đã dừng thông báo khẩn cấp {uid}: {told}.")
+        return 0
+    if not args.to:
+        raise HubError("Hãy chọn đài nhận bằng --to all, --to group:TÊN_NHÓM hoặc --to MÃ,MÃ.")
+    audio = Path(args.audio) if args.audio else None
+    if audio is not None and not audio.is_file():
+        raise HubError(f"Không tìm thấy tệp âm thanh {args.audio}.")
+    req = EmergencyRequest(
+        text=args.text or "",
+        audio_file=audio,
+        title=args.title or "",
+        repeat=args.repeat,
+        gap_minutes=args.gap,
+        valid_minutes=args.valid,
+    )
+    check_request(req)  # before rendering anything
+    with store.sessions.begin() as s:
+        targets = resolve_targets(s, args.to, cfg.station_code)
+        em = send_emergency(s, cfg, store.station(s), targets, req)
+        uid, title, codes, until = em.uid, em.title, [t.code for t in targets], em.valid_until
+    print(
+        f"Đã gửi «{title}» tới {len(codes)} đài ({', '.join(codes)}), phát {req.repeat} lần, "
+        f"hiệu lực đến {until.astimezone(cfg.tz):%H:%M %d/%m/%Y}. Mã thông báo:"
+    )
+    print(uid)  # the last line: scripts read it
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the hub's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("station", help="(máy chủ huyện) quản lý các đài xã")
@@ -310,6 +368,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "live", help="giữ kênh trực tiếp MQTT: nhận trạng thái các đài, gửi tin báo xuống đài"
     )
     a.set_defaults(func=_cmd_hub_live)
+    a = hsub.add_parser(
+        "emergency", help="gửi thông báo khẩn cấp tới các đài (phát ngay, ngắt chương trình đang phát)"
+    )
+    a.add_argument("--text", help="nội dung đọc; cũng là lời đài tự đọc khi không tải được âm thanh")
+    a.add_argument("--audio", help="tệp âm thanh đã thu sẵn")
+    a.add_argument("--title", help="tiêu đề (mặc định «Thông báo khẩn cấp của huyện»)")
+    a.add_argument("--to", help="all, group:TÊN_NHÓM hoặc MÃ,MÃ")
+    a.add_argument("--repeat", type=int, default=1, help="số lần phát (mặc định 1)")
+    a.add_argument("--gap", type=float, default=0, help="số phút nghỉ giữa hai lần phát (mặc định 0)")
+    a.add_argument("--valid", type=float, default=30, help="số phút còn hiệu lực (mặc định 30)")
+    a.add_argument("--stop", metavar="MÃ", help="dừng thông báo khẩn cấp này ở mọi đài")
+    a.add_argument("--show", metavar="MÃ", help="xem từng đài đã nhận, đã phát thông báo này chưa")
+    a.add_argument("--json", action="store_true", help="in JSON (với --show)")
+    a.set_defaults(func=_cmd_hub_emergency)
     a = hsub.add_parser("stations", help="các đài: trực tuyến, liên lạc lần cuối, buổi phát gần nhất")
     a.add_argument("--json", action="store_true", help="in JSON")
     a.set_defaults(func=_cmd_hub_stations)

@@ -105,14 +105,21 @@ def request_emergency(
     text: str | None = None,
     zone: str | int | None = None,
     by: str | None = None,
+    segment_id: int | None = None,
+    title: str | None = None,
 ) -> ControlCommand:
     """Give back the queued command that airs an emergency now, cutting whatever plays.
 
     ``asset_path``: a sound file, absolute or relative to the media dir (see :func:`import_audio`).
     ``text``: spoken by the offline engine; it is kept as an approved emergency segment, the record
-    of what was said.
+    of what was said (under ``title`` when given). ``segment_id``: such a segment again (a
+    repeat), spoken the same way.
     """
-    if (asset_path is None) == (text is None or not text.strip()):
+    if segment_id is not None and asset_path is None and text is None:
+        z = _zone(session, station_id, zone)
+        cmd = AirNow(urgent=True, zone_id=z.id if z else None, segment_id=segment_id, engine="pyttsx3")
+        return _command(session, station_id, cmd, by)
+    if (asset_path is None) == (text is None or not text.strip()) or segment_id is not None:
         raise PlayoutError("Thông báo khẩn cấp cần đúng một trong hai: tệp âm thanh hoặc nội dung văn bản.")
     if text is not None and len(text.strip()) > MAX_EMERGENCY_CHARS:
         raise PlayoutError(
@@ -126,7 +133,7 @@ def request_emergency(
         now = utcnow()
         seg = Segment(
             station_id=station_id,
-            title=f"Thông báo khẩn cấp {now:%Y-%m-%d %H:%M} UTC"[:300],
+            title=(title or f"Thông báo khẩn cấp {now:%Y-%m-%d %H:%M} UTC")[:300],
             body=text.strip(),
             kind=SegmentKind.EMERGENCY,
             status=SegmentStatus.APPROVED,

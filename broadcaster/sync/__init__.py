@@ -9,6 +9,7 @@ __getattr__, __dir__, __all__ = lazy_face(
     __name__,
     {
         "._apply": ("Applied", "apply_manifest"),
+        "._emergency": ("EmergencyDesk", "parse_message", "on_duty_tag"),
         "._client": ("HubClient", "HubUnreachable", "SyncError", "file_sha256"),
         "._outbox": (
             "mark_decisions_synced",
