@@ -145,11 +145,18 @@ def write_broker_files(
         "allow_anonymous false",
         f"password_file {folder / PASSWD}",
         f"acl_file {folder / ACL}",
-        "use_username_as_clientid true",
+        # A listener's own options follow its line: given before any listener, mosquitto (2.0)
+        # applies them to a default listener it then opens on 0.0.0.0:1883 besides this one.
         f"listener {port} {bind}",
+        "use_username_as_clientid true",
     ]
     if certfile and keyfile:
-        conf += [f"listener {tls_port or 8883}", f"certfile {certfile}", f"keyfile {keyfile}"]
+        conf += [
+            f"listener {tls_port or 8883}",
+            "use_username_as_clientid true",
+            f"certfile {certfile}",
+            f"keyfile {keyfile}",
+        ]
     _write(folder / CONF, "\n".join(conf) + "\n", 0o600)
     return BrokerFiles(folder, len(lines))
 

@@ -223,11 +223,12 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # the API checks the header itself, and not for bearer-token machines
     if app.extensions["broadcaster_config"].mode == "hub":
         from ..live import watch_changes
-        from . import district, hub
+        from . import district, hub, hub_emergency
 
         # A change for stations made on these pages nudges them once it commits.
         watch_changes(app.extensions["broadcaster_store"].sessions)
         app.register_blueprint(district.bp)
+        app.register_blueprint(hub_emergency.bp)
         app.register_blueprint(hub.bp)
         csrf.exempt(hub.bp)  # stations authenticate with their bearer token
 
@@ -303,6 +304,7 @@ def _nav() -> list[tuple[str, str, str]]:
         entries.insert(1, ("district.stations", "Các đài xã", None))
         entries.insert(2, ("district.report", "Báo cáo huyện", (Role.ADMIN, Role.APPROVER)))
         entries.insert(3, ("district.offers", "Tin gửi xã", None))
+        entries.insert(4, ("emergency.index", "Khẩn cấp", (Role.ADMIN, Role.APPROVER)))
     elif role in (Role.ADMIN, Role.APPROVER):  # who decides on offers (content.DECIDERS)
         from .offers import waiting_count
 
