@@ -245,6 +245,31 @@ class EmergencyDesk:
             # Received before this process started (and not played by it): nothing airs any more.
             self._finish(uid, "stopped", "Huyện đã dừng thông báo.")
 
+    def settle_leftovers(self) -> list[dict]:
+        """Give back the "failed" reports of the emergencies an earlier run of this process left
+        unfinished, each now marked failed here (the threads that followed its plays are gone and
+        the message was acknowledged, so the broker will not send it again).
+
+        Call once before the link starts taking messages (none can then be mistaken for a
+        leftover), and publish what it gives back once the link exists (paho queues them until
+        it is connected)."""
+        with self.store.sessions() as s:
+            left = list(
+                s.scalars(
+                    select(Emergency.uid)
+                    .join(EmergencyTarget, EmergencyTarget.emergency_id == Emergency.id)
+                    .where(Emergency.origin == Origin.HUB, EmergencyTarget.state.in_(("received", "started")))
+                )
+            )
+        bodies = []
+        why = "Tiến trình liên kết của đài khởi động lại giữa chừng, không theo dõi tiếp được."
+        for uid in left:
+            log.warning("Thông báo khẩn cấp %s: %s", uid, why)
+            at = utcnow()
+            self._note(uid, "failed", why, at)
+            bodies.append({"uid": uid, "state": "failed", "at": at.isoformat(), "detail": why})
+        return bodies
+
     def wait(self, timeout: float = 10.0) -> None:
         """Wait for the play threads to end (tests; a clean stop of the process)."""
         deadline = time.monotonic() + timeout

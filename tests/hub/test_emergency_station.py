@@ -23,6 +23,7 @@ from broadcaster.models import (
     Emergency,
     EmergencyTarget,
     Occurrence,
+    Origin,
     Zone,
 )
 from broadcaster.sync import EmergencyDesk, on_duty_tag, parse_message
@@ -167,3 +168,26 @@ def test_a_stop_cuts_the_emergency_on_air_and_no_repeat_follows(station_desk, st
 def test_a_bad_message_is_refused_with_one_vietnamese_line(change, words):
     with pytest.raises(ValueError, match=words):
         parse_message(message(**change))
+
+
+def test_an_emergency_left_unfinished_by_an_earlier_link_is_reported_failed_once(store, config):
+    # What a link process killed mid-way leaves: the message taken (and acknowledged), no end.
+    body = message()
+    with store.sessions.begin() as s:
+        sid = store.station(s).id
+        s.add(
+            Emergency(
+                uid=body["uid"],
+                station_id=sid,
+                origin=Origin.HUB,
+                valid_until=utcnow() + timedelta(minutes=30),
+                targets=[EmergencyTarget(station_id=sid, state="started", received_at=utcnow())],
+            )
+        )
+    again = EmergencyDesk(config, store, [].append)
+    reports = again.settle_leftovers()
+    assert [(r["uid"], r["state"]) for r in reports] == [(body["uid"], "failed")]
+    assert "khởi động lại" in reports[0]["detail"]
+    assert again.settle_leftovers() == []
+    with store.sessions() as s:
+        assert s.scalar(select(EmergencyTarget.state)) == "failed"
