@@ -198,9 +198,12 @@ def measure(rounds: int = 5, *, say=print) -> dict:
             before = {c: len(_first_bytes(sinks[c])) for c in CODES}
             text = f"Thông báo khẩn cấp số {i + 1}: {WORDS[i % len(WORDS)]} đang đến, bà con chú ý."
             t0 = time.time()
-            uid = _run(hub, "hub", "emergency", "--text", text, "--to", ",".join(CODES)).strip().splitlines()[-1]
+            out = _run(hub, "hub", "emergency", "--text", text, "--to", ",".join(CODES))
+            uid = out.strip().splitlines()[-1]
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and any(len(_first_bytes(sinks[c])) <= before[c] for c in CODES):
+            while time.monotonic() < deadline:
+                if all(len(_first_bytes(sinks[c])) > before[c] for c in CODES):
+                    break
                 time.sleep(0.02)
             with store.sessions() as s:
                 sent = s.query(Emergency.sent_at).filter(Emergency.uid == uid).scalar().timestamp()
@@ -228,7 +231,8 @@ def measure(rounds: int = 5, *, say=print) -> dict:
             f"{figures['load']:.1f}): lệnh → byte âm thanh đầu tiên ở bộ phát "
             f"p50 {_s(figures['cmd_p50_s'])}, max {_s(figures['cmd_max_s'])}; "
             f"huyện ghi xong → byte đầu tiên p50 {_s(figures['commit_p50_s'])}, "
-            f"max {_s(figures['commit_max_s'])} (mục tiêu ≤ 5 s)" + ("" if alive else "; có tiến trình đã dừng!")
+            f"max {_s(figures['commit_max_s'])} (mục tiêu ≤ 5 s)"
+            + ("" if alive else "; có tiến trình đã dừng!")
         )
         return figures
 

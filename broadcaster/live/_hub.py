@@ -1,7 +1,8 @@
 """The hub's end of the live link: one process (``broadcaster hub live``) holds the MQTT connection.
 
 - Presence from every station goes to its row (``hub.note_presence``): online, last contact,
-  status. Emergency status messages go to the handlers registered for them.
+  status. Emergency status messages go to the emergency's progress rows
+  (``hub.note_emergency_status``).
 - Whatever the hub's other processes (web, command line) want said to stations reaches this
   process through PostgreSQL ``NOTIFY`` on channel :data:`CHANNEL`, sent inside their own
   transaction (:func:`send`): it is delivered only if that transaction commits, and needs no
@@ -174,6 +175,7 @@ class HubLive:
         self.config, self.store, self.say = config, store, say
         self.link = HubLink(config.mqtt_url, keepalive=config.mqtt_keepalive)
         self.link.on(topics.PRESENCE, self._presence)
+        self.link.on(topics.EMERGENCY_STATUS, self._emergency_status)
         self._stop = threading.Event()
         self._pending: list[tuple[float, str, list[str], dict]] = []
         self.published = 0
@@ -187,6 +189,13 @@ class HubLive:
 
         with self.store.sessions.begin() as s:
             note_presence(s, code, payload)
+
+    def _emergency_status(self, code: str, payload: dict) -> None:
+        """A station's emergency report (received, started…) into its progress row at the hub."""
+        from ..hub import note_emergency_status
+
+        with self.store.sessions.begin() as s:
+            note_emergency_status(s, code, payload)
 
     def _pg_url(self) -> str:
         url = make_url(self.config.db_url).set(drivername="postgresql")

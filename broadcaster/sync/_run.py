@@ -183,8 +183,9 @@ def _station_link(config: Config, store: Store, station_id: int, state: dict[str
     """Give back the started live link (``BROADCASTER_MQTT_URL`` set), or None.
 
     Its heartbeat reports the same status the HTTP round sends; a nudge from the hub wakes the
-    loop at once. The link reconnects by itself: a broker that is down only costs presence and
-    nudges, never a sync round (those go over HTTP whatever the link does).
+    loop at once; an emergency goes to the :class:`EmergencyDesk`. The link reconnects by itself:
+    a broker that is down only costs presence, nudges and emergencies, never a sync round (those
+    go over HTTP whatever the link does).
     """
     if not config.mqtt_url:
         return None
@@ -200,7 +201,17 @@ def _station_link(config: Config, store: Store, station_id: int, state: dict[str
         keepalive=config.mqtt_keepalive,
     )
     link.on(topics.NUDGE, lambda _payload: wake.set())
-    return link.start()
+    # District emergencies: the desk hands them to the daemon's control mailbox and reports back.
+    # What an earlier run of this process left unfinished is settled before any message is taken.
+    from ._emergency import EmergencyDesk
+
+    desk = EmergencyDesk(config, store, lambda body: link.publish(topics.EMERGENCY_STATUS, body))
+    leftovers = desk.settle_leftovers()
+    link.on(topics.EMERGENCY, desk.handle)
+    link.start()
+    for body in leftovers:  # queued by paho until the link is connected
+        link.publish(topics.EMERGENCY_STATUS, body)
+    return link
 
 
 def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
