@@ -2,7 +2,7 @@
 
 Admins and approvers only, with the typed confirmation the station's control page uses, for
 sending and for stopping. The progress of each emergency (sent → received → started → finished,
-per station) is one partial, refreshed in place by the page (``data-refresh-url``) and served as
+per station) is one partial, refreshed in place by hub-live.js (``data-refresh-url``) and served as
 JSON too. Thin: the work is :mod:`broadcaster.hub`'s.
 """
 

@@ -10,9 +10,7 @@
  * - #schedule-form checks conflicts (data-check-url) before saving and shows them;
  * - the recurrence form shows only the fields of the chosen recurrence, each error under its field;
  * - file fields show the chosen file's name next to the page's "Chọn tệp…" button;
- * - the browser's own form-check messages are replaced by Vietnamese ones;
- * - [data-refresh-url] regions reload their HTML every data-refresh-s seconds (live progress),
- *   except while the officer is typing inside them.
+ * - the browser's own form-check messages are replaced by Vietnamese ones.
  * Pages keep working without JavaScript: these only add to plain HTML forms.
  */
 (function () {
@@ -566,27 +564,6 @@
   };
   document.addEventListener("input", clearValidity, true);
   document.addEventListener("change", clearValidity, true);
-
-  // ---- live regions: the partial at data-refresh-url, fetched again every few seconds ----
-  Array.prototype.forEach.call(document.querySelectorAll("[data-refresh-url]"), function (box) {
-    var every = Math.max(1, parseFloat(box.getAttribute("data-refresh-s")) || 5) * 1000;
-    var busy = false;
-    setInterval(function () {
-      if (busy || document.hidden || box.contains(document.activeElement)) return;
-      busy = true;
-      fetch(box.getAttribute("data-refresh-url"), { headers: { Accept: "text/html" } })
-        .then(function (r) {
-          return r.ok ? r.text() : null;
-        })
-        .then(function (html) {
-          if (html !== null && !box.contains(document.activeElement)) box.innerHTML = html;
-        })
-        .catch(function () {})
-        .then(function () {
-          busy = false;
-        });
-    }, every);
-  });
 
   // ---- a new access token: select it in one click for copying ----
   var token = document.getElementById("new-token");

@@ -1,5 +1,6 @@
-/* Hub stations page: the table refreshes itself in place every few seconds (no reload), so the
- * district sees a station go offline or come back as the live link reports it.
+/* Hub stations and emergency pages: the table refreshes itself in place every few seconds (no
+ * reload), so the district sees a station go offline or come back as the live link reports it, and
+ * each station's progress with an emergency (received, started, finished).
  *
  * The page marks the element to refresh with data-refresh-url (the table alone, as HTML) and
  * data-refresh-s (the period). Nothing is fetched while the tab is hidden; a failed fetch keeps the
@@ -19,7 +20,8 @@
   }
 
   function refresh() {
-    if (busy || document.hidden) return;
+    // Not while the officer types in it (the emergency page's "KHẨN CẤP" to stop one).
+    if (busy || document.hidden || box.contains(document.activeElement)) return;
     busy = true;
     fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (resp) {
