@@ -65,21 +65,24 @@ def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None, *, ove
     (sections, 2). With ``overwrite_x`` a contiguous ``x`` of the result's type is filtered in
     place (one copy less) and returned.
     """
-    ext = _extension("_sosfilt")
-    kernel = getattr(ext, "_sosfilt", None)
-    if kernel is None:
-        from scipy import signal
+    kernel = getattr(_extension("_sosfilt"), "_sosfilt", None)
+    if kernel is not None:
+        inputs = [sos, x] if zi is None else [sos, x, zi]
+        dtype = np.result_type(*inputs)
+        sections = sos.shape[0]
+        # The kernel works in place: on a copy unless the caller gives ``x`` up.
+        y = (np.ascontiguousarray(x, dtype) if overwrite_x else np.array(x, dtype, order="C")).reshape(1, -1)
+        state = (np.zeros((1, sections, 2), dtype) if zi is None
+                 else np.array(zi, dtype, order="C").reshape(1, sections, 2))
+        try:
+            kernel(np.ascontiguousarray(sos, dtype), y, state)
+        except (TypeError, ValueError):  # another scipy's calling convention: refused before any work
+            pass
+        else:
+            return y[0] if zi is None else (y[0], state[0])
+    from scipy import signal
 
-        return signal.sosfilt(sos, x) if zi is None else signal.sosfilt(sos, x, zi=zi)
-    inputs = [sos, x] if zi is None else [sos, x, zi]
-    dtype = np.result_type(*inputs)
-    sections = sos.shape[0]
-    # The kernel works in place: on a copy unless the caller gives ``x`` up.
-    y = (np.ascontiguousarray(x, dtype) if overwrite_x else np.array(x, dtype, order="C")).reshape(1, -1)
-    state = (np.zeros((1, sections, 2), dtype) if zi is None
-             else np.array(zi, dtype, order="C").reshape(1, sections, 2))
-    kernel(np.ascontiguousarray(sos, dtype), y, state)
-    return y[0] if zi is None else (y[0], state[0])
+    return signal.sosfilt(sos, x) if zi is None else signal.sosfilt(sos, x, zi=zi)
 
 
 def firwin_kaiser(taps: int, cutoff: float, beta: float) -> np.ndarray:
@@ -98,10 +101,17 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
     Zero outside the signal, scipy's default filter (Kaiser β = 5, ten zero crossings each side).
     """
     ext = _extension("_upfirdn_apply")
-    if not all(hasattr(ext, f) for f in ("_apply", "_output_len", "mode_enum")):
-        from scipy import signal
+    if all(hasattr(ext, f) for f in ("_apply", "_output_len", "mode_enum")):
+        try:
+            return _resample_poly(ext, x, up, down)
+        except (TypeError, ValueError):  # another scipy's calling convention: refused before any work
+            pass
+    from scipy import signal
 
-        return signal.resample_poly(x, up, down)
+    return signal.resample_poly(x, up, down)
+
+
+def _resample_poly(ext: ModuleType, x: np.ndarray, up: int, down: int) -> np.ndarray:
     g = math.gcd(up, down)
     up, down = up // g, down // g
     if up == down == 1:

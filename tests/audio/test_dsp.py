@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -86,10 +87,17 @@ def test_kernels_give_scipy_signal_s_own_samples(monkeypatch) -> None:
     got, got_zi = _kernels.sosfilt(sos, x, zi)
     ref, ref_zi = signal.sosfilt(sos, x, zi=zi)
     assert np.array_equal(got, ref) and np.array_equal(got_zi, ref_zi)
-    # Where scipy has moved its loops, its public functions stand in: the same samples.
-    monkeypatch.setattr(_kernels, "_loaded", {"_sosfilt": None, "_upfirdn_apply": None})
-    assert np.array_equal(_kernels.resample_poly(x, 320, 147), signal.resample_poly(x, 320, 147))
-    assert np.array_equal(_kernels.sosfilt(sos, x, zi)[1], ref_zi)
+    # Where scipy has moved its loops, or calls them otherwise, its public functions stand in.
+    def other_convention(*args):
+        raise TypeError("takes 3 arguments")
+
+    other = SimpleNamespace(_sosfilt=other_convention, _apply=other_convention, _output_len=other_convention,
+                            mode_enum=other_convention)
+    for loaded in ({"_sosfilt": None, "_upfirdn_apply": None}, {"_sosfilt": other, "_upfirdn_apply": other}):
+        monkeypatch.setattr(_kernels, "_loaded", loaded)
+        assert np.array_equal(_kernels.resample_poly(x, 320, 147), signal.resample_poly(x, 320, 147))
+        assert np.array_equal(_kernels.sosfilt(sos, x, zi)[1], ref_zi)
+        assert np.array_equal(_kernels.sosfilt(sos, x.copy(), overwrite_x=True), signal.sosfilt(sos, x))
     assert np.allclose(_kernels.firwin_kaiser(49, 0.25, 8.0), signal.firwin(49, 0.25, window=("kaiser", 8.0)),
                        rtol=0, atol=1e-15)
     # The limiter's running minimum and mean, as scipy.ndimage computed them before.
