@@ -134,3 +134,30 @@ def test_the_request_is_checked_before_anything_is_made(store, config):
         hub.resolve_targets(s, "group:không có", config.station_code)
     with store.sessions() as s, pytest.raises(hub.HubError, match="Không có thông báo khẩn cấp mã"):
         hub.find_emergency(s, "abcdef")
+
+
+def test_a_recording_is_imported_once_and_sent_by_its_sha256(store, config, tmp_path):
+    import subprocess
+
+    wav = tmp_path / "ghi-am.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", "-c", "1", str(wav), "synth", "1.5", "sine", "500"], check=True
+    )
+    with store.sessions.begin() as s:
+        a, _ = hub.add_station(s, "xa-a", "Xã A")
+        req = hub.EmergencyRequest(text=TEXT, audio_file=wav, title="Bản thu của huyện")
+        em = hub.send_emergency(s, config, store.station(s), [a], req)
+        body = hub.payload(config, em)
+        assert em.audio_asset.source == "upload" and em.audio_asset.original_name == "ghi-am.wav"
+        served = hub.servable_audio(s, config, a, em.audio_sha256)
+    assert served is not None and body["audio"]["size"] == served.stat().st_size
+    assert body["text"] == TEXT  # still there for a station that cannot fetch the file
+    with pytest.raises(hub.HubError, match="Không chuẩn bị được âm thanh"):
+        (tmp_path / "hong.wav").write_bytes(b"RIFF....not audio")
+        with store.sessions.begin() as s:
+            a = hub.find_station(s, "xa-a", config.station_code)
+            hub.send_emergency(
+                s, config, store.station(s), [a], hub.EmergencyRequest(audio_file=tmp_path / "hong.wav")
+            )
+    with store.sessions() as s:
+        assert s.scalar(select(func.count(Emergency.id))) == 1
