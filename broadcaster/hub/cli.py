@@ -81,11 +81,21 @@ def _cmd_station_token(args: argparse.Namespace, ctx) -> int:
         if args.revoke:
             n = revoke_tokens(s, station)
             print(f"Đã thu hồi {n} mã truy cập của đài {station.code}; đài không kết nối được nữa.")
+            if ctx.config.mqtt_url:
+                print(_MQTT_AGAIN)
             return 0
         token = issue_token(s, station)
+    if ctx.config.mqtt_url:
+        print(_MQTT_AGAIN)
     print(f"Mã truy cập mới của đài {station.code} (mã cũ hết hiệu lực; chỉ hiện một lần):")
-    print(token)
+    print(token)  # the last line: scripts read it
     return 0
+
+
+_MQTT_AGAIN = (
+    "Kênh trực tiếp: chạy «broadcaster hub mqtt-config THƯ_MỤC --reload» để máy chủ MQTT nhận mật khẩu mới "
+    "(mã cũ bị cắt ngay khi nạp lại)."
+)
 
 
 def _cmd_hub_publish(args: argparse.Namespace, ctx) -> int:
