@@ -56,6 +56,10 @@ NO_AREA = "Chưa gắn lĩnh vực"
 #: After its window a district airing is judged; a little more lets the station's row arrive.
 JUDGE_AFTER = timedelta(minutes=5)
 ASRUN_PAGE = 50
+#: The lists of gaps and of district airings not aired stop here (as the station report's list of
+#: problems): a year of a large district would otherwise print tens of thousands of lines.
+LIST_LIMIT = 300
+NOT_AIRED = ("missed", "unreported", "declined", "not_taken")
 
 
 @dataclass
@@ -319,12 +323,17 @@ def _judge(
     return HubAiring(at, title, "unreported", "Đài chưa liên lạc lại từ giờ phát")
 
 
+def _cut_note(limit: int, total: int, see: str) -> str:
+    return f"Chỉ liệt kê {vn_int(limit)} trên tổng số {vn_int(total)} trường hợp; xem {see}."
+
+
 def _month_words(ym: tuple[int, int]) -> str:
     return f"Tháng {ym[1]}/{ym[0]}"
 
 
-def district_tables(report: DistrictReport) -> list[Table]:
-    """Give back every table of the district's report, in the order the document prints them."""
+def district_tables(report: DistrictReport, limit: int = LIST_LIMIT) -> list[Table]:
+    """Give back every table of the district's report, in the order the document prints them
+    (the two lists cut at ``limit`` lines, with a note saying so)."""
     tz = report.period.timezone
     judged = report.judged_months()
     n = len(judged)
@@ -398,13 +407,16 @@ def district_tables(report: DistrictReport) -> list[Table]:
     t3 = Table(
         "xa_con_thieu", "Các xã chưa phát chuyên mục theo tháng", ["STT", "Đài xã", "Tháng", "Còn thiếu"]
     )
-    for i, (r, ym, lacks) in enumerate(report.gaps(), 1):
+    gaps = report.gaps()
+    for i, (r, ym, lacks) in enumerate(gaps[:limit], 1):
         when = _month_words(ym) + (" (chưa hết tháng)" if ym == report.current else "")
         t3.rows.append([i, r.name, when, "; ".join(lacks)])
     if not t3.rows:
         t3.note = (
             "Mọi đài xã đã phát đủ chuyên mục CCHC và tin nêu gương người tốt, việc tốt trong các tháng."
         )
+    elif len(gaps) > limit:
+        t3.note = _cut_note(limit, len(gaps), "số tháng có chuyên mục của từng xã ở bảng 1")
 
     t4 = Table(
         "tin_huyen_chua_phat",
@@ -414,11 +426,14 @@ def district_tables(report: DistrictReport) -> list[Table]:
     k = 0
     for r in report.rows:
         for a in r.hub_airings:
-            if a.state in ("missed", "unreported", "declined", "not_taken"):
+            if a.state in NOT_AIRED:
                 k += 1
-                t4.rows.append([k, r.name, show_local(a.at, tz), a.title, a.label, a.detail])
+                if k <= limit:
+                    t4.rows.append([k, r.name, show_local(a.at, tz), a.title, a.label, a.detail])
     if not t4.rows:
         t4.note = "Mọi tin, bài của huyện đã đến giờ đều đã được các đài xã phát."
+    elif k > limit:
+        t4.note = _cut_note(limit, k, "số buổi đã phát trên số buổi đến giờ của từng xã ở bảng 1")
     return [t1, t2, t3, t4]
 
 

@@ -229,6 +229,9 @@ def test_a_district_offer_declined_or_not_taken_is_no_miss_and_an_accepted_one_i
     summary = hub.district_tables(r)[0].rows
     assert summary[0][-1] == "4/5"  # A: 3 priority airings and the accepted 13th aired; the 14th missed
     assert summary[2][-1] == "0/3"  # C: the withdrawn schedule's 8th-10th; offers it never took are not due
+    # A long list is cut, as the station report's list of problems, and says so (A 3, B 3, C 7).
+    t4 = hub.district_tables(r, limit=2)[3]
+    assert len(t4.rows) == 2 and "Chỉ liệt kê 2 trên tổng số 13 trường hợp" in t4.note
 
 
 def test_the_district_report_exports_read_back_with_their_figures_and_no_formula(district):
