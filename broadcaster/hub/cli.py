@@ -163,6 +163,41 @@ def _cmd_hub_stations(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _cmd_hub_report(args: argparse.Namespace, ctx) -> int:
+    import sys
+
+    from ..reports import FORMATS, PeriodError, export_document, parse_period
+    from ..reports.cli import write_file
+    from ..rules import vn_int
+    from . import compute_district_report, district_document, district_letterhead
+
+    fmt = (args.format or Path(args.output).suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        sys.stderr.write(f"broadcaster: Định dạng «{fmt}» không hỗ trợ; dùng --format csv, xlsx hoặc docx.\n")
+        return 1
+    try:
+        period = parse_period(args.period, ctx.config.timezone)
+    except PeriodError as exc:
+        sys.stderr.write(f"broadcaster: {exc}\n")
+        return 1
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        sys.stderr.write(f"broadcaster: Thư mục {out.parent} không tồn tại.\n")
+        return 1
+    store = _hub_store(ctx)
+    with store.sessions() as s:
+        report = compute_district_report(s, ctx.config.station_code, period)
+        data = export_document(
+            district_document(report), district_letterhead(s, ctx.config.station_code), fmt
+        )
+    write_file(out, data)
+    print(
+        f"Đã xuất báo cáo của huyện {period.words} ({vn_int(len(report.rows))} đài xã, "
+        f"{vn_int(sum(r.items for r in report.rows))} lượt tin, bài) ra {out}."
+    )
+    return 0
+
+
 def _cmd_hub_offers(args: argparse.Namespace, ctx) -> int:
     from . import ANSWER_LABELS, offers_overview
 
@@ -400,6 +435,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     a.add_argument("--json", action="store_true", help="in JSON")
     a.set_defaults(func=_cmd_hub_offers)
+    a = hsub.add_parser(
+        "report", help="báo cáo của huyện: các xã đã phát chuyên mục CCHC, tin nêu gương, tin của huyện"
+    )
+    a.add_argument("--period", required=True, metavar="KỲ", help="kỳ báo cáo: tháng 2026-11, quý 2026-Q4, …")
+    a.add_argument("--format", choices=["csv", "xlsx", "docx"], help="định dạng (mặc định: theo đuôi tệp)")
+    a.add_argument("-o", "--output", required=True, metavar="TỆP", help="tệp kết quả")
+    a.set_defaults(func=_cmd_hub_report)
 
 
 __all__ = ["register"]

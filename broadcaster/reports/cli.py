@@ -21,8 +21,9 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _write(path: Path, data: bytes) -> None:
-    # Write beside the target and rename, so a failed run never leaves half a report behind.
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (beside it, then renamed): a failed run
+    never leaves half a report behind."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -47,7 +48,7 @@ def _cmd_report(args: argparse.Namespace, ctx) -> int:
         report = compute_report(s, station, period)
         narrative = Path(args.narrative).read_text(encoding="utf-8") if args.narrative else None
         data = export_report(report, letterhead(s, station), fmt, narrative)
-    _write(out, data)
+    write_file(out, data)
     sys.stdout.write(
         f"Đã xuất báo cáo {period.words} ({vn_int(report.programmes)} buổi, "
         f"{vn_int(report.items)} lượt tin, bài) ra {out}.\n"
@@ -76,7 +77,7 @@ def _cmd_logbook(args: argparse.Namespace, ctx) -> int:
         book = compute_logbook(s, station, period)
         lh = letterhead(s, station)
         data = logbook_docx(book, lh) if fmt == "docx" else logbook_html(book, lh).encode("utf-8")
-    _write(out, data)
+    write_file(out, data)
     sys.stdout.write(f"Đã xuất sổ nhật ký {period.words} ({vn_int(len(book.lines))} buổi) ra {out}.\n")
     return 0
 

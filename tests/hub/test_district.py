@@ -536,3 +536,24 @@ def test_a_district_officer_reads_the_hub_pages_and_downloads_the_report(hub_web
     cells = [[cell.text for cell in row.cells] for t in d.tables for row in t.rows]
     # Minutes per CCHC area: institution 0 (its item was cut), procedure 6.
     assert any(row[:3] == ["Xã An Hòa", "0", "6"] for row in cells)
+
+
+def test_the_district_report_from_the_command_line(district, env, tmp_path):
+    """`broadcaster hub report` writes the same document; a bad period writes nothing, one line."""
+    hub_env = env | {"BROADCASTER_MODE": "hub"}
+    out = tmp_path / "bc.xlsx"
+    cmd = [sys.executable, "-m", "broadcaster.cli", "hub", "report"]
+    done = subprocess.run(
+        [*cmd, "--period", "tháng 10/2026", "-o", str(out)], env=hub_env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Đã xuất báo cáo của huyện tháng 10 năm 2026 (3 đài xã")
+    assert load_workbook(out)["tong_hop_xa"].cell(3, 2).value == "Xã An Hòa (xa-a)"
+    bad = subprocess.run(
+        [*cmd, "--period", "tháng 13/2026", "-o", str(tmp_path / "x.csv")],
+        env=hub_env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "không hợp lệ" in bad.stderr
+    assert not (tmp_path / "x.csv").exists()
