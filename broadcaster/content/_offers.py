@@ -10,7 +10,7 @@ acknowledges that uid (``synced_at``), as it does for as-run rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -38,6 +38,8 @@ from ._schedules import ScheduleError, check_schedule, schedule_values
 DECIDERS = (Role.ADMIN, Role.APPROVER)
 REASON_MAX = 500
 EXPIRED_LABEL = "Quá giờ, không phát"
+#: How far back the page lists offers (the audit log and the as-run keep the rest).
+KEPT_IN_VIEW = timedelta(days=31)
 
 
 @dataclass
@@ -92,10 +94,11 @@ def _view(offer: Offer, now: datetime) -> OfferView:
 
 
 def offer_views(session: Session, station_id: int, *, now: datetime | None = None) -> list[OfferView]:
-    """Give back the station's offers: the ones still to decide first (soonest first), then the rest,
-    newest first."""
+    """Give back the station's offers of the last month and to come: the ones still to decide first
+    (soonest first), then the rest, newest first."""
     now = now or utcnow()
-    views = [_view(o, now) for o in session.scalars(_load(session, station_id))]
+    recent = _load(session, station_id).where(Offer.proposed_at >= now - KEPT_IN_VIEW)
+    views = [_view(o, now) for o in session.scalars(recent)]
     todo = sorted(
         (v for v in views if v.offer.state == OfferState.WAITING and not v.expired), key=lambda v: v.at
     )

@@ -208,6 +208,7 @@ def test_an_offer_past_its_time_is_expired_and_a_withdrawn_one_cannot_be_decided
         [view] = content.offer_views(s, station.id, now=later)
         assert view.expired and view.offer.state == OfferState.WAITING
         assert content.waiting_offers(s, station.id, now=later) == 0
+        assert content.offer_views(s, station.id, now=later + timedelta(days=40)) == []  # a month shown
         with pytest.raises(content.InConflict, match="đã qua"):
             content.accept_offer(s, view.offer, None, now=later)
         with pytest.raises(content.InConflict, match="đã qua"):
