@@ -58,7 +58,7 @@ from ._queries import (
     search_segments,
     upcoming_rows,
 )
-from ._refusals import InConflict, Missing, NotAllowed
+from ._refusals import HUB_ROW_REFUSAL, OFFERS_HINT, InConflict, Missing, NotAllowed
 from ._schedules import (
     ScheduleError,
     check_schedule,
@@ -90,6 +90,8 @@ from ._tokens import create_token, revoke_token, token_hash, verify_token
 from ._users import authenticate, create_user, end_sessions, find_user, set_active, set_password
 
 __all__ = [
+    "HUB_ROW_REFUSAL",
+    "OFFERS_HINT",
     "DECIDERS",
     "EXPIRED_LABEL",
     "OfferView",

@@ -23,6 +23,8 @@ class Missing(ContentError):
     """The object named inside the request (an item of a programme) is not there."""
 
 
+#: What every refused change of a district row says first.
+HUB_ROW_REFUSAL = "Mục này do huyện gửi xuống: đài xã không sửa, không xoá được."
 #: Where a commune decides on a district airing instead (said with every refusal of a schedule).
 OFFERS_HINT = "Tin thông thường của huyện được nhận phát hoặc từ chối ở trang «Tin từ huyện»."
 
@@ -30,6 +32,4 @@ OFFERS_HINT = "Tin thông thường của huyện được nhận phát hoặc t
 def refuse_hub_origin(row: Any, hint: str = "") -> None:
     """Refuse a change to a row the district hub sent (only sync writes those; None passes)."""
     if row is not None and getattr(row, "origin", Origin.LOCAL) == Origin.HUB:
-        raise NotAllowed(
-            " ".join(filter(None, ("Mục này do huyện gửi xuống: đài xã không sửa, không xoá được.", hint)))
-        )
+        raise NotAllowed(" ".join(filter(None, (HUB_ROW_REFUSAL, hint))))

@@ -16,6 +16,7 @@ from ..models import (
     RECURRENCE_LABELS,
     WEEKDAY_NAMES,
     AirStatus,
+    Origin,
     Programme,
     Role,
     Schedule,
@@ -331,7 +332,9 @@ def edit(schedule_id: int):
     sc = _schedule(schedule_id)
     if request.method == "POST":
         return _save(sc)
-    return _form(sc, content.schedule_values(sc), [], [])
+    # A district airing is shown as it is, with the reason it cannot be saved from here.
+    told = [content.HUB_ROW_REFUSAL] if sc.origin == Origin.HUB else []
+    return _form(sc, content.schedule_values(sc), told, [])
 
 
 @bp.route("/kiem-tra", methods=["POST"])

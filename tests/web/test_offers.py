@@ -147,8 +147,13 @@ def test_pages_refuse_every_edit_of_district_rows_with_a_clear_message(store, di
     assert r.status_code == 400 and REFUSED in r.get_data(as_text=True)
     r = admin.form(f"/chuong-trinh/{prog}/xoa", {}, follow_redirects=True)
     assert REFUSED in r.get_data(as_text=True)
+    shown = admin.get(f"/lich-phat/{sched}/sua")  # the calendar links here: told at once
+    assert shown.status_code == 200 and REFUSED in shown.get_data(as_text=True)
     r = admin.form(f"/lich-phat/{sched}/sua", {"programme_id": str(prog), "recurrence": "once"})
     assert r.status_code == 400 and REFUSED in r.get_data(as_text=True)
+    listing = admin.get("/lich-phat/danh-sach").get_data(as_text=True)
+    assert "Từ huyện" in listing and "Nhận hoặc từ chối ở «Tin từ huyện»" in listing
+    assert f"/lich-phat/{sched}/sua" not in listing and f"/lich-phat/{sched}/bat-tat" not in listing
     for target in (sched, district["offer_schedule_id"]):  # switching it on/off is no back door
         r = admin.form(f"/lich-phat/{target}/bat-tat", {}, follow_redirects=True)
         body = r.get_data(as_text=True)
