@@ -65,7 +65,7 @@ def receive_decisions(session: Session, station: Station, rows: list[Any]) -> tu
             v = decision_values(raw)
         except RowError as exc:
             uid = raw.get("uid") if isinstance(raw, dict) and isinstance(raw.get("uid"), str) else None
-            refused.append({"vi_tri": n, "uid": uid, "loi": f"quyết định về tin từ huyện: {exc}"})
+            refused.append({"vi_tri": n, "uid": uid, "loi": str(exc)})
             continue
         values[v["uid"]] = v
     held = dict(

@@ -162,6 +162,7 @@ def sync_once(config: Config, store: Store, client: HubClient | None = None) -> 
     status = station_status(store, station_id, " ".join(rnd.problems) or None)
     with store.sessions() as s:
         decisions = pending_decisions(s, station_id)  # few: all go with the first batch
+    sent_decisions = {d["uid"] for d in decisions}
     while True:
         with store.sessions() as s:
             rows = pending_rows(s, station_id, MAX_BATCH)
@@ -171,7 +172,8 @@ def sync_once(config: Config, store: Store, client: HubClient | None = None) -> 
             rnd.decisions += mark_decisions_synced(s, acked)
         decisions = []
         for r in refused:
-            rnd.problems.append(f"Huyện không nhận dòng nhật ký {r.get('uid') or '?'}: {r.get('loi')}.")
+            what = "quyết định" if r.get("uid") in sent_decisions else "dòng nhật ký"
+            rnd.problems.append(f"Huyện không nhận {what} {r.get('uid') or '?'}: {r.get('loi')}.")
         if len(rows) < MAX_BATCH or not acked:
             break
     with store.sessions() as s:

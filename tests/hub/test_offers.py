@@ -345,7 +345,7 @@ def test_the_hub_keeps_each_decision_once_and_shows_who_answered_what(store, con
         acked, refused = hub.receive_decisions(s, b, [declined, no_reason, accepted])
         assert acked == [declined["uid"]]
         assert {r["loi"] for r in refused} == {
-            "quyết định về tin từ huyện: từ chối phải có lý do",
+            "từ chối phải có lý do",
             "mã quyết định thuộc đài khác",
         }
         assert s.scalar(select(func.count(HubOfferDecision.id))) == 2
