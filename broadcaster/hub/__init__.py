@@ -30,6 +30,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "STATE_LABELS",
             "EmergencyRequest",
             "check_request",
+            "due_again",
             "find_emergency",
             "note_emergency_status",
             "payload",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .. import topics
 from ..config import Config
 from ..db import utcnow
-from ..models import Emergency, EmergencyTarget, Station, User
+from ..models import Emergency, EmergencyTarget, Origin, Station, User
 from ._manifest import audio_path, audio_url
 from ._stations import HubError
 
@@ -255,6 +255,41 @@ def note_emergency_status(session: Session, code: str, report: dict) -> bool:
         target.plays = plays
         changed = True
     return changed
+
+
+#: A station that has not said "received" this long after a sending is sent the message again.
+RESEND_AFTER = timedelta(seconds=30)
+
+
+def due_again(session: Session, config: Config, now: datetime | None = None) -> list[tuple[list[str], dict]]:
+    """Give back (codes, message) for each live emergency some stations have not acknowledged.
+
+    What it covers: a message the live process never got (it was down when the command's NOTIFY
+    went out), or dropped (the broker down longer than it keeps messages). A station that already
+    has it ignores the repeat (same uid) and says its state again, which ends the repeats. Each
+    row's ``sent_at`` moves to ``now``: one repeat per :data:`RESEND_AFTER` at most.
+    """
+    now = now or utcnow()
+    rows = session.scalars(
+        select(EmergencyTarget)
+        .join(Emergency, EmergencyTarget.emergency_id == Emergency.id)
+        .where(
+            EmergencyTarget.state == "sent",
+            EmergencyTarget.sent_at < now - RESEND_AFTER,
+            Emergency.stopped_at.is_(None),
+            Emergency.valid_until > now,
+            Emergency.origin == Origin.LOCAL,
+        )
+    ).all()
+    by_em: dict[int, list[EmergencyTarget]] = {}
+    for t in rows:
+        by_em.setdefault(t.emergency_id, []).append(t)
+    out = []
+    for targets in by_em.values():
+        for t in targets:
+            t.sent_at = now
+        out.append(([t.station.code for t in targets], payload(config, targets[0].emergency)))
+    return out
 
 
 def _iso(dt: datetime | None) -> str | None:

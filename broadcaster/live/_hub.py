@@ -41,6 +41,8 @@ NOTIFY_MAX = 7000
 #: A message waiting for the broker is dropped after this long (a nudge that old is worthless;
 #: an emergency carries its own validity and is also kept by the hub's emergency rows).
 PENDING_MAX_S = 600
+#: How often the live process looks for emergencies some stations have not acknowledged.
+RESEND_CHECK_S = 5.0
 
 
 def _postgres(session: Session) -> bool:
@@ -178,6 +180,7 @@ class HubLive:
         self.link.on(topics.EMERGENCY_STATUS, self._emergency_status)
         self._stop = threading.Event()
         self._pending: list[tuple[float, str, list[str], dict]] = []
+        self._next_resend = 0.0
         self.published = 0
 
     def on(self, kind: str, handler: Callable[[str, dict], Any]) -> None:
@@ -189,6 +192,25 @@ class HubLive:
 
         with self.store.sessions.begin() as s:
             note_presence(s, code, payload)
+
+    def _emergencies_again(self) -> None:
+        """Every few seconds, send again the live emergencies some stations have not acknowledged
+        (``hub.due_again``): a message lost while this process or the broker was down still goes."""
+        now = time.monotonic()
+        if now < self._next_resend or not self.link.connected.is_set():
+            return
+        self._next_resend = now + RESEND_CHECK_S
+        from ..hub import due_again
+
+        try:
+            with self.store.sessions.begin() as s:
+                due = due_again(s, self.config)
+        except Exception:  # noqa: BLE001 - the next check tries again
+            log.exception("Không đọc được các thông báo khẩn cấp chưa được đài nhận")
+            return
+        for codes, body in due:
+            log.warning("Gửi lại thông báo khẩn cấp %s tới %d đài chưa báo nhận.", body["uid"], len(codes))
+            self._publish(topics.EMERGENCY, codes, body)
 
     def _emergency_status(self, code: str, payload: dict) -> None:
         """A station's emergency report (received, started…) into its progress row at the hub."""
@@ -250,6 +272,7 @@ class HubLive:
                             for n in conn.notifies(timeout=0.5):
                                 self._notified(n.payload)
                             self._flush_pending()
+                            self._emergencies_again()
                 except psycopg.OperationalError as exc:
                     log.warning("Mất kết nối cơ sở dữ liệu của huyện (%s); thử lại sau 2 giây.", exc)
                     self._stop.wait(2)

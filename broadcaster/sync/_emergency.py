@@ -185,31 +185,36 @@ class EmergencyDesk:
         else:
             self._start(msg)
 
+    @staticmethod
+    def _as_reported(uid: str, t: EmergencyTarget) -> list[dict]:
+        """Give back the reports that tell the hub where this station stands with ``uid``."""
+        said = {
+            state: {"uid": uid, "state": state, "at": at}
+            for state in ("received", "started", t.state)
+            if (at := getattr(t, f"{state}_at", None)) is not None
+        }
+        if t.state in said:
+            said[t.state] |= {"detail": t.detail, "plays": t.plays}
+        return list(said.values())
+
     def _start(self, msg: Message) -> None:
         now = utcnow()
+        again = None
         try:
             with unit_of_work(self.store.sessions) as s:
-                if s.scalar(select(Emergency.id).where(Emergency.uid == msg.uid)) is not None:
-                    log.info("Tin khẩn cấp %s đã nhận trước đó: không phát lại.", msg.uid)
-                    return
-                em = Emergency(
-                    uid=msg.uid,
-                    station_id=self.station_id,
-                    origin=Origin.HUB,
-                    title=msg.title,
-                    text=msg.text,
-                    audio_sha256=msg.audio.sha256 if msg.audio else None,
-                    audio_size=msg.audio.size if msg.audio else None,
-                    repeat=msg.repeat,
-                    gap_s=msg.gap_s,
-                    valid_until=msg.valid_until,
-                    sent_at=msg.sent_at or now,
-                    created_by="huyện",
-                )
-                em.targets = [EmergencyTarget(station_id=self.station_id, state="received", received_at=now)]
-                s.add(em)
+                known = s.scalar(select(EmergencyTarget).join(Emergency).where(Emergency.uid == msg.uid))
+                if known is not None:
+                    again = self._as_reported(msg.uid, known)
+                else:
+                    s.add(self._row(msg, now))
         except IntegrityError:  # the same message twice at the same moment
             log.info("Tin khẩn cấp %s đã nhận trước đó: không phát lại.", msg.uid)
+            return
+        if again is not None:
+            # Sent again: the hub has not heard this station say where it stands; say it again.
+            log.info("Tin khẩn cấp %s đã nhận trước đó: không phát lại, báo lại trạng thái.", msg.uid)
+            for body in again:
+                self._say(**body)
             return
         self._say(msg.uid, "received", at=now)
         if now >= msg.valid_until:
@@ -225,6 +230,25 @@ class EmergencyDesk:
             self._stops[msg.uid] = stop
             self._threads[msg.uid] = t
         t.start()
+
+    def _row(self, msg: Message, now: datetime) -> Emergency:
+        """Give back the station's record of a received emergency, its own progress row with it."""
+        em = Emergency(
+            uid=msg.uid,
+            station_id=self.station_id,
+            origin=Origin.HUB,
+            title=msg.title,
+            text=msg.text,
+            audio_sha256=msg.audio.sha256 if msg.audio else None,
+            audio_size=msg.audio.size if msg.audio else None,
+            repeat=msg.repeat,
+            gap_s=msg.gap_s,
+            valid_until=msg.valid_until,
+            sent_at=msg.sent_at or now,
+            created_by="huyện",
+        )
+        em.targets = [EmergencyTarget(station_id=self.station_id, state="received", received_at=now)]
+        return em
 
     def _stop(self, uid: str) -> None:
         with self._lock:

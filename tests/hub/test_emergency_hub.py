@@ -161,3 +161,24 @@ def test_a_recording_is_imported_once_and_sent_by_its_sha256(store, config, tmp_
             )
     with store.sessions() as s:
         assert s.scalar(select(func.count(Emergency.id))) == 1
+
+
+def test_stations_that_did_not_acknowledge_are_sent_it_again_until_they_do(store, config):
+    with store.sessions.begin() as s:
+        a, _ = hub.add_station(s, "xa-a", "Xã A")
+        b, _ = hub.add_station(s, "xa-b", "Xã B")
+        em = hub.send_emergency(s, config, store.station(s), [a, b], hub.EmergencyRequest(text=TEXT))
+        uid, sent = em.uid, em.sent_at
+    with store.sessions.begin() as s:
+        assert hub.due_again(s, config, sent + timedelta(seconds=5)) == []  # not yet
+        hub.note_emergency_status(s, "xa-a", {"uid": uid, "state": "received"})
+    later = sent + timedelta(seconds=31)
+    with store.sessions.begin() as s:
+        [(codes, body)] = hub.due_again(s, config, later)
+    assert codes == ["xa-b"] and body["uid"] == uid and body["action"] == "start"
+    with store.sessions.begin() as s:
+        assert hub.due_again(s, config, later + timedelta(seconds=1)) == []  # once per 30 s
+        assert len(hub.due_again(s, config, later + timedelta(seconds=31))) == 1
+        hub.stop_emergency(s, config, hub.find_emergency(s, uid))
+    with store.sessions.begin() as s:
+        assert hub.due_again(s, config, later + timedelta(seconds=90)) == []  # stopped: never again

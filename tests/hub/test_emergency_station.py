@@ -122,6 +122,14 @@ def test_unreachable_audio_is_spoken_offline_repeated_once_per_delivery_and_repo
         assert (t.state, t.plays) == ("finished", 2) and t.started_at == first
         # The text was said twice from one record of what was said.
         assert len({c.payload.get("segment_id") for c in s.scalars(select(ControlCommand))}) == 1
+    # The hub, not having heard (a lost report), sends it again: the station says where it stands.
+    n = len(reports)
+    desk.handle(body)
+    again = {r["state"]: r for r in reports[n:]}
+    assert list(again) == ["received", "started", "finished"] and again["finished"]["plays"] == 2
+    assert again["started"]["at"] == first.isoformat()
+    time.sleep(1.0)
+    assert len(starts(log)) == 2
     started = [r for r in reports if r["state"] == "started"][-1]
     assert started["at"] == first.isoformat()
     assert abs(starts(log)[0] - first.timestamp()) < 1.0  # as-run start is when the sink got audio
