@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -662,6 +663,30 @@ class EmergencyTarget(Base):
 
     emergency: Mapped[Emergency] = relationship(back_populates="targets")
     station: Mapped[Station] = relationship()
+
+
+class HubRevision(Base):
+    """Hub side: two counters PostgreSQL triggers move (migration 0009), read by every web worker.
+
+    ``content`` moves with any change to what a manifest is made of (schedules and their targets,
+    programmes, items, segments, audio); ``tokens`` with any change to station tokens or a station's
+    code. A worker's caches are keyed by them, so a change is seen on the next request everywhere.
+    One row (id 1). On SQLite nothing moves them and nothing is cached.
+    """
+
+    __tablename__ = "hub_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HubRate(Base):
+    """Hub side: each station's request budget, shared by all web workers (GCRA: ``tat`` is the
+    theoretical arrival time, epoch seconds). Unlogged on PostgreSQL: a crash only forgives."""
+
+    __tablename__ = "hub_rate"
+    station_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tat: Mapped[float] = mapped_column(Float)
 
 
 class StationState(Base):

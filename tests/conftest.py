@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from broadcaster.config import Config, load
+from broadcaster.pgserver import PgServer, PgUnavailable, free_port  # noqa: F401 - free_port for tests
 from broadcaster.store import Store, ensure_station, open_store
 
 
@@ -103,78 +104,15 @@ def render_worker(env: dict[str, str], store: Store):
                 proc.wait()
 
 
-PG_BIN = Path("/usr/lib/postgresql")
-
-
-def _pg_bin() -> Path:
-    versions = sorted(PG_BIN.glob("*/bin/initdb"))
-    if not versions:
-        pytest.fail("PostgreSQL server binaries missing: run `make setup` (Debian package postgresql)")
-    return versions[-1].parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def pg_url():
-    bindir = _pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="bc-pg-"))
-    datadir = root / "data"
-    port = free_port()
-    # PostgreSQL refuses to run as root; the Debian package provides the postgres account.
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_pg:
-        shutil.chown(root, "postgres")
-    subprocess.run(
-        [
-            *as_pg,
-            str(bindir / "initdb"),
-            "-D",
-            str(datadir),
-            "-U",
-            "bc",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    proc = subprocess.Popen(
-        [
-            *as_pg,
-            str(bindir / "postgres"),
-            "-D",
-            str(datadir),
-            "-p",
-            str(port),
-            "-k",
-            str(root),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    time.sleep(0.5)
-    yield f"postgresql+psycopg://bc@127.0.0.1:{port}/postgres"
-    proc.terminate()
-    proc.wait(timeout=30)
-    shutil.rmtree(root, ignore_errors=True)
+    """A real PostgreSQL server for the session (broadcaster.pgserver: also what the hub bench uses)."""
+    try:
+        server = PgServer()
+    except PgUnavailable as exc:
+        pytest.fail(str(exc))
+    yield server.url
+    server.stop()
 
 
 class Broker:

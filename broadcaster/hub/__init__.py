@@ -39,7 +39,15 @@ __getattr__, __dir__, __all__ = lazy_face(
             "send_emergency",
             "stop_emergency",
         ),
-        "._manifest": ("airing_uid", "audio_url", "build_manifest", "servable_audio"),
+        "._gate": ("HubGate", "Revision", "StationRef", "read_revision"),
+        "._manifest": (
+            "DistrictPart",
+            "airing_uid",
+            "audio_url",
+            "build_manifest",
+            "district_part",
+            "servable_audio",
+        ),
         "._offers": ("ANSWER_LABELS", "decision_values", "offers_overview", "receive_decisions"),
         "._publish": ("Published", "district_schedules", "parse_at", "publish", "resolve_targets"),
         "._reports": (
@@ -65,5 +73,6 @@ __getattr__, __dir__, __all__ = lazy_face(
             "revoke_tokens",
             "station_for_token",
         ),
+        "._traffic": ("BURST", "RATE", "ContactBook", "take_request"),
     },
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..db import utcnow
 from ..manifest import HORIZON_DAYS, AiringSpec, AudioRef, ItemSpec, Manifest, ProgrammeSpec, SegmentSpec
-from ..models import AudioAsset, ItemType, Recurrence, Segment, Station
+from ..models import AudioAsset, ItemType, Recurrence, Schedule, Segment, Station
 from ..rules import expand
 from ._publish import district_schedules
 
@@ -37,26 +39,53 @@ def airing_uid(schedule_uid: str, recurrence: Recurrence, at: datetime) -> str:
     return str(uuid.uuid5(AIRING_NS, f"{schedule_uid}@{at.isoformat()}"))
 
 
-def build_manifest(
-    session: Session, config: Config, station: Station, now: datetime | None = None
-) -> Manifest:
-    """Give back ``station``'s manifest: district airings from a little before now to 14 days ahead.
+#: A district part is rebuilt at least this often even when nothing it is made of changed: what
+#: no revision counter sees (an audio file gone from the hub's disk) is noticed within it.
+MAX_AGE = timedelta(minutes=10)
 
-    A segment whose audio is missing on the hub's disk is left out with its airings (a station
-    must never be told to fetch what cannot be served).
+
+@dataclass(frozen=True)
+class DistrictPart:
+    """What a set of district schedules gives any station's manifest, and until when it holds.
+
+    The manifest's window moves with the clock; ``until`` is the first instant an airing may leave
+    it (its time plus LOOKBACK) or enter it (14 days before it), capped at MAX_AGE after the build.
     """
+
+    airings: tuple[AiringSpec, ...]
+    programmes: tuple[ProgrammeSpec, ...]
+    segments: tuple[SegmentSpec, ...]
+    audio: tuple[AudioRef, ...]
+    files: dict[str, Path]
+    until: datetime
+
+    def manifest(self, code: str) -> Manifest:
+        """Give back the manifest of the station ``code`` made of this part."""
+        return Manifest(code, self.airings, self.programmes, self.segments, self.audio)
+
+
+def district_part(config: Config, schedules: Iterable[Schedule], now: datetime | None = None) -> DistrictPart:
+    """Give back the airings of ``schedules`` from a little before now to 14 days ahead, with what
+    they play. A segment whose audio is missing on the hub's disk is left out with its airings (a
+    station must never be told to fetch what cannot be served)."""
     now = now or utcnow()
     lo, hi = now - LOOKBACK, now + timedelta(days=HORIZON_DAYS)
+    until = now + MAX_AGE
     airings: list[AiringSpec] = []
     programmes: dict[str, ProgrammeSpec] = {}
     segments: dict[str, SegmentSpec] = {}
     audio: dict[str, AudioRef] = {}
-    for sched in district_schedules(session, station):
+    files: dict[str, Path] = {}
+    for sched in schedules:
+        entering = expand(sched, hi, hi + MAX_AGE, config.tz)
+        if entering:
+            until = min(until, entering[0] - timedelta(days=HORIZON_DAYS))
         starts = expand(sched, lo, hi, config.tz)
         if not starts:
             continue
+        until = min(until, starts[0] + LOOKBACK)
         prog = sched.programme
-        spec = _programme_spec(config, prog.items, segments, audio)
+        spec = _programme_spec(config, prog.items, segments, audio, files)
         if spec is None:
             continue
         programmes[prog.uid] = ProgrammeSpec(prog.uid, prog.title, spec)
@@ -71,16 +100,26 @@ def build_manifest(
                     window_minutes=sched.window_minutes,
                 )
             )
-    return Manifest(
-        station.code,
+    return DistrictPart(
         tuple(airings),
         tuple(programmes.values()),
         tuple(segments.values()),
         tuple(audio.values()),
+        files,
+        until,
     )
 
 
-def _programme_spec(config: Config, items, segments: dict, audio: dict) -> tuple[ItemSpec, ...] | None:
+def build_manifest(
+    session: Session, config: Config, station: Station, now: datetime | None = None
+) -> Manifest:
+    """Give back ``station``'s manifest: district airings from a little before now to 14 days ahead."""
+    return district_part(config, district_schedules(session, station), now).manifest(station.code)
+
+
+def _programme_spec(
+    config: Config, items, segments: dict, audio: dict, files: dict
+) -> tuple[ItemSpec, ...] | None:
     out: list[ItemSpec] = []
     for item in items:
         if item.item_type == ItemType.SEGMENT:
@@ -88,6 +127,7 @@ def _programme_spec(config: Config, items, segments: dict, audio: dict) -> tuple
             asset = seg.audio if seg is not None else None
             if asset is None or not audio_path(config, asset).is_file():
                 return None
+            files[asset.sha256] = audio_path(config, asset)
             segments[seg.uid] = SegmentSpec(
                 seg.uid, seg.title, seg.kind, seg.area, seg.procedure, asset.sha256, seg.chime_before
             )
@@ -116,11 +156,4 @@ def servable_audio(session: Session, config: Config, station: Station, sha256: s
     found = emergency_audio(session, config, station, sha256)
     if found is not None:
         return found
-    manifest = build_manifest(session, config, station)
-    if manifest.audio_for(sha256) is None:
-        return None
-    for seg_spec in manifest.segments:
-        if seg_spec.audio_sha256 == sha256:
-            seg = session.query(Segment).filter(Segment.uid == seg_spec.uid).one()
-            return audio_path(config, seg.audio)
-    return None
+    return district_part(config, district_schedules(session, station)).files.get(sha256)

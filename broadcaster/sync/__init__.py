@@ -19,6 +19,6 @@ __getattr__, __dir__, __all__ = lazy_face(
             "row_json",
             "unsynced_count",
         ),
-        "._run": ("Round", "manifest_dump", "run_forever", "station_status", "sync_once"),
+        "._run": ("ReportMemo", "Round", "manifest_dump", "run_forever", "station_status", "sync_once"),
     },
 )

@@ -119,9 +119,40 @@ def station_status(store: Store, station_id: int, last_error: str | None) -> dic
     }
 
 
-def sync_once(config: Config, store: Store, client: HubClient | None = None) -> Round:
+#: With no as-run rows to send and nothing new to tell, a station reports its status this often
+#: (seconds): the hub's clock offset and disk free are at most this old. Last contact needs no
+#: report: every manifest poll counts as contact.
+STATUS_EVERY = 300.0
+#: The status fields whose change is worth a report of its own.
+_TOLD = ("on_air", "last_error", "asrun_waiting", "software")
+
+
+@dataclass
+class ReportMemo:
+    """What the loop last reported, so that a quiet round costs the hub one poll, not two calls."""
+
+    sent_at: float | None = None
+    told: tuple = ()
+
+    def due(self, status: dict[str, Any], now: float | None = None) -> bool:
+        """Tell whether a report without as-run rows is worth sending now."""
+        now = time.monotonic() if now is None else now
+        told = tuple(status.get(k) for k in _TOLD)
+        return self.sent_at is None or told != self.told or now - self.sent_at >= STATUS_EVERY
+
+    def sent(self, status: dict[str, Any], now: float | None = None) -> None:
+        self.sent_at = time.monotonic() if now is None else now
+        self.told = tuple(status.get(k) for k in _TOLD)
+
+
+def sync_once(
+    config: Config, store: Store, client: HubClient | None = None, memo: ReportMemo | None = None
+) -> Round:
     """Give back what one full exchange did. Raises HubUnreachable when the hub cannot be reached
-    at all (nothing local changes then); other failures are listed in ``problems``."""
+    at all (nothing local changes then); other failures are listed in ``problems``.
+
+    Without ``memo`` (``sync --once``) the status is always reported; with it, a round with no
+    as-run rows reports only when :meth:`ReportMemo.due`."""
     client = client or HubClient(config.hub_url, config.hub_token, config.station_code)
     station_id = store.station_id()
     state = _State(config)
@@ -166,7 +197,11 @@ def sync_once(config: Config, store: Store, client: HubClient | None = None) -> 
     while True:
         with store.sessions() as s:
             rows = pending_rows(s, station_id, MAX_BATCH)
+        if not rows and not decisions and memo is not None and not memo.due(status):
+            break
         acked, refused = client.report(rows, status, decisions)
+        if memo is not None:
+            memo.sent(status)
         with store.sessions.begin() as s:
             rnd.sent += mark_synced(s, acked)
             rnd.decisions += mark_decisions_synced(s, acked)
@@ -223,6 +258,7 @@ def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
     import threading
 
     client = HubClient(config.hub_url, config.hub_token, config.station_code)
+    memo = ReportMemo()
     wake = threading.Event()
     stop = stop or threading.Event()
     state: dict[str, Any] = {}
@@ -232,7 +268,7 @@ def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
             started = time.monotonic()
             wake.clear()  # a nudge during the round below asks for one more round right after
             try:
-                rnd = sync_once(config, store, client)
+                rnd = sync_once(config, store, client, memo)
                 state["error"] = " ".join(rnd.problems) or None
                 say(rnd.summary())
             except SyncError as exc:
@@ -256,4 +292,4 @@ def manifest_dump(config: Config) -> str | None:
     return None if m is None else json.dumps(m.to_json(), ensure_ascii=False, indent=2)
 
 
-__all__ = ["Round", "manifest_dump", "run_forever", "station_status", "sync_once"]
+__all__ = ["ReportMemo", "Round", "manifest_dump", "run_forever", "station_status", "sync_once"]

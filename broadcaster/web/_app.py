@@ -158,7 +158,8 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
 
     @app.before_request
     def _refresh_session() -> None:
-        session.permanent = True
+        if request.blueprint != "hub_api":  # stations call with a token: no cookie to set
+            session.permanent = True
 
     @app.after_request
     def _headers(resp):

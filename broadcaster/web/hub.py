@@ -2,7 +2,9 @@
 
 A station authenticates with ``Authorization: Bearer <its token>`` and names itself in
 ``X-Broadcaster-Station``: no token or an unknown/revoked one is 401, a token used for another
-station is 403. Each station has its own request budget (429 with Retry-After beyond it).
+station is 403. Each station has one request budget shared by all web workers (429 with
+Retry-After beyond it). What a worker keeps between requests (tokens, manifests' ETags, last
+contact) is in ``hub._gate`` and ``hub._traffic``: a poll answered 304 costs one small statement.
 Errors are JSON with a Vietnamese message, as in the rest of /api/v1.
 """
 
@@ -10,45 +12,44 @@ from __future__ import annotations
 
 import math
 import threading
-import time
-from datetime import timedelta
+from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, g, jsonify, request, send_file
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, send_file
+from sqlalchemy import Engine
 
 from .. import hub
 from ..db import utcnow
 from ..manifest import MAX_BATCH, STATION_HEADER
 from ..models import Station
-from ._core import config, db
+from ._core import config, db, store
 
 bp = Blueprint("hub_api", __name__, url_prefix="/api/v1/station")
 
-#: Per station: a burst of BURST requests, refilled at RATE per second (a sync round needs a few).
-BURST = 60
-RATE = 1.0
+
+@dataclass
+class _Worker:
+    """This web worker's share of the hub: its caches, its contact book, an autocommit engine."""
+
+    gate: hub.HubGate
+    contacts: hub.ContactBook
+    engine: Engine
 
 
-class _Buckets:
-    """Token buckets per station, in this process (each web worker keeps its own)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._state: dict[int, tuple[float, float]] = {}
-
-    def take(self, key: int) -> float:
-        """Give back 0 when a request may go ahead, else the seconds until it may."""
-        now = time.monotonic()
-        with self._lock:
-            level, last = self._state.get(key, (float(BURST), now))
-            level = min(float(BURST), level + (now - last) * RATE)
-            if level >= 1:
-                self._state[key] = (level - 1, now)
-                return 0.0
-            self._state[key] = (level, now)
-            return (1 - level) / RATE
+_made = threading.Lock()
 
 
-_buckets = _Buckets()
+def _worker() -> _Worker:
+    w = current_app.extensions.get("broadcaster_hub")
+    if w is None:
+        with _made:
+            w = current_app.extensions.get("broadcaster_hub")
+            if w is None:
+                # Autocommit: the revision read and the request count are one statement each, and
+                # the count stands whatever the request does next.
+                engine = store().engine.execution_options(isolation_level="AUTOCOMMIT")
+                w = _Worker(hub.HubGate(config()), hub.ContactBook(store().engine), engine)
+                current_app.extensions["broadcaster_hub"] = w
+    return w
 
 
 def _error(code: int, message: str, **headers: str) -> Response:
@@ -56,6 +57,10 @@ def _error(code: int, message: str, **headers: str) -> Response:
     resp.status_code = code
     resp.headers.update(headers)
     return resp
+
+
+def _refused() -> Response:
+    return _error(401, "Mã truy cập không đúng hoặc đã bị thu hồi.", **{"WWW-Authenticate": "Bearer"})
 
 
 @bp.before_request
@@ -66,43 +71,45 @@ def _authenticate():
         return _error(
             401, "Thiếu mã truy cập của đài (Authorization: Bearer).", **{"WWW-Authenticate": "Bearer"}
         )
-    station = hub.station_for_token(db(), token.strip())
-    if station is None:
-        return _error(401, "Mã truy cập không đúng hoặc đã bị thu hồi.", **{"WWW-Authenticate": "Bearer"})
+    w, token = _worker(), token.strip()
+    with w.engine.connect() as conn:
+        known = w.gate.known(token)  # only ever set on PostgreSQL
+        if known is None:  # first sight in this worker: the counters first, then the lookup
+            station = w.gate.station_for_token(db(), token, hub.read_revision(conn))
+        else:
+            station = known[1]
+        if station is None:
+            return _refused()
+        wait, g.hub_rev = hub.take_request(conn, station.id)
+        if known is not None and g.hub_rev.tokens != known[0]:
+            # A token or a station changed since it was cached: look again (revoked: refused now).
+            station = w.gate.station_for_token(db(), token, g.hub_rev)
+            if station is None:
+                return _refused()
     claimed = request.headers.get(STATION_HEADER)
     if claimed is not None and claimed != station.code:
         return _error(403, f"Mã truy cập này không phải của đài «{claimed[:40]}».")
-    wait = _buckets.take(station.id)
+    w.contacts.seen(station.id)
     if wait > 0:
         return _error(
             429, "Đài gọi máy chủ huyện quá dày; hãy thử lại sau.", **{"Retry-After": str(math.ceil(wait))}
         )
-    g.station = station
+    g.hub_station = station
 
 
-def _station() -> Station:
-    return g.station
-
-
-def _seen(station: Station) -> None:
-    # At most one write per half interval per station: polling is mostly reads.
-    now = utcnow()
-    if station.last_seen_at is None or now - station.last_seen_at > timedelta(
-        seconds=config().sync_interval / 2
-    ):
-        station.last_seen_at = now
-        db().commit()
+def _station() -> hub.StationRef:
+    return g.hub_station
 
 
 @bp.get("/manifest")
 def manifest():
-    station = _station()
-    m = hub.build_manifest(db(), config(), station)
-    tag = m.etag()
-    _seen(station)
+    station, gate = _station(), _worker().gate
+    tag = gate.etag(db(), station, g.hub_rev)
     if tag in request.if_none_match:
         resp = Response(status=304)
     else:
+        m = gate.manifest(db(), station, g.hub_rev)
+        tag = m.etag()
         resp = Response(m.dumps(), mimetype="application/json")
     resp.set_etag(tag)
     resp.headers["Cache-Control"] = "no-cache"
@@ -111,7 +118,7 @@ def manifest():
 
 @bp.get("/audio/<sha256>")
 def audio(sha256: str):
-    path = hub.servable_audio(db(), config(), _station(), sha256.lower())
+    path = _worker().gate.audio_file(db(), _station(), g.hub_rev, sha256.lower())
     if path is None or not path.is_file():
         abort(404)
     # conditional=True: Werkzeug answers Range requests (206) and If-None-Match for us.
@@ -133,7 +140,7 @@ def report():
         return _error(400, "«decisions» phải là một danh sách.")
     if len(decisions) > MAX_BATCH:
         return _error(413, f"Mỗi lần gửi tối đa {MAX_BATCH} quyết định về tin từ huyện.")
-    station = _station()
+    station = db().get(Station, _station().id)
     acked, refused = hub.receive_asrun(db(), station, rows)
     # The communes' decisions on offers ride the same upload, acknowledged by uid in the same list.
     took, left = hub.receive_decisions(db(), station, decisions)

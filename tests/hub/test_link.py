@@ -223,3 +223,18 @@ def test_the_command_line_levels_are_the_models_levels():
     from broadcaster.hub.cli import PRIORITIES
 
     assert PRIORITIES == tuple(p.value for p in Priority)
+
+
+def test_the_sync_loop_reports_status_only_when_it_says_something_new_or_is_due():
+    from broadcaster.sync import ReportMemo
+    from broadcaster.sync._run import STATUS_EVERY
+
+    status = {"clock": "2026-12-01T00:00:00+00:00", "on_air": None, "last_error": None, "asrun_waiting": 0}
+    memo = ReportMemo()
+    assert memo.due(status, now=0)  # the first round always reports
+    memo.sent(status, now=0)
+    # A later clock or heartbeat alone is no news: the poll already counts as contact.
+    assert not memo.due(status | {"clock": "2026-12-01T00:01:00+00:00", "heartbeat": "x"}, now=60)
+    assert memo.due(status | {"on_air": "Tin huyện"}, now=60)
+    assert memo.due(status | {"last_error": "Chưa tải được tệp âm thanh"}, now=60)
+    assert memo.due(status, now=STATUS_EVERY)  # clock offset and disk free are refreshed
