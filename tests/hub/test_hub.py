@@ -249,18 +249,21 @@ def _add_week_offline(store, station_id: int) -> None:
 def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path):
     env_a = station_env(hub, tmp_path / "a", "xa-a")
     env_b = station_env(hub, tmp_path / "b", "xa-b")
+    # The hour-ahead item first: both stations at once, timed (an airing that arrives after its
+    # time is, rightly, not aired, so the near one's margin comes from what this machine takes).
+    # Before the daemons start: a daemon starting on a fresh store while sync's first apply makes
+    # the station's state row can die on a UNIQUE conflict (systemd restarts it; not this test's
+    # subject).
+    started = time.monotonic()
+    for out in run_all((env_a, "sync", "--once"), (env_b, "sync", "--once")):
+        assert "bản kê mới" in out.stdout and "thêm 1," in out.stdout, out.stdout
+    sync_s = time.monotonic() - started
     logs = [open(Path(e["BROADCASTER_DATA_DIR"]) / "run.log", "wb") for e in (env_a, env_b)]  # noqa: SIM115
     daemons = [
         subprocess.Popen([*BC, "run"], env=e, stdout=log, stderr=subprocess.STDOUT)
         for e, log in zip((env_a, env_b), logs, strict=True)
     ]
     try:
-        # The hour-ahead item first: both stations at once, timed (an airing that arrives after its
-        # time is, rightly, not aired, so the near one's margin comes from what this machine takes).
-        started = time.monotonic()
-        for out in run_all((env_a, "sync", "--once"), (env_b, "sync", "--once")):
-            assert "bản kê mới" in out.stdout and "thêm 1," in out.stdout, out.stdout
-        sync_s = time.monotonic() - started
         margin = max(15.0, 2 * (hub.publish_s + sync_s) + 5)
         at = (utcnow() + timedelta(seconds=margin)).replace(microsecond=0)
         uid = publish(hub, tmp_path, "Tin khẩn của huyện", at, "xa-a,xa-b")
