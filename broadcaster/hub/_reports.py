@@ -156,13 +156,23 @@ def note_presence(session: Session, code: str, payload: dict, now: datetime | No
     if station is None:
         return False
     online = payload.get("online") is True
+    at = now
+    if payload.get("retained") and online:
+        # The broker's stored copy (the hub subscribed again): the station's last heartbeat, as
+        # old as the station says and never newer than what the hub holds; a stale one is silence.
+        # (A retained "offline" is current by construction: any later heartbeat would replace it.)
+        sent = _safe_when(payload.get("at"))
+        if sent is None or (station.presence_at is not None and sent <= station.presence_at):
+            return True
+        at = min(sent, now)
     station.presence_online = online
-    station.presence_at = now
+    station.presence_at = at
     if online:
         every = payload.get("every")
         station.presence_every = every if isinstance(every, int) and 0 < every <= 3600 else None
-        status = {k: v for k, v in payload.items() if k not in ("online", "every", "at")}
-        note_contact(session, station, {**(station.last_status or {}), **status}, now)
+        if at == now:
+            status = {k: v for k, v in payload.items() if k not in ("online", "every", "at", "retained")}
+            note_contact(session, station, {**(station.last_status or {}), **status}, now)
     return True
 
 

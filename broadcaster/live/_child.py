@@ -34,6 +34,7 @@ def wants_sync_child(config: Config) -> bool:
 def _die_with_parent() -> None:
     # Linux: the child gets SIGTERM when the daemon dies, even by SIGKILL; otherwise an orphaned
     # link and the next daemon's would share the station's MQTT session and push each other off.
+    # (Strictly when the forking thread ends: the supervising thread, which lives as long as it.)
     try:
         import ctypes
 

@@ -299,7 +299,13 @@ class HubLink(_Link):
         return self
 
     def _subscribe(self, client) -> None:
-        client.subscribe([(topics.all_stations(k), QOS) for k in self.kinds])
+        # Presence at QoS 0: the broker queues none of it for the hub's session while the hub is
+        # away (1,000 stations beat 2,000 times a minute: the queue would overflow and drop the
+        # emergency reports queued beside them); on coming back the retained presence of each
+        # station gives its latest state anyway. Emergency reports at QoS 1: none is lost.
+        client.subscribe(
+            [(topics.all_stations(topics.PRESENCE), 0), (topics.all_stations(topics.EMERGENCY_STATUS), QOS)]
+        )
 
     def _on_message(self, _client, _userdata, msg) -> None:
         try:
@@ -308,6 +314,9 @@ class HubLink(_Link):
         except ValueError as exc:
             log.warning("Bỏ qua tin MQTT không đọc được trên %s: %s", msg.topic, exc)
             return
+        if kind == topics.PRESENCE and msg.retain:
+            # The broker's stored copy, given on (re)subscribing: maybe old, not a contact now.
+            payload = {**payload, "retained": True}
         if kind in self.kinds:
             self._inbox.put((kind, (code, payload)))
 

@@ -134,7 +134,17 @@ def test_presence_marks_a_station_and_silence_or_a_last_will_makes_it_offline(st
         hub.note_presence(s, "xa-a", {"online": True, "every": 5}, now)
         assert hub.is_online(a, 60, now + timedelta(seconds=12))
         assert not hub.is_online(a, 60, now + timedelta(seconds=13))
+        # The hub's live process came back: the broker hands it each station's retained presence.
+        # A heartbeat stored 5 minutes ago is no contact now; an offline will is current.
+        old = (now - timedelta(minutes=5)).isoformat()
+        b, _ = hub.add_station(s, "xa-b", "Xã B")
+        hub.note_presence(s, "xa-b", {"online": True, "every": 30, "at": old, "retained": True}, now)
+        assert b.presence_at == now - timedelta(minutes=5) and not hub.is_online(b, 60, now)
+        assert b.last_seen_at is None
+        hub.note_presence(s, "xa-a", {"online": True, "every": 5}, now)
+        hub.note_presence(s, "xa-a", {"online": False, "retained": True}, now)
+        assert not hub.is_online(a, 60, now)
     with store.sessions() as s:
         rows = hub.stations_overview(s, "xa-mau", 60, now + timedelta(seconds=1))
-        assert [r["online"] for r in rows if r["code"] == "xa-a"] == [True]
-        assert s.scalar(select(type(a).presence_online).where(type(a).code == "xa-a")) is True
+        assert [r["online"] for r in rows if r["code"] == "xa-a"] == [False]
+        assert s.scalar(select(type(a).presence_online).where(type(a).code == "xa-a")) is False

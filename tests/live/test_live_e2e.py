@@ -187,6 +187,18 @@ def test_presence_nudges_acl_revocation_and_http_without_the_broker(hub_db, tmp_
         assert wait_for(lambda: not stations(hub)["xa-b"]["online"], 30)
         assert "xa-b" not in (broker.root / "passwd").read_text()
 
+        # b's daemon killed -9: its sync child does not outlive it (it would share b's MQTT session
+        # with the next daemon's child and push it off).
+        children = [
+            c
+            for t in Path(f"/proc/{daemon_b.pid}/task").iterdir()
+            for c in (t / "children").read_text().split()
+        ]
+        assert len(children) == 1
+        daemon_b.send_signal(signal.SIGKILL)
+        daemon_b.wait()
+        assert wait_for(lambda: not Path(f"/proc/{children[0]}").exists(), 15)
+
         # The broker down: a's sync still exchanges with the hub over HTTP.
         broker.stop()
         sync_a2 = start(envs["xa-a"], "sync", log=tmp_path / "sync-a2.log")
