@@ -421,7 +421,8 @@ class Schedule(Base):
     priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
     replay_count: Mapped[int] = mapped_column(Integer, default=1)
     replay_gap_s: Mapped[int] = mapped_column(Integer, default=0)
-    misfire_grace_s: Mapped[int] = mapped_column(Integer, default=600)
+    #: None: the station's grace (``misfire_grace`` of :func:`broadcaster.rules.effective_config`).
+    misfire_grace_s: Mapped[int | None] = mapped_column(Integer, default=None)
     overrun: Mapped[str] = mapped_column(String(16), default="stop")  # stop | fade | allow
     on_interrupt: Mapped[str] = mapped_column(String(16), default="resume")  # resume | log
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -721,9 +722,10 @@ class ControlCommand(Base):
 
 
 class RenderJob(Base):
-    """A render asked for (a programme's segments, or one segment): the worker's queue, and the
-    progress bar's source. ``queued`` → ``running`` (by ``worker_pid``) → ``done`` | ``failed``;
-    a job left ``running`` by a worker that died is queued again when a worker starts."""
+    """A render asked for (a programme's segments, one segment, or words to listen to before
+    saving): the worker's queue, and the progress bar's source. ``queued`` → ``running`` (by
+    ``worker_pid``) → ``done`` | ``failed``; a job left ``running`` by a worker that died is
+    queued again when a worker starts."""
 
     __tablename__ = "render_jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -737,6 +739,10 @@ class RenderJob(Base):
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    #: The words of a listen-before-saving job (neither programme nor segment), and what it made:
+    #: ``{"key", "ext", "duration_ms", "engine"}`` of the rendered file in the render cache.
+    text: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -53,12 +53,14 @@ class ScheduleError(ContentError):
         self.conflicts = conflicts or []
 
 
-def _int(raw: Any, default: int | None = None) -> int | None:
+def _int(raw: Any, default: int | None = None, *, invalid: int | None = None) -> int | None:
     if raw is None or str(raw).strip() == "":
         return default
     try:
         return int(str(raw).strip())
     except ValueError:
+        if invalid is not None:
+            return invalid
         return None if default is None else -999_999  # invalid: validate_schedule names it
 
 
@@ -127,7 +129,8 @@ def parse_schedule_form(data: Any) -> dict[str, Any]:
         "priority": (data.get("priority") or Priority.NORMAL.value).strip(),
         "replay_count": _int(data.get("replay_count"), 1),
         "replay_gap_s": _int(data.get("replay_gap_s"), 0),
-        "misfire_grace_s": _int(data.get("misfire_grace_s"), 600),
+        # Left empty, the schedule follows the station's grace (settings), even when it changes later.
+        "misfire_grace_s": _int(data.get("misfire_grace_s"), None, invalid=-999_999),
         "overrun": (data.get("overrun") or "stop").strip(),
         "on_interrupt": (data.get("on_interrupt") or "resume").strip(),
         "enabled": str(data.get("enabled", "1")).lower() in ("1", "on", "true", "yes"),

@@ -226,8 +226,8 @@ def validate_schedule(schedule: Any, *, require_zones: bool = False) -> list[str
                 f"Lần phát lại thứ {count} bắt đầu sau {gap * (count - 1) // 60} phút, nằm ngoài khung giờ "
                 f"phát {window} phút: giảm số lần phát lại, khoảng cách, hoặc mở rộng khung giờ."
             )
-    grace = _get(schedule, "misfire_grace_s", 600)
-    if not isinstance(grace, int) or grace < 0:
+    grace = _get(schedule, "misfire_grace_s", None)  # None: the station's grace
+    if grace is not None and (not isinstance(grace, int) or grace < 0):
         errors.append("Thời gian cho phép phát trễ phải là số giây không âm.")
     if _get(schedule, "overrun", "stop") not in ("stop", "fade", "allow"):
         errors.append("Cách xử lý khi quá khung giờ phải là dừng, giảm dần âm lượng, hoặc cho phép.")

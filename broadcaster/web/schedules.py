@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import content
+from .. import content, rules
 from ..db import utcnow
 from ..models import (
     AIR_STATUS_LABELS,
@@ -267,6 +267,7 @@ def _form(
         weekdays=WEEKDAY_NAMES,
         recurrences=RECURRENCE_LABELS,
         priorities=PRIORITY_LABELS,
+        station_grace=rules.effective_config(db(), station().id, config()).misfire_grace,
     ), status
 
 
@@ -281,7 +282,7 @@ def _defaults() -> dict:
         "priority": "normal",
         "replay_count": 1,
         "replay_gap_s": 0,
-        "misfire_grace_s": config().misfire_grace,
+        "misfire_grace_s": None,  # the station's grace, whatever it is when the slot comes
         "overrun": "stop",
         "on_interrupt": "resume",
         "enabled": True,

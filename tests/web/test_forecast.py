@@ -207,3 +207,51 @@ def test_calendar_shows_what_aired_even_when_the_schedule_is_gone(editor, store,
     assert "st-played" in html and "st-missed" in html and "Bỏ lỡ: Máy tắt lúc đến giờ phát." in html
     week = editor.get(f"/lich-phat/?xem=tuan&ngay={day.isoformat()}").get_data(as_text=True)
     assert f"<b>{at:%H:%M}</b> {long}" in week  # the week view has room for the full title
+
+
+def test_a_schedule_without_its_own_grace_follows_the_station_s_grace(editor, store, config):
+    """Officers save a 45 s grace for the whole station; a schedule made on the page or through the
+    API without a grace of its own must use it, now and after the setting changes again (until
+    issue 10 each one stored 600 s and silently kept it)."""
+    from broadcaster.playout import _asrun
+    from broadcaster.rules import effective_config
+
+    pid = _ready(editor, store, "Trễ")
+    with store.sessions.begin() as s:
+        content.save_settings(s, store.station(s).id, config, None, {"misfire_grace": "45"})
+    html = editor.get(f"/lich-phat/moi?chuong_trinh={pid}").get_data(as_text=True)
+    field = re.search(r'<input id="f-grace"[^>]*>', html).group(0)
+    assert 'value=""' in field and "45" in field  # empty: the station's grace, which is shown
+    soon = (datetime.now(config.tz) + timedelta(days=2)).date().isoformat()
+    r = editor.form("/lich-phat/moi", schedule_form(pid, start_date=soon, misfire_grace_s=""))
+    assert r.status_code == 302
+    body = {"programme_id": pid, "recurrence": "daily", "start_time": "06:00", "start_date": soon}
+    body["zone_ids"] = [1]
+    r = editor.api("POST", "/api/v1/schedules", json=body)
+    assert r.status_code == 201 and r.get_json()["cho_phep_tre_s"] is None
+    own = editor.api("POST", "/api/v1/schedules", json=body | {"start_time": "07:00", "misfire_grace_s": 900})
+    assert own.status_code == 201 and own.get_json()["cho_phep_tre_s"] == 900
+    # Each schedule's airing 100 s late, judged as the daemon judges at every planning round.
+    now = utcnow().replace(microsecond=0)
+    with store.sessions.begin() as s:
+        st = store.station(s)
+        zone = s.scalar(select(Zone).where(Zone.station_id == st.id))
+        for sc in s.scalars(select(Schedule).where(Schedule.programme_id == pid).order_by(Schedule.id)):
+            s.add(Occurrence(station_id=st.id, schedule_id=sc.id, programme_id=pid, zone_id=zone.id,
+                             title=sc.name or "Trễ", scheduled_at=now - timedelta(seconds=100),
+                             priority=Priority.NORMAL))
+        s.flush()
+        grace = effective_config(s, st.id, config).misfire_grace
+        assert grace == 45
+        assert _asrun.mark_missed(s, st.id, now, config.tz, grace) == 2  # the page's and the API's
+        late = {o.schedule.misfire_grace_s: o for o in s.scalars(select(Occurrence))}
+        assert late[None].status == AirStatus.MISSED and "45 giây" in late[None].reason
+        assert late[900].status == AirStatus.PENDING  # its own grace still holds
+    # The setting changed again: the schedules without a grace follow it.
+    with store.sessions.begin() as s:
+        content.save_settings(s, store.station(s).id, config, None, {"misfire_grace": "300"})
+        occ = s.scalar(select(Occurrence).where(Occurrence.status == AirStatus.MISSED).limit(1))
+        occ.status, occ.reason = AirStatus.PENDING, None
+        s.flush()
+        grace = effective_config(s, store.station(s).id, config).misfire_grace
+        assert _asrun.mark_missed(s, store.station(s).id, now, config.tz, grace) == 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ... import content
 from ...models import Priority, Recurrence, Role, Schedule, Zone
-from .._core import commit, config, db, station
+from .._core import commit, db, station
 from ._base import ALL, ApiError, Field, actor, endpoint
 from ._segments import iso
 
@@ -37,7 +37,9 @@ SCHEDULE_FIELDS = (
     Field("priority", "string", "Mức ưu tiên", "normal", choices=tuple(Priority)),
     Field("replay_count", "integer", "Số lần phát", 1),
     Field("replay_gap_s", "integer", "Các lần phát cách nhau, giây", 0),
-    Field("misfire_grace_s", "integer", "Cho phép phát trễ tối đa, giây", 600),
+    Field(
+        "misfire_grace_s", "integer", "Cho phép phát trễ tối đa, giây (bỏ trống: theo cài đặt của đài)", 600
+    ),
     Field("overrun", "string", "Khi quá khung giờ", "stop", choices=("stop", "fade", "allow")),
     Field("on_interrupt", "string", "Khi bị ngắt", "resume", choices=("resume", "log")),
     Field("enabled", "boolean", "Bật lịch (mặc định: bật)", True),
@@ -165,8 +167,7 @@ def schedules():
     example=EXAMPLE,
 )
 def schedule_create(data: dict):
-    # The page's form starts from the configured grace; a machine that omits it gets the same.
-    data = {"misfire_grace_s": config().misfire_grace} | data
+    # An omitted grace stays unset: the schedule follows the station's grace, as on the page.
     values = content.parse_schedule_form(_as_form(data))
     sc = content.save_schedule(db(), station(), actor(), values, None)
     commit()
@@ -187,7 +188,7 @@ def schedule_create(data: dict):
 )
 def schedule_check(data: dict):
     sid = data.pop("schedule_id", None)
-    base = _current(find_schedule(sid)) if sid is not None else {"misfire_grace_s": config().misfire_grace}
+    base = _current(find_schedule(sid)) if sid is not None else {}
     values = content.parse_schedule_form(_as_form(base | data))
     errors, conflicts, warning = content.check_schedule(db(), station().id, values, sid)
     db().rollback()  # checking may load and touch rows; nothing of it is kept
