@@ -8,7 +8,8 @@ Public face (the rest is private ``_x`` modules):
   :func:`upload_workdir` where one upload waits, :func:`clean_upload_leftovers` what crashes left there;
 - :func:`load_pcm` any asset decoded to mono s16le PCM for playout;
 - :func:`enqueue_render` asks the render worker (:func:`run_worker`, ``broadcaster worker``) for
-  a programme's or a segment's speech; :func:`run_pending` is one round of it;
+  a programme's or a segment's speech, :func:`enqueue_preview` for words to listen to before
+  saving; :func:`run_pending` is one round of it; :func:`worker_running` tells whether one serves;
 - :func:`chime_path` the shipped chimes; :func:`engine_health` for the dashboard;
 - :class:`AudioError` every failure, with a Vietnamese message.
 """
@@ -44,6 +45,6 @@ __getattr__, __dir__, __all__ = lazy_face(
         ),
         "._upload": ("import_upload", "load_pcm", "clean_upload_leftovers", "upload_workdir"),
         ".chimes": ("CHIMES", "chime_path"),
-        "._worker": ("enqueue_render", "run_pending", "run_worker"),
+        "._worker": ("enqueue_preview", "enqueue_render", "run_pending", "run_worker", "worker_running"),
     },
 )

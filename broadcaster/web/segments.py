@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 
 from .. import content, rules
-from ..models import AREA_LABELS, KIND_LABELS, CchcArea, Role, Segment, SegmentKind
+from ..models import AREA_LABELS, KIND_LABELS, CchcArea, RenderJob, Role, Segment, SegmentKind
 from ._core import apply, commit, config, db, me, roles, station
 from ._files import import_file, send_asset, send_audio
 from ._json import BadJson, parse_json
@@ -313,28 +313,54 @@ def audio(segment_id: int):
     return send_asset(_segment(segment_id).audio)
 
 
+#: What the page says when no render worker serves the station (speech is never made in a request).
+NO_WORKER = (
+    "Bộ chuyển giọng nói (dịch vụ broadcaster-worker) đang không chạy nên chưa nghe thử được. "
+    "Hãy nhờ quản trị viên bật nó rồi bấm «Nghe thử» lại."
+)
+
+
 @bp.route("/nghe-thu", methods=["POST"])
 @roles(*READERS)
 def preview():
-    """Render the text being written and give back where to listen to it (JSON)."""
-    from ..audio import AudioError, render_text, station_lexicon
+    """Queue the text being written for the render worker and give back (JSON, 202) where to
+    follow it; 503 with a Vietnamese reason when no worker runs (nothing is queued then)."""
+    from ..audio import enqueue_preview, worker_running
 
     try:
         text = _text(_posted(), "nghe thử")
     except _Bad as exc:
         return jsonify({"loi": str(exc)}), 400
-    cfg = rules.effective_config(db(), station().id, config())
-    try:
-        r = render_text(text, cfg, lexicon=station_lexicon(db(), station().id))
-    except AudioError as exc:
-        return jsonify({"loi": str(exc)}), 422
-    return jsonify(
-        {
-            "url": url_for("segments.preview_audio", key=r.cache_key, ext=r.path.suffix.lstrip(".")),
-            "thoi_luong_ms": r.duration_ms,
-            "bo_doc": r.engine,
+    if not worker_running(config().data_dir):
+        return jsonify({"loi": NO_WORKER}), 503
+    job = enqueue_preview(db(), station().id, text)
+    commit()
+    return jsonify({"job": job.id, "url": url_for("segments.preview_job", job_id=job.id)}), 202
+
+
+@bp.route("/nghe-thu/viec/<int:job_id>.json")
+@roles(*READERS)
+def preview_job(job_id: int):
+    """Give back (JSON) how a listen-before-saving job stands, and where to listen once done."""
+    from ..audio import worker_running
+    from .programmes import JOB_LABELS
+
+    job = db().get(RenderJob, job_id)
+    if job is None or job.station_id != station().id or job.text is None:
+        abort(404)
+    answer: dict[str, Any] = {"trang_thai": job.status, "nhan": JOB_LABELS.get(job.status, "Có lỗi")}
+    if job.status == "done" and job.result:
+        r = job.result
+        answer |= {
+            "url": url_for("segments.preview_audio", key=r["key"], ext=r["ext"]),
+            "thoi_luong_ms": r["duration_ms"],
+            "bo_doc": r["engine"],
         }
-    )
+    elif job.status == "failed":
+        answer["loi"] = job.error or "Không nghe thử được."
+    elif not worker_running(config().data_dir):
+        answer["loi"] = NO_WORKER  # it stopped after the job was queued
+    return jsonify(answer)
 
 
 class _Bad(ValueError):

@@ -218,11 +218,40 @@ def test_procedure_form_produces_editable_text(editor, store):
     assert count(store, Segment) == before  # nothing saved until the officer presses Lưu
 
 
-def test_preview_renders_playable_audio(editor, tmp_path):
+def test_preview_is_rendered_by_the_worker_never_in_the_request(
+    editor, store, config, render_worker, tmp_path
+):
+    """«Nghe thử» queues the words for the render worker (a real ``broadcaster worker``) and the
+    page follows the job; with no worker the page says so in Vietnamese and queues nothing."""
+    import time
+
+    from broadcaster.audio import enqueue_preview, worker_running
+    from broadcaster.models import RenderJob
+
+    def follow(url: str) -> dict:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            data = editor.get(url).get_json()
+            if data["trang_thai"] in ("done", "failed") or data.get("loi"):
+                return data
+            time.sleep(0.1)
+        raise AssertionError("the preview job did not finish")
+
     r = editor.api("POST", "/ban-tin/nghe-thu", json={"body": "Xin chào bà con."})
-    assert r.status_code == 200, r.get_data(as_text=True)
-    data = r.get_json()
-    assert data["thoi_luong_ms"] > 300
+    assert r.status_code == 503 and "broadcaster-worker) đang không chạy" in r.get_json()["loi"]
+    assert count(store, RenderJob) == 0
+    worker = render_worker()
+    deadline = time.monotonic() + 60
+    while not worker_running(config.data_dir):
+        assert worker.poll() is None and time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.05)
+    r = editor.api("POST", "/ban-tin/nghe-thu", json={"body": "Xin chào bà con."})
+    assert r.status_code == 202, r.get_data(as_text=True)
+    assert "thoi_luong_ms" not in r.get_json()  # nothing rendered while the request ran
+    data = follow(r.get_json()["url"])
+    assert data["trang_thai"] == "done" and data["thoi_luong_ms"] > 300, data
+    with store.sessions() as s:
+        assert s.get(RenderJob, r.get_json()["job"]).worker_pid == worker.pid  # the worker made it
     audio = editor.get(data["url"])
     assert audio.status_code == 200 and audio.mimetype.startswith("audio/")
     f = tmp_path / ("p." + data["url"].rsplit(".", 1)[1])
@@ -237,6 +266,14 @@ def test_preview_renders_playable_audio(editor, tmp_path):
     assert stream["codec_type"] == "audio" and float(stream["duration"]) > 0.3
     r = editor.api("POST", "/ban-tin/nghe-thu", json={"body": "  "})
     assert r.status_code == 400 and r.get_json()["loi"] == "Chưa có nội dung để nghe thử."
+    # The worker stops with a preview still queued: the page is told, it does not wait forever.
+    worker.terminate()
+    worker.wait(timeout=30)
+    assert not worker_running(config.data_dir)
+    with store.sessions.begin() as s:
+        job_id = enqueue_preview(s, store.station(s).id, "Bà con chú ý.").id
+    data = editor.get(f"/ban-tin/nghe-thu/viec/{job_id}.json").get_json()
+    assert data["trang_thai"] == "queued" and "đang không chạy" in data["loi"]
 
 
 def test_form_page_has_the_preview_controls(editor):

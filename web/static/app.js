@@ -3,7 +3,8 @@
  * - every state-changing fetch() from the page carries the CSRF token (header X-CSRFToken,
  *   read from <meta name="csrf-token">);
  * - forms with data-confirm ask before they are sent;
- * - #btn-preview renders the text being written and plays it in #preview-audio;
+ * - #btn-preview has the render worker read the text being written (queued, then followed) and
+ *   plays it in #preview-audio;
  * - #btn-spoken shows the text as the machine will read it beside the written text, with the
  *   places that look damaged marked; #btn-pron adds a pronunciation entry and reads again;
  * - #btn-render starts rendering a programme and fills #render-progress while it runs;
@@ -116,7 +117,29 @@
       }
       btnPreview.disabled = true;
       btnPreview.classList.add("busy");
-      say("Đang chuyển thành giọng nói…", false);
+      say("Đang gửi cho bộ chuyển giọng nói…", false);
+      // The render worker makes the speech (never the web server): queue it, follow the job, play.
+      var follow = function (url) {
+        var started = Date.now();
+        return new Promise(function (resolve, reject) {
+          var tick = function () {
+            fetch(url, { headers: { Accept: "application/json" } })
+              .then(readJson)
+              .then(function (r) {
+                if (!r.ok) throw new Error(r.data.loi || "Không đọc được tiến độ (mã " + r.status + ").");
+                if (r.data.trang_thai === "done") return resolve(r.data);
+                if (r.data.loi) throw new Error(r.data.loi);
+                if (Date.now() - started > 180000) {
+                  throw new Error("Bộ chuyển giọng nói chưa làm xong sau 3 phút; hãy thử lại sau.");
+                }
+                say((r.data.nhan || "Đang chuyển thành giọng nói…"), false);
+                window.setTimeout(tick, 400);
+              })
+              .catch(reject);
+          };
+          tick();
+        });
+      };
       fetch(btnPreview.getAttribute("data-url"), {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -127,10 +150,13 @@
           if (!r.ok || !r.data.url) {
             throw new Error(r.data.loi || "Không nghe thử được (mã " + r.status + ").");
           }
-          var secs = r.data.thoi_luong_ms ? Math.round(r.data.thoi_luong_ms / 100) / 10 : null;
+          return follow(r.data.url);
+        })
+        .then(function (data) {
+          var secs = data.thoi_luong_ms ? Math.round(data.thoi_luong_ms / 100) / 10 : null;
           say("Đã xong" + (secs ? " — " + String(secs).replace(".", ",") + " giây" : "") + ". Đang phát…", false);
           if (player) {
-            player.src = r.data.url;
+            player.src = data.url;
             player.hidden = false;
             var p = player.play();
             if (p && p.catch) {
