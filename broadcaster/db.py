@@ -6,6 +6,7 @@ and gives back aware values on the way out, whatever the backend (SQLite keeps n
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,8 +60,45 @@ def new_uid() -> str:
     return str(uuid.uuid4())
 
 
+_WROTE = "broadcaster.wrote"  # Connection.info key: this transaction wrote something
+
+
+def data_version_hooks(engine: Engine) -> None:
+    """Make every commit that wrote through ``engine`` (a SQLite one) set ``PRAGMA user_version``
+    to a fresh random value, in the same transaction as the write.
+
+    One cheap read of that header field then tells a reader whether anything changed since it last
+    looked (``broadcaster status`` with the daemon down, issue 10), whoever wrote: web, API, CLI,
+    sync, daemon, migrations (all open their engine here). Random, not a counter: a store restored
+    from a backup must not match a cache made from another state. What marks a write is the
+    executed statement's kind (ORM flush, ORM or Core insert/update/delete, DDL), not its text.
+    """
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _note_write(conn, _cursor, _statement, _params, context, _executemany) -> None:
+        if context is None:
+            return
+        if context.isinsert or context.isupdate or context.isdelete or context.isddl:
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    def _bump(conn) -> None:  # runs just before the DBAPI commit, inside the transaction
+        if conn.info.pop(_WROTE, False):
+            cur = conn.connection.dbapi_connection.cursor()
+            try:
+                # Pragmas take no bound parameters; the value is an int made here.
+                cur.execute(f"PRAGMA user_version = {secrets.randbelow(2**31 - 2) + 1}")
+            finally:
+                cur.close()
+
+    @event.listens_for(engine, "rollback")
+    def _forget(conn) -> None:
+        conn.info.pop(_WROTE, None)
+
+
 def make_engine(url: str, **kw) -> Engine:
-    """Give back an engine; SQLite gets WAL, full sync and foreign keys on every connection."""
+    """Give back an engine; SQLite gets WAL, full sync and foreign keys on every connection, and
+    its data version bumped by every write (:func:`data_version_hooks`)."""
     if url.startswith("sqlite"):
         kw.setdefault("connect_args", {"timeout": 30})
     engine = create_engine(url, **kw)
@@ -75,6 +113,8 @@ def make_engine(url: str, **kw) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        data_version_hooks(engine)
 
     return engine
 

@@ -43,6 +43,53 @@ def test_store_is_wal_and_has_station(store, session):
     assert session.scalar(select(Zone).where(Zone.station_id == station.id)).code == "toan-xa"
 
 
+def test_every_write_changes_the_data_version_and_nothing_else_does(store, config):
+    """Whoever writes (ORM flush, ORM or Core statements, a migration) commits a new
+    ``PRAGMA user_version`` with the write; reads and rolled-back writes keep it. ``status`` with
+    the daemon down trusts its cache by this value (issue 10)."""
+    import sqlite3
+
+    from sqlalchemy import delete, insert, update
+
+    from broadcaster.store import open_store as reopen
+
+    def version() -> int:
+        conn = sqlite3.connect(config.data_dir / "broadcaster.db")
+        try:
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+
+    seen = [version()]
+
+    def changed() -> bool:
+        seen.append(version())
+        return seen[-1] != seen[-2]
+
+    assert seen[0] != 0  # the migrations of ``init`` wrote
+    with store.sessions() as s:
+        s.scalars(select(Zone)).all()
+    assert not changed()
+    with store.sessions.begin() as s:
+        s.scalar(select(Zone)).name = "Thôn 1"
+    assert changed()
+    with store.sessions.begin() as s:
+        s.execute(update(Zone).values(name="Thôn 2"))
+    assert changed()
+    with store.engine.begin() as conn:
+        conn.execute(insert(Zone.__table__).values(station_id=1, code="thon-3", name="Thôn 3", enabled=True))
+    assert changed()
+    with store.sessions() as s:
+        s.execute(delete(Zone).where(Zone.code == "thon-3"))
+        s.rollback()
+    assert not changed()
+    with store.sessions.begin() as s:
+        s.execute(delete(Zone).where(Zone.code == "thon-3"))
+    assert changed()
+    reopen(config, upgrade=True)  # nothing to migrate: no write
+    assert not changed()
+
+
 def test_naive_datetimes_are_refused(session, station):
     seg = Segment(
         station_id=station.id, title="t", body="b", kind="cchc_news", created_at=datetime(2026, 1, 1)
@@ -190,7 +237,7 @@ def test_web_port_taken_is_one_vietnamese_line(env):
 
 @pytest.mark.parametrize("command", ["web", "run", "worker"])
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
+def test_services_stop_on_signal_even_as_background_jobs(env, store, command, sig):
     """`make run` starts the services as shell background jobs, which begin with SIGINT ignored;
     Ctrl-C (INT) and the Makefile's clean-up (TERM) must still stop them with exit code 0."""
     import signal
@@ -198,7 +245,6 @@ def test_services_stop_on_signal_even_as_background_jobs(env, command, sig):
     import urllib.request
 
     port = _free_port()
-    assert run_cli(env, "init").returncode == 0
     proc = subprocess.Popen(
         [
             sys.executable,

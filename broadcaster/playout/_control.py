@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..rules import vn_int
 from ._commands import AirNow, Command, Replan, Stop, to_row
+from ._snapshot import LATE_S
 from ._wake import wake_after_commit
 
 HEARTBEAT_STALE = timedelta(seconds=30)
@@ -188,7 +189,7 @@ def upcoming_select(station_id: int, n: int, *columns: Any, now: datetime | None
         .where(
             Occurrence.station_id == station_id,
             Occurrence.status == AirStatus.PENDING,
-            Occurrence.scheduled_at >= now - timedelta(minutes=1),
+            Occurrence.scheduled_at >= now - timedelta(seconds=LATE_S),
         )
         .order_by(Occurrence.scheduled_at, Occurrence.priority, Occurrence.id)
         .limit(n)

@@ -30,8 +30,7 @@ from ..models import (
 )
 from ..rules import enabled_schedules, expand_occurrences, validate_schedule, why_not
 from ._conflicts import Slot, airing_end, programme_ms, takeovers
-
-HOURS = 48
+from ._snapshot import HOURS
 
 
 @dataclass

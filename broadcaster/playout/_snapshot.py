@@ -1,8 +1,17 @@
-"""The status snapshot the daemon keeps in ``<data_dir>/run/status.json``, and its rendering.
+"""What ``broadcaster status`` prints without the database layer: the daemon's snapshot, a cache
+for when the daemon is down, and the rendering of both.
 
-Standard library only: ``broadcaster status`` reads it without loading SQLAlchemy or the models, so
-it answers in a fraction of the time the database path takes (issue 10). The daemon writes it (see
-``_status.status_view``); the CLI renders the same view whether it came from here or the database.
+Standard library only: ``status`` reads these without loading SQLAlchemy or the models, so it
+answers in a fraction of the time the database path takes (issue 10).
+
+- The daemon keeps ``<data_dir>/run/status.json`` fresh while it runs (see ``_status.status_view``).
+- With the daemon down, the CLI keeps the last view it built from the database in
+  ``<data_dir>/run/status-cache.json``, keyed by the store's data version: every commit that writes
+  to a SQLite store sets ``PRAGMA user_version`` to a fresh random value (``broadcaster.db``), so
+  one read of that header field says whether anything changed since. The view covers an hour more
+  than it shows, and what lies in the past is dropped when it is printed.
+
+Whatever the source, :func:`render` prints the same view the same way at the moment it runs.
 """
 
 from __future__ import annotations
@@ -11,14 +20,24 @@ import json
 import os
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+#: The forecast's horizon: the airings of the next 48 hours.
+HOURS = 48
+#: How late a pending airing still shows among the coming ones (it may yet start within its grace).
+LATE_S = 60
 #: How many upcoming airings the daemon puts in the snapshot; ``status -n`` above this reads the database.
 SNAPSHOT_COUNT = 20
 #: A snapshot older than this is not trusted (the daemon refreshes it at least every heartbeat, 10 s).
 FRESH_S = 25.0
 _KEYS = {"alive", "pid", "heartbeat", "timezone", "payload", "lines"}
+#: How long the down-daemon cache may stand in for the database, its data version unchanged; its
+#: forecast reaches that much beyond the horizon, so the 48 hours shown are always covered.
+CACHE_S = 3600
+#: Format of the cache; bump when the view changes shape.
+_CACHE_FORMAT = 1
 
 
 def snapshot_path(data_dir: Path) -> Path:
@@ -26,10 +45,13 @@ def snapshot_path(data_dir: Path) -> Path:
     return Path(data_dir) / "run" / "status.json"
 
 
+def cache_path(data_dir: Path) -> Path:
+    """Give back where ``status`` keeps its last view for when the daemon is down."""
+    return Path(data_dir) / "run" / "status-cache.json"
+
+
 def write_snapshot(data_dir: Path, view: dict[str, Any], count: int) -> None:
     """Write the snapshot atomically (temp file + rename): a reader sees the old one or the new one."""
-    path = snapshot_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "generated_at": time.time(),
         "pid": os.getpid(),
@@ -37,6 +59,11 @@ def write_snapshot(data_dir: Path, view: dict[str, Any], count: int) -> None:
         "count": count,
         "view": view,
     }
+    _write_json(snapshot_path(data_dir), doc)
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".status-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -100,8 +127,141 @@ def mark_gone(view: dict[str, Any], gone: int | None) -> dict[str, Any]:
     return {**view, "alive": False, "pid": None, "heartbeat": None, "payload": payload}
 
 
-def render(view: dict[str, Any], *, as_json: bool, count: int) -> str:
-    """Give back what ``status`` prints for a view, showing at most ``count`` upcoming airings."""
+def _code_mark() -> list[int]:
+    """Give back a mark of the installed code (its files' count, total size, newest change): a
+    cache written by another version of the rules is not used."""
+    n = size = newest = 0
+    stack = [str(Path(__file__).resolve().parents[1])]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for e in entries:
+                if e.is_dir(follow_symlinks=False):
+                    if e.name != "__pycache__":
+                        stack.append(e.path)
+                elif e.name.endswith(".py"):
+                    st = e.stat()
+                    n, size, newest = n + 1, size + st.st_size, max(newest, st.st_mtime_ns)
+    return [n, size, newest]
+
+
+def cache_key(db_url: str, station_code: str, timezone: str) -> dict[str, Any] | None:
+    """Give back what the down-daemon cache must match to be used: the SQLite store's data
+    version and schema, the station, the code; None when there is no such key (not SQLite, the
+    store unreadable, never written by a version that keeps the data version).
+
+    Read before the view is built: the data the view is built from is then at least as new as
+    the key, never older.
+    """
+    if not db_url.startswith("sqlite:///"):
+        return None  # PostgreSQL (the hub): the database path every time
+    path = db_url.split("///", 1)[1]
+    if not path or path.startswith(":memory:") or path.startswith("file:") or "?" in path:
+        return None
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("BEGIN")  # one read snapshot for both values
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        schema = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        conn.execute("COMMIT")
+    except (sqlite3.Error, TypeError):
+        return None
+    finally:
+        conn.close()
+    if not version:
+        return None
+    return {
+        "format": _CACHE_FORMAT,
+        "db": str(Path(path).resolve()),
+        "version": version,
+        "schema": schema,
+        "station": station_code,
+        "timezone": timezone,
+        "code": _code_mark(),
+    }
+
+
+def write_cache(data_dir: Path, key: dict[str, Any], view: dict[str, Any], count: int) -> None:
+    """Keep a view built from the database with the daemon down (best effort: a read-only data
+    dir only costs the next ``status`` the database path). A view saying the daemon runs is not
+    kept: that answer ages by itself, with no write to tell."""
+    if view["alive"]:
+        return
+    doc = {"key": key, "generated_at": time.time(), "count": count, "view": view}
+    try:
+        _write_json(cache_path(data_dir), doc)
+    except OSError:
+        pass
+
+
+def read_cache(data_dir: Path, key: dict[str, Any] | None, count: int) -> dict[str, Any] | None:
+    """Give back the cached view if it still tells the truth (else None): same key, written
+    within :data:`CACHE_S` (and not in the future: a clock set back), the daemon down in it, and
+    still ``count`` coming airings once the past ones are dropped (or all there were)."""
+    if key is None:
+        return None
+    try:
+        with open(cache_path(data_dir), encoding="utf-8") as f:
+            doc = json.load(f)
+        if doc["key"] != key:
+            return None
+        age = time.time() - float(doc["generated_at"])
+        view = doc["view"]
+        if not (-1 <= age < CACHE_S) or not isinstance(view, dict) or not _KEYS <= view.keys():
+            return None
+        if view["alive"]:
+            return None
+        held = len(view["payload"]["sap_phat"])
+        if held < int(doc["count"]):
+            return view  # every coming airing there was
+        left = len(window(view, datetime.now().astimezone())["payload"]["sap_phat"])
+        return view if left >= count else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def window(view: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Give back the view as of ``now`` (aware): coming airings from :data:`LATE_S` ago, warnings
+    of airings in the next :data:`HOURS` hours. A view built just now is left as it is; an older
+    one (the cache) loses what has passed and what it holds beyond the horizon."""
+    payload, lines = view["payload"], view["lines"]
+    since = now - timedelta(seconds=LATE_S)
+    keep = [i for i, o in enumerate(payload["sap_phat"]) if datetime.fromisoformat(o["at"]) >= since]
+    until = now + timedelta(hours=HOURS)
+    warn = [a for a in payload["canh_bao"] if now <= datetime.fromisoformat(a["luc"]) < until]
+    return {
+        **view,
+        "payload": {**payload, "sap_phat": [payload["sap_phat"][i] for i in keep], "canh_bao": warn},
+        "lines": {**lines, "next": [lines["next"][i] for i in keep]},
+    }
+
+
+def forecast_lines(bad: list[dict[str, Any]]) -> list[str]:
+    """Give back the status lines of the coming airings that will skip items, from their JSON
+    form (``Airing.as_dict``, loudest first)."""
+    if not bad:
+        return [f"{HOURS} giờ tới: mọi buổi phát đều có đủ bản tin được phép phát."]
+    lines = [f"CẢNH BÁO — {len(bad)} buổi phát trong {HOURS} giờ tới sẽ bỏ qua bản tin:"]
+    shown = set()  # the items are listed once, under the first airing that skips them
+    for a in bad:
+        zones = f" ({', '.join(a['cum_loa'])})" if a["cum_loa"] else ""
+        lines.append(f"  {'!!' if a['khong_phat_gi'] else ' !'} «{a['tieu_de']}»{zones}: {a['canh_bao']}")
+        fresh = [p["ly_do"] for p in a["muc_bi_bo_qua"] if p["ly_do"] not in shown]
+        shown.update(fresh)
+        lines += [f"       - {reason}" for reason in fresh[:5]]
+        if len(fresh) > 5:
+            lines.append(f"       - … và {len(fresh) - 5} mục khác.")
+    return lines
+
+
+def render(view: dict[str, Any], *, as_json: bool, count: int, now: datetime | None = None) -> str:
+    """Give back what ``status`` prints for a view at ``now``, showing at most ``count`` upcoming
+    airings."""
+    view = window(view, now or datetime.now().astimezone())
     if as_json:
         payload = dict(view["payload"])
         payload["sap_phat"] = payload["sap_phat"][:count]
@@ -117,5 +277,5 @@ def render(view: dict[str, Any], *, as_json: bool, count: int) -> str:
         f"Các buổi phát sắp tới (giờ {view['timezone']}):" if nxt else "Không có buổi phát nào sắp tới."
     )
     out += nxt
-    out += lines["forecast"]
+    out += forecast_lines(view["payload"]["canh_bao"])
     return "\n".join(out)

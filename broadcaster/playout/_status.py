@@ -1,7 +1,7 @@
 """What ``broadcaster status`` shows, built from the database in one place.
 
 The daemon writes this view to its snapshot (``_snapshot``) and the CLI builds it itself when no
-usable snapshot exists, so both paths print the same thing.
+usable snapshot or cache exists; ``_snapshot.render`` prints it, so every path prints the same thing.
 """
 
 from __future__ import annotations
@@ -14,31 +14,16 @@ from sqlalchemy.orm import Session
 
 from ..models import PRIORITY_LABELS, Origin, Station, StationState, Zone
 from ._control import daemon_alive, on_air, upcoming
-from ._forecast import HOURS, forecast, warnings
+from ._forecast import forecast, warnings
+from ._snapshot import HOURS
 
 
-def forecast_lines(airings) -> list[str]:
-    """Give back the status lines of the coming airings that will skip items (loudest first)."""
-    bad = warnings(airings)
-    if not bad:
-        return [f"{HOURS} giờ tới: mọi buổi phát đều có đủ bản tin được phép phát."]
-    lines = [f"CẢNH BÁO — {len(bad)} buổi phát trong {HOURS} giờ tới sẽ bỏ qua bản tin:"]
-    shown = set()  # the items are listed once, under the first airing that skips them
-    for a in bad:
-        zones = f" ({', '.join(a.zones)})" if a.zones else ""
-        lines.append(f"  {'!!' if a.nothing else ' !'} «{a.title}»{zones}: {a.message}")
-        fresh = [p for p in a.problems if p.reason not in shown]
-        shown.update(p.reason for p in fresh)
-        lines += [f"       - {p.reason}" for p in fresh[:5]]
-        if len(fresh) > 5:
-            lines.append(f"       - … và {len(fresh) - 5} mục khác.")
-    return lines
+def status_view(session: Session, station: Station, count: int, *, hours: float = HOURS) -> dict[str, Any]:
+    """Give back the status view (JSON payload and pre-rendered lines) with ``count`` upcoming
+    airings and the warnings of the next ``hours``.
 
-
-def status_view(session: Session, station: Station, count: int) -> dict[str, Any]:
-    """Give back the status view (JSON payload and pre-rendered lines) with ``count`` upcoming airings.
-
-    Plain data only (JSON-ready), so ``_snapshot.render`` prints it without the models.
+    Plain data only (JSON-ready), so ``_snapshot.render`` prints it without the models; each
+    coming airing and warning carries its time, so an older view can drop what has passed.
     """
     tz = ZoneInfo(station.timezone)
     zones = {z.id: z.name for z in session.query(Zone).filter(Zone.station_id == station.id)}
@@ -46,7 +31,7 @@ def status_view(session: Session, station: Station, count: int) -> dict[str, Any
     alive = daemon_alive(session, station.id)
     now_playing = on_air(session, station.id)
     nxt = upcoming(session, station.id, count)
-    airings = forecast(session, station)
+    airings = forecast(session, station, hours=hours)
     payload = {
         "bo_phat_hoat_dong": alive,
         "dang_phat": [
@@ -96,7 +81,6 @@ def status_view(session: Session, station: Station, count: int) -> dict[str, Any
         "payload": payload,
         "lines": {
             "now": now_lines or ["Đang phát: không có."],
-            "next": next_lines,
-            "forecast": forecast_lines(airings),
+            "next": next_lines,  # one per "sap_phat" entry, in the same order
         },
     }

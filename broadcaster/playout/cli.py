@@ -150,17 +150,37 @@ def _report(occ, tz) -> None:
 
 
 def _cmd_status(args: argparse.Namespace, ctx) -> int:
-    from ._snapshot import mark_gone, read_snapshot, render
+    from ._snapshot import (
+        CACHE_S,
+        HOURS,
+        SNAPSHOT_COUNT,
+        cache_key,
+        mark_gone,
+        read_cache,
+        read_snapshot,
+        render,
+        write_cache,
+    )
 
-    # The daemon's snapshot first (standard library only, issue 10); the database when it is
-    # missing, stale, written by a dead daemon or too short for ``-n``.
-    view, gone = read_snapshot(ctx.config.data_dir, args.count)
+    # The daemon's snapshot first, then (daemon down) the cache of the last database answer if
+    # nothing was written since: both standard library only (issue 10). The database when the
+    # snapshot is missing, stale, written by a dead daemon or too short for ``-n`` and the cache
+    # is missing, out of date or too short.
+    config = ctx.config
+    view, gone = read_snapshot(config.data_dir, args.count)
     if view is None:
-        from ._status import status_view
+        key = cache_key(config.db_url, config.station_code, config.timezone)
+        view = read_cache(config.data_dir, key, args.count)
+        if view is None:
+            from ._status import status_view
 
-        store = ctx.store()
-        with store.sessions() as s:
-            view = mark_gone(status_view(s, store.station(s), args.count), gone)
+            count = max(args.count, SNAPSHOT_COUNT)
+            store = ctx.store()
+            with store.sessions() as s:
+                view = status_view(s, store.station(s), count, hours=HOURS + CACHE_S / 3600)
+            view = mark_gone(view, gone)
+            if key is not None:
+                write_cache(config.data_dir, key, view, count)
     _out(render(view, as_json=args.json, count=args.count))
     return 0
 

@@ -1,5 +1,6 @@
 """`broadcaster status` from the daemon's snapshot (issue 10): same output as the database path,
-no SQLAlchemy loaded, follows content changes, and not trusted once its daemon is dead."""
+no SQLAlchemy loaded, follows content changes, and not trusted once its daemon is dead. With the
+daemon down, from the cache of its last database answer while nothing was written since."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import time
 import pytest
 
 from broadcaster import content
-from broadcaster.playout._snapshot import snapshot_path
+from broadcaster.db import utcnow
+from broadcaster.models import SegmentStatus
+from broadcaster.playout import plan
+from broadcaster.playout._snapshot import cache_path, render, snapshot_path
 
 from .conftest import add_once, add_programme, add_segment, wait_for, whole_seconds_from_now, zone_with_sink
 
@@ -33,16 +37,24 @@ def snapshot(config) -> dict | None:
         return None
 
 
-def loads_sqlalchemy(env, *args) -> bool:
+def status_and_loads(env, *args) -> tuple[str, bool]:
+    """Give back ``status``'s output and whether it loaded SQLAlchemy (one process for both)."""
     code = (
         "import contextlib, io, sys, broadcaster.cli as c\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
         f"    assert c.main({['status', *args]!r}) == 0\n"
+        "print(out.getvalue(), end='')\n"
         "print('sqlalchemy' in sys.modules)"
     )
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
-    return res.stdout.strip().splitlines()[-1] == "True"
+    out, _, loaded = res.stdout.rstrip("\n").rpartition("\n")
+    return out + "\n", loaded == "True"
+
+
+def loads_sqlalchemy(env, *args) -> bool:
+    return status_and_loads(env, *args)[1]
 
 
 @pytest.fixture
@@ -77,8 +89,8 @@ def both_ways(proc, config, env, *args) -> tuple[str, str]:
     aside = path.with_name("aside.json")
     proc.send_signal(signal.SIGSTOP)
     try:
-        assert not loads_sqlalchemy(env, *args)  # the snapshot path is the one taken
-        from_snapshot = bc(env, "status", *args)
+        from_snapshot, loaded = status_and_loads(env, *args)
+        assert not loaded  # the snapshot path is the one taken
         path.rename(aside)
         try:
             return from_snapshot, bc(env, "status", *args)
@@ -149,8 +161,98 @@ def test_a_stale_or_broken_snapshot_sends_status_to_the_database(daemon, env, co
         doc["generated_at"] -= 60
         path.write_text(json.dumps(doc), encoding="utf-8")
         assert loads_sqlalchemy(env)
+        # On a loaded machine the paused daemon's heartbeat may age past 30 s meanwhile: then it
+        # counts as down and that answer is cached, rightly; this test is about the snapshot.
+        cache_path(config.data_dir).unlink(missing_ok=True)
         path.write_text("{", encoding="utf-8")
         assert loads_sqlalchemy(env)
         assert "Chuyên mục sáng" in bc(env, "status")
     finally:
         proc.send_signal(signal.SIGCONT)
+
+
+def from_the_database(env, config, *args) -> str:
+    """Give back ``status``'s output from the database (the cache moved away, then put back)."""
+    path = cache_path(config.data_dir)
+    aside = path.with_name("aside.json")
+    path.rename(aside)
+    try:
+        return bc(env, "status", *args)
+    finally:
+        aside.replace(path)
+
+
+def test_with_the_daemon_down_status_answers_from_a_cache_no_write_has_outdated(
+    store, env, config, session, station
+):
+    """No daemon: the first ``status`` reads the database and keeps its answer; the next ones print
+    it without SQLAlchemy, saying the daemon is down, dropping airings as they pass; any write
+    (here: a segment archived, the store's own session; a user added by another process) is seen
+    by the very next ``status``."""
+    zone = zone_with_sink(session, station, "null")
+    ok = add_segment(session, station, config, "Tin sáng")
+    draft = add_segment(session, station, config, "Tin nháp", status=SegmentStatus.DRAFT)
+    soon = whole_seconds_from_now(20)
+    add_once(session, station, add_programme(session, station, [ok, draft], title="Sắp tới"), zone, soon,
+             config.tz)
+    add_once(session, station, add_programme(session, station, [ok], title="Buổi chiều"), zone,
+             whole_seconds_from_now(7200), config.tz)
+    plan(session, station, utcnow(), hours=48)  # the rows a daemon that ran would have left
+    session.commit()
+    out, loaded = status_and_loads(env)
+    assert loaded  # first: the database, and the answer is kept
+    assert "CẢNH BÁO — 1 buổi phát" in out and "«Sắp tới»" in out and out.count("Buổi chiều") == 1
+    while utcnow() <= soon:  # the first airing passes (it would have aired: the daemon is down)
+        time.sleep(0.2)
+    out, loaded = status_and_loads(env)
+    assert not loaded and out.startswith("Bộ phát KHÔNG chạy") and out.count("Buổi chiều") == 1
+    assert "mọi buổi phát đều có đủ bản tin" in out and "«Sắp tới»" not in out
+    assert out == from_the_database(env, config)
+    assert not loads_sqlalchemy(env, "--json", "-n", "2")
+    assert loads_sqlalchemy({**env, "BROADCASTER_TIMEZONE": "Asia/Bangkok"})  # another key
+
+    content.archive(session, ok, None)  # a write: the coming airing now has nothing to air
+    session.commit()
+    out, loaded = status_and_loads(env)
+    assert loaded and "CẢNH BÁO — 1 buổi phát" in out and "«Buổi chiều»" in out and "Tin sáng" in out
+    assert not loads_sqlalchemy(env)  # the new answer is kept in turn
+    res = subprocess.run(
+        [sys.executable, "-m", "broadcaster.cli", "user", "add", "canbo", "--role", "editor"]
+        + ["--password-stdin"],
+        env=env, input="mat-khau-dai-du-12\n", capture_output=True, text=True, timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert loads_sqlalchemy(env)  # another process wrote: the cache is not trusted
+
+
+def test_an_older_view_drops_what_has_passed():
+    """The cached view is printed as of now: coming airings up to a minute late, warnings of the
+    next 48 hours only (the cache holds an hour more)."""
+    from datetime import datetime, timedelta, timezone
+
+    tz = timezone(timedelta(hours=7))
+    t0 = datetime(2026, 12, 1, 5, 0, tzinfo=tz)
+
+    def airing(minutes: float) -> dict:
+        at = t0 + timedelta(minutes=minutes)
+        return {"at": at.isoformat(), "luc": at.isoformat(), "tieu_de": f"+{minutes}", "cum_loa": [],
+                "khong_phat_gi": True, "muc_bi_bo_qua": [], "canh_bao": f"lúc +{minutes}"}
+
+    times = (0, 30, 48 * 60 + 10)
+    view = {
+        "alive": False, "pid": None, "heartbeat": None, "timezone": "Asia/Ho_Chi_Minh",
+        "payload": {"bo_phat_hoat_dong": False, "dang_phat": [], "sap_phat": [airing(m) for m in times],
+                    "canh_bao": [airing(m) for m in times]},
+        "lines": {"now": ["Đang phát: không có."], "next": [f"dòng +{m}" for m in times]},
+    }
+    at_t0 = render(view, as_json=False, count=10, now=t0)
+    assert "dòng +0" in at_t0 and "lúc +0" in at_t0 and "lúc +2890" not in at_t0  # beyond 48 h
+    late = render(view, as_json=False, count=10, now=t0 + timedelta(seconds=30))
+    assert "dòng +0" in late and "lúc +0" not in late and "lúc +2890" not in late  # up to a minute late
+    later = render(view, as_json=False, count=10, now=t0 + timedelta(minutes=20))
+    assert "dòng +0" not in later and "dòng +30" in later and "lúc +2890" in later
+    later = render(view, as_json=False, count=10, now=t0 + timedelta(minutes=31, seconds=1))
+    assert "dòng +30" not in later and "dòng +2890" in later and "CẢNH BÁO — 1 buổi phát" in later
+    data = json.loads(render(view, as_json=True, count=10, now=t0 + timedelta(minutes=20)))
+    assert [a["tieu_de"] for a in data["sap_phat"]] == ["+30", "+2890"]
+    assert [a["tieu_de"] for a in data["canh_bao"]] == ["+30", "+2890"]
