@@ -106,8 +106,9 @@ def test_writes_just_before_air_and_a_truncated_file_never_log_silence_as_played
 ):
     log = config.data_dir / "reader.log"
     zone = zone_with_sink(session, station, reader_sink(log))
-    a = add_segment(session, station, config, "Tin một", freq=440, secs=1.5)
-    b = add_segment(session, station, config, "Tin hai", freq=660, secs=1.0)
+    # Short tones, slots 4 s apart: each airing (1.6 s) is over before the next one's write.
+    a = add_segment(session, station, config, "Tin một", freq=440, secs=1.0)
+    b = add_segment(session, station, config, "Tin hai", freq=660, secs=0.6)
     prog = add_programme(session, station, [a, b])
     # A WAV cut to 100 bytes in a programme: its item fails at prepare time, the rest airs.
     cut_wav = make_tone(config.data_dir / "full.wav", 550, 3.0)
@@ -116,9 +117,9 @@ def test_writes_just_before_air_and_a_truncated_file_never_log_silence_as_played
     prog_broken = add_programme(session, station, [broken, a], title="Chuyên mục có tệp hỏng")
     editor = create_user(session, station, "bientap", "mat-khau-dai-123", "editor")
     first = whole_seconds_from_now(8)
-    slots = [first + timedelta(seconds=5 * i) for i in range(4)]
+    slots = [first + timedelta(seconds=4 * i) for i in range(4)]
     scheds = [add_once(session, station, prog, zone, at, config.tz) for at in slots]
-    last = add_once(session, station, prog_broken, zone, slots[-1] + timedelta(seconds=5), config.tz)
+    last = add_once(session, station, prog_broken, zone, slots[-1] + timedelta(seconds=4), config.tz)
     session.commit()
 
     journal = config.data_dir / "daemon.log"
@@ -148,7 +149,7 @@ def test_writes_just_before_air_and_a_truncated_file_never_log_silence_as_played
         assert rd["end"] == one, "every byte of the programme reached the output"
         ea, eb = entries(store, occ.id)
         assert (ea.status, eb.status) == (AirStatus.PLAYED, AirStatus.PLAYED)
-        assert ea.duration_ms == 1500 and eb.duration_ms == 1000
+        assert ea.duration_ms == 1000 and eb.duration_ms == 600
         # Item times are when the output consumed the sound, not when a write into the pipe returned.
         heard_a_end = rd["start"] + len(open_pcm(config, a)) / (2 * RATE)
         assert abs((ea.ended_at - utc(heard_a_end)).total_seconds()) < 0.2, (ea.ended_at, utc(heard_a_end))
@@ -160,7 +161,7 @@ def test_writes_just_before_air_and_a_truncated_file_never_log_silence_as_played
     bad, good = entries(store, occ.id)
     assert bad.status == AirStatus.FAILED and "bị cắt cụt" in bad.reason
     assert bad.duration_ms == 0
-    assert good.status == AirStatus.PLAYED and good.duration_ms == 1500
+    assert good.status == AirStatus.PLAYED and good.duration_ms == 1000
     assert got[4]["end"] == len(open_pcm(config, a))
     assert occ.status == AirStatus.PLAYED and occ.reason.startswith("1 mục lỗi")
     text = journal.read_text()
