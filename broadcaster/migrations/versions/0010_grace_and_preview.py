@@ -1,7 +1,7 @@
 """A schedule's misfire grace may be unset (the station's then); render jobs for listen-before-saving
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 18:30:00
 
 Until now every schedule stored 600 s, the form's default, which silently overrode the grace an
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
