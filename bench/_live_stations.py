@@ -194,6 +194,8 @@ def measure(rounds: int = 5, *, say=print) -> dict:
 
         from_cmd: list[float] = []
         from_commit: list[float] = []
+        to_station: list[float] = []  # hub commit → the station's "received" (NOTIFY, live, broker, link)
+        at_station: list[float] = []  # "received" → first byte (fetch by sha256, mailbox, daemon, sink)
         for i in range(rounds):
             before = {c: len(_first_bytes(sinks[c])) for c in CODES}
             text = f"Thông báo khẩn cấp số {i + 1}: {WORDS[i % len(WORDS)]} đang đến, bà con chú ý."
@@ -205,8 +207,11 @@ def measure(rounds: int = 5, *, say=print) -> dict:
                 if all(len(_first_bytes(sinks[c])) > before[c] for c in CODES):
                     break
                 time.sleep(0.02)
+            time.sleep(0.5)  # the "received" reports reach the hub's rows
             with store.sessions() as s:
-                sent = s.query(Emergency.sent_at).filter(Emergency.uid == uid).scalar().timestamp()
+                em = s.query(Emergency).filter(Emergency.uid == uid).one()
+                sent = em.sent_at.timestamp()
+                received = {t.station.code: t.received_at for t in em.targets}
             for c in CODES:
                 got = _first_bytes(sinks[c])
                 if len(got) <= before[c]:
@@ -214,8 +219,11 @@ def measure(rounds: int = 5, *, say=print) -> dict:
                     continue
                 from_cmd.append(got[before[c]] - t0)
                 from_commit.append(got[before[c]] - sent)
+                if received.get(c) is not None:
+                    to_station.append(received[c].timestamp() - sent)
+                    at_station.append(got[before[c]] - received[c].timestamp())
             # Let both plays end before the next command (each is a few seconds of speech).
-            time.sleep(6)
+            time.sleep(5.5)
         figures = {
             "rounds": rounds,
             "plays": len(from_cmd),
@@ -223,6 +231,8 @@ def measure(rounds: int = 5, *, say=print) -> dict:
             "cmd_max_s": max(from_cmd, default=None),
             "commit_p50_s": statistics.median(from_commit) if from_commit else None,
             "commit_max_s": max(from_commit, default=None),
+            "to_station_p50_s": statistics.median(to_station) if to_station else None,
+            "at_station_p50_s": statistics.median(at_station) if at_station else None,
             "load": os.getloadavg()[0],
         }
         alive = all(p.poll() is None for p in (live, *stations))
@@ -231,7 +241,9 @@ def measure(rounds: int = 5, *, say=print) -> dict:
             f"{figures['load']:.1f}): lệnh → byte âm thanh đầu tiên ở bộ phát "
             f"p50 {_s(figures['cmd_p50_s'])}, max {_s(figures['cmd_max_s'])}; "
             f"huyện ghi xong → byte đầu tiên p50 {_s(figures['commit_p50_s'])}, "
-            f"max {_s(figures['commit_max_s'])} (mục tiêu ≤ 5 s)"
+            f"max {_s(figures['commit_max_s'])} (mục tiêu ≤ 5 s); trong đó huyện → đài nhận "
+            f"p50 {_s(figures['to_station_p50_s'])}, "
+            f"đài nhận → byte đầu tiên p50 {_s(figures['at_station_p50_s'])}"
             + ("" if alive else "; có tiến trình đã dừng!")
         )
         return figures
