@@ -202,6 +202,7 @@ class Airing:
                         raise SinkAborted()
                     chunk = self._windowed(chunk, pos)
                     self.sink.write(chunk)
+                    self.player.sound_at = time.monotonic()
                     pos += len(chunk)
                     self._note(entry_id, item, pos, last, force=False)
             # Written in full (or not): said before the drain, so a crash while the output plays

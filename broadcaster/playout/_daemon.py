@@ -38,6 +38,7 @@ from ..rules import effective_config, window_end
 from ..store import Store
 from . import _asrun
 from ._clock import REAL_CLOCK, Clock, JumpDetector, sd_notify
+from ._deadair import DeadAirWatch
 from ._mailbox import Mailbox
 from ._planner import plan, probe
 from ._player import OPEN_LEAD_S, Job, Player
@@ -164,6 +165,7 @@ class Daemon(Timers, Mailbox):
         prep = threading.Thread(target=self._prepare_loop, name="prepare", daemon=True)
         prep.start()
         threading.Thread(target=self._status_loop, name="status", daemon=True).start()
+        DeadAirWatch(self).start()
         jumps = JumpDetector(self.clock)
         try:
             self.scheduler = self._make_scheduler()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,6 +80,28 @@ class Player:
         # Told when an airing goes on air or ends (the daemon refreshes its status snapshot); it
         # must be cheap and must not raise: it runs on this player's thread.
         self.on_change: Callable[[], object] = lambda: None
+        # For the dead-air watchdog (monotonic times): when the claimed airing's sound is due
+        # from and until, and when sound last reached its output.
+        self.airing_from: float | None = None
+        self.airing_until: float | None = None
+        self.sound_at: float | None = None
+        self.airing_title = ""
+        self.airing_sink = ""
+
+    def silent_for(self, now: float) -> float | None:
+        """Give back how long no sound reached the output while an airing is due (None: none due)."""
+        start, until = self.airing_from, self.airing_until
+        if start is None or until is None or not start <= now < until:
+            return None
+        return now - max(start, self.sound_at or start)
+
+    def _due(self, job: Job, prepared: Prepared) -> None:
+        """Note the span the claimed airing should fill with sound (the watchdog's reference)."""
+        start = time.monotonic() + max(0.0, (job.scheduled_at - self.clock.now()).total_seconds())
+        left = sum(i.nbytes for i in prepared.items[job.resume_from :]) / 2 / self.config.sample_rate
+        self.sound_at = None
+        self.airing_title, self.airing_sink = job.title, job.sink_spec
+        self.airing_from, self.airing_until = start, start + left
 
     # -- control from other threads -------------------------------------------------------------
     def cut(self, kind: str, reason: str | None = None) -> bool:
@@ -90,6 +113,8 @@ class Player:
                 return False
             if kind == "emergency" and self.current.priority == Priority.EMERGENCY:
                 return False  # an emergency is never cut by another; the new one follows it
+            if kind in ("stop", "shutdown"):
+                self.airing_until = None  # silence on purpose is no dead air
             self._cut = Cut(kind, reason or CUT_REASONS[kind])
             sink = self._sink
         if sink is not None:
@@ -173,6 +198,7 @@ class Player:
             with job.lock:
                 # Claimed: from now on nobody swaps or releases this version but this airing.
                 prepared = job.prepared
+            self._due(job, prepared)
             airing = Airing(self, job, prepared, sink, sink_error)
             idx = airing.run()
             with self._state:
@@ -296,6 +322,8 @@ class Player:
 
     def _close(self, job: Job, prepared: Prepared, airing: Airing, idx: int) -> str:
         outcome, tally = airing.outcome, airing.tally
+        if outcome is not None:
+            self.airing_until = None  # cut, stopped or at its window's end: the silence is meant
         now = max(self.clock.now(), airing.last_heard or self.clock.now())
         requeue = outcome == "emergency" and job.on_interrupt == "resume"
         with unit_of_work(self.sessions) as s:

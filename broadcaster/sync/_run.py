@@ -18,7 +18,7 @@ from ..config import Config
 from ..db import utcnow
 from ..manifest import MAX_BATCH, Manifest, ManifestError, loads
 from ..models import StationState
-from ..playout import upcoming
+from ..playout import read_dead_air, upcoming
 from ..store import Store
 from ._apply import Applied, apply_manifest
 from ._client import HubClient, HubUnreachable, SyncError
@@ -116,6 +116,8 @@ def station_status(store: Store, station_id: int, last_error: str | None) -> dic
         "heartbeat": state.heartbeat_at.isoformat() if state and state.heartbeat_at else None,
         "asrun_waiting": left,
         "last_error": last_error,
+        # Zones where an airing is due and no sound reaches the output (the dead-air watchdog).
+        "dead_air": read_dead_air(store.config.data_dir),
     }
 
 

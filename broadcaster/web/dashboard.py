@@ -218,12 +218,28 @@ def status_data() -> dict:
     """
     cfg = config()
     data = watch_writes(store().sessions).get(cfg.station_code, _compute)
-    return {**data, "health": health_watch.get(cfg)}
+    return {**data, "health": health_watch.get(cfg), "dead_air": _dead_air(cfg)}
 
 
-#: The last panels rendered per station: (data, health, HTML). The panels show station data only,
-#: so they are rendered once per data and health answer, not once per request.
-_panels: dict[str, tuple[dict, Any, Markup]] = {}
+def _dead_air(cfg: Config) -> list[dict]:
+    # The daemon's watchdog keeps it in a small file (no database write): read on every request.
+    from datetime import datetime
+
+    from ..playout import read_dead_air
+
+    out = []
+    for a in read_dead_air(cfg.data_dir):
+        try:
+            since = local(datetime.fromisoformat(str(a.get("since"))), "%H:%M:%S")
+        except ValueError:
+            since = ""
+        out.append({**a, "since_local": since})
+    return out
+
+
+#: The last panels rendered per station: (data, health, dead air, HTML). The panels show station
+#: data only, so they are rendered once per data, health and dead-air answer, not once per request.
+_panels: dict[str, tuple[dict, Any, list, Markup]] = {}
 
 
 def panels() -> Markup:
@@ -231,11 +247,12 @@ def panels() -> Markup:
     cfg = config()
     data = watch_writes(store().sessions).get(cfg.station_code, _compute)
     health = health_watch.get(cfg)
+    dead_air = _dead_air(cfg)
     last = _panels.get(cfg.station_code)
-    if last is not None and last[0] is data and last[1] is health:
-        return last[2]
-    html = Markup(render_template("dashboard_panels.html", **data, health=health))
-    _panels[cfg.station_code] = (data, health, html)
+    if last is not None and last[0] is data and last[1] is health and last[2] == dead_air:
+        return last[3]
+    html = Markup(render_template("dashboard_panels.html", **data, health=health, dead_air=dead_air))
+    _panels[cfg.station_code] = (data, health, dead_air, html)
     return html
 
 
@@ -259,5 +276,6 @@ def status_json():
             "sap_phat": [{"tieu_de": o["title"], "luc": local(o["scheduled_at"])} for o in d["upcoming"]],
             "canh_bao": [a.as_dict() for a in d["forecast"]],
             "dau_ra": [{"cum_loa": o["zone"], "kieu": o["kind"], "tep": o["path"]} for o in d["outputs"]],
+            "mat_tin_hieu": d["dead_air"],
         }
     )
