@@ -181,6 +181,12 @@ def test_daemon_airs_a_scheduled_relay_item_into_the_zone_mount(
         )
         assert relay.item_type == ItemType.RELAY and relay.reason == "Tiếp sóng 3,0 giây."
         assert relay.sink == f"icecast://source:***@127.0.0.1:{icecast.port}/thon-1.mp3"
-    runs = [f for i, f in enumerate(heard) if f and (i == 0 or heard[i - 1] != f)]
-    assert runs == [660, 440], heard
+    runs: list[list[int]] = []  # [tone, windows]
+    for f in heard:
+        if runs and runs[-1][0] == f:
+            runs[-1][1] += 1
+        else:
+            runs.append([f, 1])
+    # What the listener heard for at least half a second (an encoder's onset may blur one window).
+    assert [f for f, n in runs if f and n >= 2] == [660, 440], " ".join(map(str, heard))
     assert heard.count(660) >= 3 and heard.count(440) >= 11, heard
