@@ -59,6 +59,7 @@ class Config:
     paragraph_pause_ms: int = 700
     sink: str = "auto"
     relay_silence: float = 10.0  # a relayed stream silent this long is replaced by the fallback
+    relay_fallback: str = ""  # a sound file (looped) a failing relay item gives way to; "": silence
     dead_air: float = 15.0  # nothing reached a sink this long while an item airs: an alarm
     misfire_grace: int = 600
     plan_hours: int = 48
@@ -208,6 +209,7 @@ VARIABLES: dict[str, tuple[str, Parse]] = {
     "PARAGRAPH_PAUSE_MS": ("paragraph_pause_ms", _int(0, 5000)),
     "SINK": ("sink", _sink),
     "RELAY_SILENCE": ("relay_silence", _float(1, 600)),
+    "RELAY_FALLBACK": ("relay_fallback", _text),
     "DEAD_AIR": ("dead_air", _float(2, 3600)),
     "MISFIRE_GRACE": ("misfire_grace", _int(0, 86400)),
     "PLAN_HOURS": ("plan_hours", _int(1, 24 * 31)),

@@ -300,6 +300,7 @@ def relay_item(
     """Give back a relay item: the stream is opened later, just ahead of air (see RelaySource)."""
     item = PreparedItem(position=position, item_type=ItemType.RELAY, title=title or f"Tiếp sóng {_host(url)}")
     pcm, name = None, None
+    fallback = fallback or config.relay_fallback  # the station's choice when the item names none
     if fallback:
         try:
             pcm, name = _media.load_pcm(Path(fallback), config.sample_rate), Path(fallback).name

@@ -128,8 +128,9 @@ def test_a_silent_stream_gives_way_to_the_fallback(icecast, config, store, stati
 def test_a_stream_that_never_opens_fails_with_the_fallback_on_air(icecast, config, store, station, tmp_path):
     fallback = make_tone(tmp_path / "fb.wav", FALLBACK_HZ, 1.0)
     out = config.data_dir / "none.wav"
+    chosen = dataclasses.replace(config, relay_fallback=str(fallback))  # BROADCASTER_RELAY_FALLBACK
     occ = play_programme_once(
-        store, config, relay_url=icecast.url("/khong-co.mp3"), relay_s=3, fallback_path=str(fallback),
+        store, chosen, relay_url=icecast.url("/khong-co.mp3"), relay_s=3,
         at=whole_seconds_from_now(3), sink=f"file:{out}?realtime=1",
     )  # fmt: skip
     (entry,) = occ.entries
