@@ -20,7 +20,7 @@ from datetime import datetime
 log = logging.getLogger("broadcaster.playout")
 
 OPEN_AHEAD_S = 10.0  # a stream is opened this long before its airing starts (probing takes seconds)
-KEEP_S = 0.5  # before the relay starts, only the newest sound is kept: it starts live, not late
+KEEP_S = 1.0  # before the relay starts, only the newest second is kept: it starts live, not late
 MAX_BUFFER_S = 2.0  # a stream that runs faster than ours (or a server's burst) is trimmed to this
 READ_WAIT_S = 0.25  # a chunk short of stream sound waits this long before the fallback fills it
 RETRY_S = 1.0  # the stream is tried again this long after it failed
