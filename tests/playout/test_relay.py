@@ -191,3 +191,41 @@ def test_daemon_airs_a_scheduled_relay_item_into_the_zone_mount(
     # What the listener heard for at least half a second (an encoder's onset may blur one window).
     assert [f for f, n in runs if f and n >= 2] == [660, 440], " ".join(map(str, heard))
     assert heard.count(660) >= 3 and heard.count(440) >= 11, heard
+
+
+def test_an_hls_stream_is_relayed(config, store, station, tmp_path):
+    """A live HLS stream (ffmpeg writing 1 s AAC segments, served over HTTP) relayed like Icecast."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    hls = tmp_path / "hls"
+    hls.mkdir()
+    writer = subprocess.Popen(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", UPSTREAM,
+         "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+         "-hls_flags", "delete_segments", str(hls / "live.m3u8")],
+    )  # fmt: skip
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(hls))
+    handler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = config.data_dir / "hls.wav"
+    try:
+        wait_for(lambda: len(list(hls.glob("*.ts"))) >= 3, timeout=15)
+        url = f"http://127.0.0.1:{server.server_address[1]}/live.m3u8"
+        occ = play_programme_once(
+            store,
+            config,
+            relay_url=url,
+            relay_s=3,
+            at=whole_seconds_from_now(3),
+            sink=f"file:{out}?realtime=1",
+        )
+    finally:
+        server.shutdown()
+        writer.kill()
+        writer.wait()
+    (entry,) = occ.entries
+    assert entry.status == AirStatus.PLAYED and entry.item_type == ItemType.RELAY
+    assert entry.reason == "Tiếp sóng 3,0 giây.", entry.reason
+    assert _tones(out).count(440) >= 11
