@@ -159,10 +159,26 @@ def _names(_name: str, raw: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in raw.split(",") if p.strip())
 
 
+SPEC_CREDENTIALS = re.compile(r"(//[^:/@\s]+:)[^@\s]*@")
+REDACTED = "***"
+
+
+def public_spec(spec: str | None) -> str:
+    """Give back a sink spec fit to show or store as text: a URL's password becomes ``***``.
+
+    The one place a spec becomes text (as-run rows, pages, the audit trail, logs, this module's
+    errors): an Icecast source password must never leave the zone's own setting.
+    """
+    return SPEC_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", spec or "")
+
+
 def _sink(name: str, raw: str) -> str:
     # Only the shape "NAME" or "NAME:ARGUMENT"; the daemon checks NAME against its sink registry.
     if not re.fullmatch(r"[a-z][a-z0-9_-]*(:.+)?", raw):
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: dùng auto, null, file:ĐƯỜNG_DẪN.wav hoặc command:LỆNH.")
+        raise ConfigError(
+            f"{PREFIX}{name}={public_spec(raw)!r}: dùng auto, null, file:ĐƯỜNG_DẪN.wav, command:LỆNH "
+            "hoặc icecast://source:MẬT_KHẨU@MÁY_CHỦ:CỔNG/ĐIỂM_PHÁT."
+        )
     return raw
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qs
 
+from ..config import REDACTED, SPEC_CREDENTIALS, public_spec
+
 log = logging.getLogger("broadcaster.playout")
 
 SAMPLE_WIDTH = 2  # s16le
@@ -431,23 +433,10 @@ def auto_output(data_dir: Path, tz=None) -> Path | None:
     return output_file(resolve_spec("auto", default="auto", data_dir=data_dir, tz=tz), tz)
 
 
-_CREDENTIALS = re.compile(r"(//[^:/@\s]+:)[^@\s]*@")
-REDACTED = "***"
-
-
-def public_spec(spec: str | None) -> str:
-    """Give back a sink spec fit to show or store as text: a URL's password becomes ``***``.
-
-    The one place a spec becomes text (as-run rows, pages, the audit trail, logs): an Icecast
-    source password must never leave the zone's own setting.
-    """
-    return _CREDENTIALS.sub(rf"\g<1>{REDACTED}@", spec or "")
-
-
 def keep_secret(new: str, old: str | None) -> str:
     """Give back ``new`` with a ``***`` password replaced by the one in ``old`` (a page shows
     the spec redacted, so an unchanged form sends ``***`` back)."""
-    m = _CREDENTIALS.search(new)
+    m = SPEC_CREDENTIALS.search(new)
     if not m or REDACTED + "@" not in new[m.start() : m.end()] or not old:
         return new
     if public_spec(old) != new:

@@ -111,3 +111,11 @@ def test_between_airings_the_mount_carries_the_stations_filler(icecast, config, 
     finally:
         reader.stop()
     assert heard.count(800) >= len(heard) - 2, heard  # the loop's seam may blur a window
+
+
+def test_a_bad_sink_setting_is_refused_without_its_password(config):
+    from broadcaster.config import ConfigError, load
+
+    with pytest.raises(ConfigError) as err:
+        load({"BROADCASTER_SINK": "Icecast://source:mk-9f3a@10.0.0.5:8000/xa.mp3"})
+    assert "mk-9f3a" not in str(err.value) and "source:***@10.0.0.5" in str(err.value)
