@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ..content import record, token_hash
@@ -103,16 +103,30 @@ def revoke_tokens(session: Session, station: Station) -> int:
     return n
 
 
+def _live_token(token: str):
+    # A token is looked up by its hash only; a revoked one belongs to no one.
+    return (StationToken.token_hash == token_hash(token), StationToken.revoked_at.is_(None))
+
+
 def station_for_token(session: Session, token: str) -> Station | None:
     """Give back the station a live token belongs to (None for an unknown or revoked one)."""
     if not token or len(token) > 200:
         return None
-    row = session.scalar(
-        select(StationToken).where(
-            StationToken.token_hash == token_hash(token), StationToken.revoked_at.is_(None)
-        )
+    return session.scalar(
+        select(Station).join(StationToken, StationToken.station_id == Station.id).where(*_live_token(token))
     )
-    return row.station if row is not None else None
+
+
+def token_owner(conn: Connection | Session, token: str) -> tuple[int, str] | None:
+    """Give back (id, code) of the station a live token belongs to, in one statement, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = conn.execute(
+        select(Station.id, Station.code)
+        .join(StationToken, StationToken.station_id == Station.id)
+        .where(*_live_token(token))
+    ).first()
+    return None if row is None else (row.id, row.code)
 
 
 def add_station(

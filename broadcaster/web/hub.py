@@ -75,7 +75,7 @@ def _authenticate():
     with w.engine.connect() as conn:
         known = w.gate.known(token)  # only ever set on PostgreSQL
         if known is None:  # first sight in this worker: the counters first, then the lookup
-            station = w.gate.station_for_token(db(), token, hub.read_revision(conn))
+            station = w.gate.station_for_token(conn, token, hub.read_revision(conn))
         else:
             station = known[1]
         if station is None:
@@ -83,7 +83,7 @@ def _authenticate():
         wait, g.hub_rev = hub.take_request(conn, station.id)
         if known is not None and g.hub_rev.tokens != known[0]:
             # A token or a station changed since it was cached: look again (revoked: refused now).
-            station = w.gate.station_for_token(db(), token, g.hub_rev)
+            station = w.gate.station_for_token(conn, token, g.hub_rev)
             if station is None:
                 return _refused()
     claimed = request.headers.get(STATION_HEADER)
@@ -103,14 +103,15 @@ def _station() -> hub.StationRef:
 
 @bp.get("/manifest")
 def manifest():
-    station, gate = _station(), _worker().gate
-    tag = gate.etag(db(), station, g.hub_rev)
-    if tag in request.if_none_match:
-        resp = Response(status=304)
-    else:
-        m = gate.manifest(db(), station, g.hub_rev)
-        tag = m.etag()
-        resp = Response(m.dumps(), mimetype="application/json")
+    station, w = _station(), _worker()
+    with w.engine.connect() as conn:
+        tag = w.gate.etag(conn, db(), station, g.hub_rev)
+        if tag in request.if_none_match:
+            resp = Response(status=304)
+        else:
+            m = w.gate.manifest(conn, db(), station, g.hub_rev)
+            tag = m.etag()
+            resp = Response(m.dumps(), mimetype="application/json")
     resp.set_etag(tag)
     resp.headers["Cache-Control"] = "no-cache"
     return resp
@@ -118,7 +119,9 @@ def manifest():
 
 @bp.get("/audio/<sha256>")
 def audio(sha256: str):
-    path = _worker().gate.audio_file(db(), _station(), g.hub_rev, sha256.lower())
+    w = _worker()
+    with w.engine.connect() as conn:
+        path = w.gate.audio_file(conn, db(), _station(), g.hub_rev, sha256.lower())
     if path is None or not path.is_file():
         abort(404)
     # conditional=True: Werkzeug answers Range requests (206) and If-None-Match for us.
