@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -218,6 +219,10 @@ def sync_once(
     return rnd
 
 
+#: After a nudge, a station waits a random 0 to this many seconds before its round.
+NUDGE_SPREAD_S = 5.0
+
+
 def _station_link(config: Config, store: Store, station_id: int, state: dict[str, Any], wake):
     """Give back the started live link (``BROADCASTER_MQTT_URL`` set), or None.
 
@@ -281,7 +286,12 @@ def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
             until = time.monotonic() + max(1.0, config.sync_interval - (time.monotonic() - started))
             while not stop.is_set() and (left := until - time.monotonic()) > 0:
                 if wake.wait(min(left, 0.5)):  # short steps: a stop is seen within half a second
-                    say("Huyện báo có thay đổi: đồng bộ ngay.")
+                    # A nudge to "all" reaches every station in the same second: each waits a
+                    # moment of its own so the hub is not asked for a thousand manifests (and
+                    # their audio) at once.
+                    spread = random.uniform(0, NUDGE_SPREAD_S)
+                    say(f"Huyện báo có thay đổi: đồng bộ sau {spread:.0f} giây.")
+                    stop.wait(spread)
                     break
     finally:
         if link is not None:
