@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import AirStatus, Occurrence, Priority, Programme, Recurrence, Schedule, Station, User, Zone
+from ..rules import replay_overlap_error
 from ._audit import record, snapshot
 from ._dates import to_date, to_time
 from ._errors import ContentError
@@ -62,6 +63,25 @@ def _int(raw: Any, default: int | None = None, *, invalid: int | None = None) ->
         if invalid is not None:
             return invalid
         return None if default is None else -999_999  # invalid: validate_schedule names it
+
+
+def _gap_seconds(data: Any) -> int | None:
+    """Give back the repeats' gap in seconds: the form's minutes ("Cách nhau (phút)"), else seconds.
+
+    Minutes may have a decimal part (1,5 phút); text that is no number gives -999_999 so that
+    :func:`validate_schedule` names the field.
+    """
+    raw = data.get("replay_gap_m")
+    if raw is None:
+        return _int(data.get("replay_gap_s"), 0)
+    text = str(raw).strip().replace(",", ".")
+    if not text:
+        return 0
+    try:
+        minutes = float(text)
+    except ValueError:
+        return -999_999
+    return round(minutes * 60) if minutes == minutes and abs(minutes) < 1e6 else -999_999
 
 
 def _getlist(data: Any, key: str) -> list:
@@ -113,6 +133,8 @@ def parse_schedule_form(data: Any) -> dict[str, Any]:
                 skips.append(to_date(raw).isoformat())
             except ValueError as exc:
                 errors.append(_named("Ngày nghỉ", "Ngày ", exc))
+    if data.get("replay_gap_m") is not None:
+        raw_texts["replay_gap_m"] = str(data.get("replay_gap_m"))
     values = {
         "name": (data.get("name") or "").strip()[:200],
         "programme_id": _int(data.get("programme_id")),
@@ -128,7 +150,7 @@ def parse_schedule_form(data: Any) -> dict[str, Any]:
         "skip_dates": skips,
         "priority": (data.get("priority") or Priority.NORMAL.value).strip(),
         "replay_count": _int(data.get("replay_count"), 1),
-        "replay_gap_s": _int(data.get("replay_gap_s"), 0),
+        "replay_gap_s": _gap_seconds(data),
         # Left empty, the schedule follows the station's grace (settings), even when it changes later.
         "misfire_grace_s": _int(data.get("misfire_grace_s"), None, invalid=-999_999),
         "overrun": (data.get("overrun") or "stop").strip(),
@@ -254,6 +276,10 @@ def check_schedule(
         if error_field(e) in parsed_bad & {"start_date", "end_date", "start_time", "skip_dates"}:
             continue  # what was typed is already named; "needs a date" would only repeat it
         errors.append(e)
+    if prog is not None and not errors:
+        overlap = replay_overlap_error(ns, item_durations(prog)[1])
+        if overlap:
+            errors.append(overlap)
     station = session.get(Station, station_id)
     if not errors:
         past = past_error(values, ZoneInfo(station.timezone if station else "Asia/Ho_Chi_Minh"), now)

@@ -49,6 +49,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "expand_occurrences",
             "local_to_utc",
             "overrun_warning",
+            "replay_overlap_error",
             "schedule_field",
             "validate_schedule",
             "window_end",

@@ -218,9 +218,11 @@ def validate_schedule(schedule: Any, *, require_zones: bool = False) -> list[str
     gap = _get(schedule, "replay_gap_s", 0)
     if not isinstance(count, int) or not 1 <= count <= MAX_REPLAYS:
         errors.append(f"Số lần phát phải từ 1 đến {MAX_REPLAYS}.")
+    elif isinstance(gap, int) and gap < 0:
+        errors.append("Phát lại nhiều lần: khoảng cách giữa các lần phát phải là một số phút không âm.")
     elif count > 1:
         if not isinstance(gap, int) or gap <= 0:
-            errors.append("Phát lại nhiều lần thì khoảng cách giữa các lần phát phải lớn hơn 0 giây.")
+            errors.append("Phát lại nhiều lần thì khoảng cách giữa các lần phát phải lớn hơn 0 phút.")
         elif window and gap * (count - 1) >= window * 60:
             errors.append(
                 f"Lần phát lại thứ {count} bắt đầu sau {gap * (count - 1) // 60} phút, nằm ngoài khung giờ "
@@ -246,6 +248,26 @@ def validate_schedule(schedule: Any, *, require_zones: bool = False) -> list[str
         if not _days(schedule, start, min(last, start + timedelta(days=400))):
             errors.append("Lịch này không có ngày phát nào trong khoảng ngày đã chọn.")
     return errors
+
+
+def replay_overlap_error(schedule: Any, programme_ms: int | None) -> str | None:
+    """Give back why the repeats would overlap (a gap shorter than the programme), in Vietnamese, or None.
+
+    A repeat starts ``replay_gap_s`` after the previous one, start to start: a programme longer
+    than that would still be airing when the next repeat is due on the same loudspeakers.
+    """
+    count = _get(schedule, "replay_count", 1)
+    gap = _get(schedule, "replay_gap_s", 0)
+    if programme_ms is None or not isinstance(count, int) or not isinstance(gap, int) or count < 2:
+        return None
+    if gap <= 0 or gap * 1000 >= programme_ms:
+        return None
+    need = -(-programme_ms // 60_000)  # whole minutes, rounded up
+    return (
+        f"Phát lại nhiều lần: các lần phát cách nhau {_mmss(gap)} nhưng chương trình dài "
+        f"{_mmss(programme_ms / 1000)}, lần phát sau sẽ chồng lên lần trước: "
+        f"hãy để các lần phát cách nhau ít nhất {need} phút."
+    )
 
 
 def overrun_warning(schedule: Any, programme_ms: int) -> str | None:

@@ -103,3 +103,41 @@ def test_plan_follows_edits_and_timezone_changes(store, config, session, station
 def _pending_at(store, station_id):
     with store.sessions() as s:
         return [o.scheduled_at for o in upcoming(s, station_id, 10)]
+
+
+def test_a_schedule_airs_three_times_with_its_gap(store, config, session, station, run_daemon):
+    """'Phát 3 lần, cách nhau …': each repeat is its own occurrence, aired on time, with its as-run row."""
+    out = config.data_dir / "repeats.wav"
+    zone = zone_with_sink(session, station, f"file:{out}")
+    tone = add_segment(session, station, config, "Thông báo", freq=550, secs=0.5)
+    prog = add_programme(session, station, [tone])
+    at = whole_seconds_from_now(2)
+    add_once(session, station, prog, zone, at, config.tz, replay_count=3, replay_gap_s=2)
+    session.commit()
+
+    run_daemon()
+
+    def three_done():
+        with store.sessions() as s:
+            occs = s.scalars(
+                select(Occurrence).where(Occurrence.programme_id == prog.id).order_by(Occurrence.scheduled_at)
+            ).all()
+            done = [o for o in occs if o.status not in (AirStatus.PENDING, AirStatus.PLAYING)]
+            return occs if len(done) == 3 else None
+
+    occs = wait_for(three_done, timeout=30)
+    assert [(o.replay_index, o.status) for o in occs] == [(k, AirStatus.PLAYED) for k in range(3)]
+    assert [o.scheduled_at for o in occs] == [at + timedelta(seconds=2 * k) for k in range(3)]
+    for o in occs:
+        assert abs((o.started_at - o.scheduled_at).total_seconds()) < 1.0, o.started_at
+    with store.sessions() as s:
+        rows = s.scalars(
+            select(AsRunEntry)
+            .where(AsRunEntry.occurrence_id.in_([o.id for o in occs]))
+            .order_by(AsRunEntry.started_at)
+        ).all()
+        assert [(r.occurrence_id, r.status, r.title) for r in rows] == [
+            (o.id, AirStatus.PLAYED, "Thông báo") for o in occs
+        ]
+    # The sink got the programme three times, nothing else.
+    assert read_wav(out) == load_pcm(config.media_dir / tone.upload_asset.path) * 3

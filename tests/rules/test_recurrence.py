@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster.rules import describe, expand, expand_occurrences, overrun_warning, validate_schedule
+from broadcaster.rules import (
+    describe,
+    expand,
+    expand_occurrences,
+    overrun_warning,
+    replay_overlap_error,
+    validate_schedule,
+    window_end,
+)
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -174,7 +182,7 @@ INVALID = [
         sched(window_minutes=10, replay_count=3, replay_gap_s=600),
         "nằm ngoài khung giờ",
     ),
-    ("replays without gap", sched(replay_count=2, replay_gap_s=0), "lớn hơn 0 giây"),
+    ("replays without gap", sched(replay_count=2, replay_gap_s=0), "lớn hơn 0 phút"),
     ("nth 6", sched(recurrence="monthly_nth", nth=6, nth_weekday=1), "1 đến 5"),
     ("unknown kind", sched(recurrence="yearly"), "Kiểu lặp lại"),
     ("bad skip date", sched(skip_dates=["31/02/2026"]), "Ngày nghỉ"),
@@ -199,3 +207,89 @@ def test_overrun_warning_and_description():
     assert "vượt khung giờ 15 phút" in msg and "2 phút 00 giây" in msg and "giảm dần" in msg
     assert describe(sched(recurrence="weekly", weekdays=[0, 4])) == "Hằng tuần vào Thứ Hai, Thứ Sáu lúc 05:30"
     assert describe(sched(recurrence="monthly_nth", nth=-1, nth_weekday=4)).startswith("Thứ Sáu cuối cùng")
+
+
+UTCZ = ZoneInfo("UTC")
+
+#: Repeats as a table: (name, schedule, zone, range in that zone, local (start, repeat index) pairs).
+REPEATS = [
+    (
+        "3 times 15 min apart, zone without DST",
+        sched(replay_count=3, replay_gap_s=900, start_time=time(6, 0), window_minutes=60),
+        UTCZ,
+        ("2026-06-01", "2026-06-03"),
+        [
+            ("2026-06-01 06:00", 0), ("2026-06-01 06:15", 1), ("2026-06-01 06:30", 2),
+            ("2026-06-02 06:00", 0), ("2026-06-02 06:15", 1), ("2026-06-02 06:30", 2),
+        ],
+    ),
+    (
+        # 06:30 in Ho Chi Minh City is 23:30 UTC the day before: the local day decides.
+        "local day boundary in Asia/Ho_Chi_Minh",
+        sched(replay_count=2, replay_gap_s=1800, start_time=time(6, 30), window_minutes=60,
+              start_date=date(2026, 6, 2), end_date=date(2026, 6, 2)),
+        HCM,
+        ("2026-06-01", "2026-06-05"),
+        [("2026-06-02 06:30", 0), ("2026-06-02 07:00", 1)],
+    ),
+    (
+        # The last repeat of 31 May airs after midnight, on 1 June, which is a skipped day: the
+        # repeat belongs to the 31st's slot and airs; the 1st's own slot does not.
+        "a repeat crossing midnight",
+        sched(replay_count=3, replay_gap_s=900, start_time=time(23, 40), window_minutes=60,
+              start_date=date(2026, 5, 31), end_date=date(2026, 6, 2), skip_dates=["2026-06-01"]),
+        HCM,
+        ("2026-05-31", "2026-06-04"),
+        [
+            ("2026-05-31 23:40", 0), ("2026-05-31 23:55", 1), ("2026-06-01 00:10", 2),
+            ("2026-06-02 23:40", 0), ("2026-06-02 23:55", 1), ("2026-06-03 00:10", 2),
+        ],
+    ),
+    (
+        # A range that starts at midnight still sees the repeat of yesterday's slot after it.
+        "a range starting after the first airing",
+        sched(replay_count=3, replay_gap_s=900, start_time=time(23, 40), window_minutes=60,
+              start_date=date(2026, 5, 31), end_date=date(2026, 5, 31)),
+        HCM,
+        ("2026-06-01", "2026-06-02"),
+        [("2026-06-01 00:10", 2)],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,schedule,tz,span,want", REPEATS, ids=[c[0] for c in REPEATS])
+def test_repeats_expand_to_their_own_occurrences(name, schedule, tz, span, want):
+    lo, hi = rng(*span, tz)
+    pairs = expand_occurrences(schedule, lo, hi, tz)
+    assert [(t.astimezone(tz).strftime("%Y-%m-%d %H:%M"), k) for t, k in pairs] == want
+    # The planner's pairs, the reports' plan (expand with replays) and the forecast agree.
+    assert expand(schedule, lo, hi, tz, replays=True) == [t for t, _k in pairs]
+    # Every repeat's slot closes where its first airing's window does (the window holds them all).
+    for t, k in pairs:
+        assert window_end(schedule, t, k) == t - timedelta(seconds=schedule.replay_gap_s * k) + timedelta(
+            minutes=schedule.window_minutes
+        )
+
+
+BAD_REPEATS = [
+    ("zero times", sched(replay_count=0), "Số lần phát phải từ 1 đến 20"),
+    ("negative times", sched(replay_count=-2), "Số lần phát phải từ 1 đến 20"),
+    ("too many", sched(replay_count=21, replay_gap_s=60, window_minutes=60), "Số lần phát phải từ 1 đến 20"),
+    ("negative gap", sched(replay_count=2, replay_gap_s=-60), "không âm"),
+    ("negative gap once", sched(replay_count=1, replay_gap_s=-60), "không âm"),
+]
+
+
+@pytest.mark.parametrize("name,schedule,needle", BAD_REPEATS, ids=[c[0] for c in BAD_REPEATS])
+def test_bad_repeat_values_are_refused(name, schedule, needle):
+    errors = validate_schedule(schedule)
+    assert any(needle in e for e in errors), errors
+
+
+def test_a_gap_shorter_than_the_programme_is_refused():
+    s = sched(replay_count=3, replay_gap_s=120, window_minutes=30)
+    assert not validate_schedule(s)
+    msg = replay_overlap_error(s, 150_000)  # 2 min 30 s of programme, repeats 2 min apart
+    assert msg and "chồng lên lần trước" in msg and "ít nhất 3 phút" in msg
+    assert replay_overlap_error(s, 120_000) is None  # back to back is allowed
+    assert replay_overlap_error(sched(replay_count=1, replay_gap_s=0), 600_000) is None

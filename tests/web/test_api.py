@@ -638,3 +638,34 @@ def test_the_api_writes_the_same_audit_entries_as_the_pages(editor, store):
     body = _schedule_body(pid, name="API", start_time="07:00", misfire_grace_s=600, window_minutes=30)
     assert editor.api("POST", "/api/v1/schedules", json=body).status_code == 201
     assert last("schedule") == page
+
+
+def test_repeats_through_the_api(client_for, store):
+    editor = client_for(Role.EDITOR)
+    seg = _approved(store)
+    prog = editor.api("POST", "/api/v1/programmes", json={"title": "Thông báo"}).get_json()["id"]
+    editor.api("POST", f"/api/v1/programmes/{prog}/items", json={"item_type": "segment", "segment_id": seg})
+    editor.api("POST", f"/api/v1/programmes/{prog}/items", json={"item_type": "pause", "pause_s": 60})
+    bad = [
+        ({"replay_count": 0}, "replay_count"),
+        ({"replay_count": -1}, "replay_count"),
+        ({"replay_count": 21, "replay_gap_s": 60}, "replay_count"),
+        ({"replay_count": 3, "replay_gap_s": -60}, "replay_gap_s"),
+        ({"replay_count": 3, "replay_gap_m": -1}, "replay_gap_s"),
+        ({"replay_count": 3, "replay_gap_s": 30}, "replay_gap_s"),  # shorter than the programme
+        ({"replay_count": 3, "replay_gap_m": 1}, "replay_gap_s"),
+    ]
+    for fields, field in bad:
+        r = editor.api("POST", "/api/v1/schedules", json=_schedule_body(prog, window_minutes=60, **fields))
+        assert r.status_code == 400, (fields, r.get_json())
+        assert field in {e["truong"] for e in r.get_json()["cac_loi"]}, (fields, r.get_json())
+    r = editor.api("POST", "/api/v1/schedules", json=_schedule_body(prog, replay_count="3"))
+    assert r.status_code == 400 and r.get_json()["truong"] == "replay_count"  # a string is no number
+    assert count(store, Schedule) == 0
+    body = _schedule_body(prog, window_minutes=60, replay_count=3, replay_gap_m=2.5)
+    r = editor.api("POST", "/api/v1/schedules", json=body)
+    assert r.status_code == 201, r.get_json()
+    sc = r.get_json()
+    assert (sc["so_lan_phat"], sc["cach_nhau_s"], sc["cach_nhau_phut"]) == (3, 150, 2.5)
+    r = editor.api("PATCH", f"/api/v1/schedules/{sc['id']}", json={"replay_gap_s": 120})
+    assert r.status_code == 200 and r.get_json()["cach_nhau_s"] == 120

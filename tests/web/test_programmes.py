@@ -363,3 +363,43 @@ def test_a_relay_item_is_added_with_its_stream_and_minutes(editor, store):
     html = editor.get(f"/chuong-trinh/{pid}").get_data(as_text=True)
     assert f"Tiếp sóng <code>{url}</code>" in html
     assert re.search(r'<td class="nowrap">7:30', html)  # the relay's length counts in the programme's
+
+
+def test_repeats_in_the_schedule_form_are_minutes_and_bad_values_are_refused(editor, store):
+    pid = _ready_programme(editor, store, "Thông báo")
+    editor.form(f"/chuong-trinh/{pid}/muc", {"item_type": "pause", "pause_s": "60"})  # over a minute long
+    html = editor.get("/lich-phat/moi").get_data(as_text=True)
+    assert "Số lần phát" in html and "Cách nhau (phút)" in html and 'name="replay_gap_m"' in html
+    base = {"replay_count": "3", "window_minutes": "60", "replay_gap_s": None}
+    bad = [
+        ({"replay_count": "0", "replay_gap_m": "15"}, "Số lần phát phải từ 1 đến 20"),
+        ({"replay_count": "-3", "replay_gap_m": "15"}, "Số lần phát phải từ 1 đến 20"),
+        ({"replay_count": "21", "replay_gap_m": "1"}, "Số lần phát phải từ 1 đến 20"),
+        ({"replay_gap_m": "-15"}, "không âm"),
+        ({"replay_gap_m": "mười"}, "không âm"),
+        ({"replay_gap_m": "0"}, "lớn hơn 0"),
+        ({"replay_gap_m": "30"}, "nằm ngoài khung giờ"),
+        # The programme lasts over a minute: a repeat a minute later would air over the one before.
+        ({"replay_gap_m": "1"}, "chồng lên lần trước"),
+    ]
+    before = count(store, Schedule)
+    for fields, needle in bad:
+        form = {k: v for k, v in _schedule_form(pid, **{**base, **fields}).items() if v is not None}
+        r = editor.form("/lich-phat/moi", form)
+        page = r.get_data(as_text=True)
+        assert r.status_code == 400 and needle in page, (fields, page[:3000])
+        assert "Traceback" not in page
+    assert count(store, Schedule) == before
+    # Typed text comes back as typed, next to its field's error.
+    form = {k: v for k, v in _schedule_form(pid, **base, replay_gap_m="mười").items() if v is not None}
+    r = editor.form("/lich-phat/moi", form)
+    assert 'value="mười"' in r.get_data(as_text=True)
+
+    form = {k: v for k, v in _schedule_form(pid, **base, replay_gap_m="2,5").items() if v is not None}
+    assert editor.form("/lich-phat/moi", form).status_code == 302
+    with store.sessions() as s:
+        sc = s.scalars(select(Schedule).order_by(Schedule.id.desc())).first()
+        assert (sc.replay_count, sc.replay_gap_s) == (3, 150)
+    assert 'name="replay_gap_m" type="number" min="0" step="any" value="2.5"' in editor.get(
+        f"/lich-phat/{sc.id}/sua"
+    ).get_data(as_text=True)

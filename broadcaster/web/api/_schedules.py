@@ -35,8 +35,14 @@ SCHEDULE_FIELDS = (
     Field("end_date", "string", "Đến ngày (bỏ trống: không hạn)", "2026-12-31", fmt="date"),
     Field("skip_dates", "strings", "Các ngày nghỉ, không phát", ["2027-01-01"]),
     Field("priority", "string", "Mức ưu tiên", "normal", choices=tuple(Priority)),
-    Field("replay_count", "integer", "Số lần phát", 1),
-    Field("replay_gap_s", "integer", "Các lần phát cách nhau, giây", 0),
+    Field("replay_count", "integer", "Số lần phát (1–20; mỗi lần là một buổi phát riêng trong nhật ký)", 1),
+    Field(
+        "replay_gap_s",
+        "integer",
+        "Các lần phát cách nhau, giây, từ lúc bắt đầu lần này đến lần sau (không ngắn hơn chương trình)",
+        0,
+    ),
+    Field("replay_gap_m", "number", "Cách nhau (phút), thay cho «replay_gap_s» khi có", 15),
     Field(
         "misfire_grace_s", "integer", "Cho phép phát trễ tối đa, giây (bỏ trống: theo cài đặt của đài)", 600
     ),
@@ -67,6 +73,7 @@ EXAMPLE = {
     "ngay_nghi": [],
     "so_lan_phat": 1,
     "cach_nhau_s": 0,
+    "cach_nhau_phut": 0.0,
     "cho_phep_tre_s": 600,
     "khi_qua_khung": "stop",
     "khi_bi_ngat": "resume",
@@ -99,6 +106,7 @@ def schedule_json(s: Schedule) -> dict:
         "ngay_nghi": list(s.skip_dates or []),
         "so_lan_phat": s.replay_count,
         "cach_nhau_s": s.replay_gap_s,
+        "cach_nhau_phut": s.replay_gap_s / 60,
         "cho_phep_tre_s": s.misfire_grace_s,
         "khi_qua_khung": s.overrun,
         "khi_bi_ngat": s.on_interrupt,
