@@ -313,6 +313,12 @@ class Icecast:
             time.sleep(0.05)
         raise AssertionError(f"the upstream never reached {mount}")
 
+    def restart(self) -> None:
+        """Kill the server (as a crash or a reboot of its machine would) and start it again."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.start()
+
     def stop(self) -> None:
         for p in [*self.feeders, self.proc]:
             if p is not None and p.poll() is None:

@@ -119,3 +119,19 @@ def test_a_bad_sink_setting_is_refused_without_its_password(config):
     with pytest.raises(ConfigError) as err:
         load({"BROADCASTER_SINK": "Icecast://source:mk-9f3a@10.0.0.5:8000/xa.mp3"})
     assert "mk-9f3a" not in str(err.value) and "source:***@10.0.0.5" in str(err.value)
+
+
+def test_the_source_connection_is_made_again_after_the_server_restarts(icecast, config):
+    sink = make_sink(icecast.sink("/lai.mp3"), sample_rate=config.sample_rate)
+    sink.open()
+    sink.close()
+    feed = next(fd for fd in feeds() if fd.target.port == icecast.port)
+    assert feed.connections == 1
+    icecast.restart()
+    deadline = time.monotonic() + 20
+    while not (feed.connections == 2 and feed.connected.is_set() and "/lai.mp3" in icecast.stats()):
+        assert time.monotonic() < deadline, f"no new source connection: {feed.error}"
+        time.sleep(0.1)
+    again = make_sink(icecast.sink("/lai.mp3"), sample_rate=config.sample_rate)
+    again.open()  # an airing after the restart finds the mount up
+    again.close()
