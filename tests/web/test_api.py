@@ -669,3 +669,20 @@ def test_repeats_through_the_api(client_for, store):
     assert (sc["so_lan_phat"], sc["cach_nhau_s"], sc["cach_nhau_phut"]) == (3, 150, 2.5)
     r = editor.api("PATCH", f"/api/v1/schedules/{sc['id']}", json={"replay_gap_s": 120})
     assert r.status_code == 200 and r.get_json()["cach_nhau_s"] == 120
+
+
+def test_api_adds_a_relay_item_with_the_pages_rules(editor):
+    r = editor.api("POST", "/api/v1/programmes", json={"title": "Tiếp sóng Đài huyện"})
+    url = f"/api/v1/programmes/{r.get_json()['id']}"
+    for body, field in (
+        ({"item_type": "relay", "stream_url": "rtmp://x", "relay_min": 15}, "stream_url"),
+        ({"item_type": "relay", "stream_url": "http://dai-huyen.vn/a.mp3", "relay_min": 0}, "relay_min"),
+    ):
+        r = editor.api("POST", f"{url}/items", json=body)
+        assert r.status_code == 400 and r.get_json()["truong"] == field, r.get_json()
+    body = {"item_type": "relay", "stream_url": "http://dai-huyen.vn/live.m3u8", "relay_min": 15}
+    r = editor.api("POST", f"{url}/items", json=body)
+    assert r.status_code == 201, r.get_json()
+    (item,) = r.get_json()["muc"]
+    assert item["loai"] == "relay" and item["luong_tiep_song"] == "http://dai-huyen.vn/live.m3u8"
+    assert item["thoi_luong_ms"] == 900_000

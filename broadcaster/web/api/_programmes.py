@@ -30,6 +30,13 @@ ITEM_FIELDS = (
         choices=tuple(rules.CHIME_LABELS),
     ),
     Field("pause_s", "number", "Khoảng lặng, giây (0,1–60; khi loại là pause)", 1.5),
+    Field(
+        "stream_url",
+        "string",
+        "Địa chỉ luồng tiếp sóng, http(s):// MP3/AAC hoặc .m3u8 (khi loại là relay)",
+        "http://dai-huyen.vn:8000/truc-tiep.mp3",
+    ),
+    Field("relay_min", "number", "Thời lượng tiếp sóng, phút (khi loại là relay)", 15),
     Field("position", "integer", "Chèn vào vị trí này (0 là đầu; bỏ trống: cuối chương trình)", 0),
 )
 MONTHLY_ITEM = (
@@ -94,6 +101,7 @@ def programme_json(p: Programme) -> dict:
                 "ban_tin_id": d.item.segment_id,
                 "nhac_hieu": d.item.chime,
                 "lang_ms": d.item.pause_ms,
+                "luong_tiep_song": d.item.stream_url,
                 "thoi_luong_ms": d.ms,
                 "uoc_tinh": d.estimated,
             }
@@ -268,10 +276,14 @@ def item_add(programme_id: int, data: dict):
             chime=data.get("chime"),
             pause_ms=data.get("pause_s"),  # add_item reads the form's seconds
             position=data.get("position"),
+            stream_url=data.get("stream_url"),
+            duration_s=data.get("relay_min"),  # add_item reads the form's minutes
         )
     except content.ContentError as exc:
         if exc.field == "pause_ms":
             exc.field = "pause_s"  # the service names the page's inner name; the caller sent pause_s
+        elif exc.field == "duration":
+            exc.field = "relay_min"
         raise
     commit()
     return jsonify(programme_json(prog)), 201
