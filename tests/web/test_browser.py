@@ -435,6 +435,10 @@ def test_damaged_text_is_shown_to_the_writer_and_the_approver(web_only, browser)
     ed.goto(st.base + "/ban-tin/moi")
     ed.fill("#f-title", DAMAGED_TITLE)
     ed.fill("#f-body", DAMAGED_BODY)
+    # No render worker runs beside this web server: "Nghe thử" says so at once, in Vietnamese.
+    ed.get_by_role("button", name="▶ Nghe thử").click()
+    expect(ed.locator("#preview-status")).to_contain_text("broadcaster-worker) đang không chạy")
+    expect(ed.locator("#preview-status")).to_have_class("bad")
     # "Đọc thử thành chữ": the spoken text appears beside the written one, without a page load.
     ed.get_by_role("button", name="Đọc thử thành chữ").click()
     expect(ed.locator("#spoken-text")).to_contain_text("tân hòa thông báo")
