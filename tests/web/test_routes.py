@@ -61,6 +61,7 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("segments.render", "POST"): READERS,
     ("segments.audio", "GET"): ALL,
     ("segments.preview", "POST"): READERS,
+    ("segments.preview_job", "GET"): READERS,
     ("segments.preview_audio", "GET"): READERS,
     ("segments.spoken", "POST"): READERS,
     ("segments.add_pronunciation", "POST"): frozenset({A}),
@@ -229,6 +230,10 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
         sched = content.save_schedule(s, st, ed, values, None)
         job = RenderJob(station_id=st.id, programme_id=prog.id, total=1, done=1, status="done")
         s.add(job)
+        heard = {"key": preview.cache_key, "ext": preview.path.suffix.lstrip("."), "engine": preview.engine}
+        listen = RenderJob(station_id=st.id, text="Nghe thử.", total=1, done=1, status="done")
+        listen.result = heard | {"duration_ms": preview.duration_ms}
+        s.add(listen)
         spare = User(station_id=st.id, username="phu", password_hash="x", role=Role.EDITOR)
         s.add(spare)
         s.flush()
@@ -275,6 +280,8 @@ def world(app, store, config, tmp_path) -> Callable[[str], dict]:
 
     def fresh(endpoint: str) -> dict:
         """Give back url values for a request; destructive endpoints get a new object each time."""
+        if endpoint == "segments.preview_job":
+            return ids | {"job_id": listen.id}
         if endpoint in ("segments.archive", "segments.submit", "api.segment_submit", "api.segment_archive"):
             return {"segment_id": make_segment(store)}
         if endpoint in ("api.segment_approve", "api.segment_reject"):
