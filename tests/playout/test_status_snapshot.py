@@ -192,7 +192,7 @@ def test_with_the_daemon_down_status_answers_from_a_cache_no_write_has_outdated(
     zone = zone_with_sink(session, station, "null")
     ok = add_segment(session, station, config, "Tin sáng")
     draft = add_segment(session, station, config, "Tin nháp", status=SegmentStatus.DRAFT)
-    soon = whole_seconds_from_now(20)
+    soon = whole_seconds_from_now(10)  # the first status (the database path) answers before it
     add_once(session, station, add_programme(session, station, [ok, draft], title="Sắp tới"), zone, soon,
              config.tz)
     add_once(session, station, add_programme(session, station, [ok], title="Buổi chiều"), zone,
@@ -208,7 +208,6 @@ def test_with_the_daemon_down_status_answers_from_a_cache_no_write_has_outdated(
     assert not loaded and out.startswith("Bộ phát KHÔNG chạy") and out.count("Buổi chiều") == 1
     assert "mọi buổi phát đều có đủ bản tin" in out and "«Sắp tới»" not in out
     assert out == from_the_database(env, config)
-    assert not loads_sqlalchemy(env, "--json", "-n", "2")
     assert loads_sqlalchemy({**env, "BROADCASTER_TIMEZONE": "Asia/Bangkok"})  # another key
 
     content.archive(session, ok, None)  # a write: the coming airing now has nothing to air
