@@ -62,7 +62,8 @@ HUB_DB_URL = postgresql+psycopg://broadcaster@127.0.0.1:$(HUB_PG_PORT)/broadcast
 
 hub: setup
 	@set -e; mkdir -p "$(HUB_DATA_DIR)"; \
-	  bindir=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); \
+	  bindir=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1); \
+	  [ -n "$$bindir" ] || { echo "Chưa cài PostgreSQL; chạy: make setup"; exit 1; }; \
 	  as_pg=""; if [ "$$(id -u)" = 0 ]; then as_pg="runuser -u postgres --"; fi; \
 	  if [ ! -f "$(HUB_PG)/PG_VERSION" ]; then \
 	    echo "Tạo cơ sở dữ liệu PostgreSQL thử nghiệm ở $(HUB_PG)"; \
