@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Config
 from .db import make_engine, make_sessionmaker
-from .models import Station
+from .models import Station, StationState
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -121,6 +121,29 @@ def is_current(engine: Engine) -> bool:
         return False
 
 
+def station_state(session: Session, station_id: int) -> StationState:
+    """Give back the station's state row, made if missing, even when another process makes it now.
+
+    The daemon, sync's first apply and any edit all reach for this row on a fresh store. A plain
+    get-then-add loses that race with a UNIQUE error (pysqlite reads outside a transaction, so the
+    write comes after the other process's commit): the insert is ON CONFLICT DO NOTHING instead,
+    and the row is read back inside the write.
+    """
+    state = session.get(StationState, station_id)
+    if state is not None:
+        return state
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(StationState)
+        .values(station_id=station_id, plan_revision=0)
+        .on_conflict_do_nothing(index_elements=["station_id"])
+    )
+    return session.get_one(StationState, station_id)
+
+
 def ensure_station(store: Store) -> Station:
     """Give back this station, creating it (and a default zone) on first start."""
     from .models import Zone
@@ -136,6 +159,7 @@ def ensure_station(store: Store) -> Station:
         elif station.timezone != cfg.timezone:
             # The configured zone is authoritative; the daemon re-plans when it sees the change.
             station.timezone = cfg.timezone
+        station_state(s, station.id)  # made here, once, before any process reaches for it
         s.flush()
         s.expunge(station)
         return station

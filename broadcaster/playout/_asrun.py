@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import AirStatus, AsRunEntry, ItemType, Occurrence, Schedule, StationState
+from ..store import station_state
 from ._prepare import PreparedItem
 from ._sinks import public_spec
 
@@ -320,10 +321,7 @@ def begin_entry(
 
 def set_on_air(session: Session, station_id: int, occ: Occurrence | None, now: datetime) -> None:
     """Record in the station state what is on air now (None: nothing)."""
-    state = session.get(StationState, station_id)
-    if state is None:
-        state = StationState(station_id=station_id, plan_revision=0)
-        session.add(state)
+    state = station_state(session, station_id)
     if occ is None:
         state.on_air_occurrence_id = None
         state.on_air_title = None

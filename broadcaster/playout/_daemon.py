@@ -35,7 +35,7 @@ from ..config import Config
 from ..db import unit_of_work
 from ..models import AirStatus, Occurrence, Schedule, StationState, Zone
 from ..rules import effective_config, window_end
-from ..store import Store
+from ..store import Store, station_state
 from . import _asrun
 from ._clock import REAL_CLOCK, Clock, JumpDetector, sd_notify
 from ._deadair import DeadAirWatch
@@ -152,10 +152,9 @@ class Daemon(Timers, Mailbox):
             self.station_id = station.id
             self._set_tz(station.timezone)
             n = _asrun.recover_leftovers(s, station.id, self.config.data_dir, self.clock.now())
-            state = s.get(StationState, station.id) or StationState(station_id=station.id, plan_revision=0)
+            state = station_state(s, station.id)
             state.daemon_pid = os.getpid()
             state.heartbeat_at = self.clock.now()
-            s.add(state)
         if n:
             log.warning("Đã đóng %d buổi phát dở dang từ lần chạy trước (mất điện hoặc dừng đột ngột).", n)
         aps = logging.getLogger("apscheduler")

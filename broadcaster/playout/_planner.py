@@ -36,6 +36,7 @@ from ..models import (
     Zone,
 )
 from ..rules import expand_occurrences, validate_schedule
+from ..store import station_state
 from ._conflicts import YIELD_PREFIX, Slot, airing_end, programme_ms, takeovers
 from ._wake import wake_after_commit
 
@@ -51,11 +52,7 @@ def bump_plan(session: Session, station_id: int) -> int:
     at once (within its fallback poll of a second if the wake-up cannot reach it).
     """
     wake_after_commit(session)
-    state = session.get(StationState, station_id)
-    if state is None:
-        state = StationState(station_id=station_id, plan_revision=0)
-        session.add(state)
-        session.flush()
+    state = station_state(session, station_id)
     state.plan_revision = (state.plan_revision or 0) + 1
     session.flush()
     return state.plan_revision

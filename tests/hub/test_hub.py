@@ -251,9 +251,7 @@ def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path
     env_b = station_env(hub, tmp_path / "b", "xa-b")
     # The hour-ahead item first: both stations at once, timed (an airing that arrives after its
     # time is, rightly, not aired, so the near one's margin comes from what this machine takes).
-    # Before the daemons start: a daemon starting on a fresh store while sync's first apply makes
-    # the station's state row can die on a UNIQUE conflict (systemd restarts it; not this test's
-    # subject).
+    # Before the daemons start, so the sync time measured is sync's alone.
     started = time.monotonic()
     for out in run_all((env_a, "sync", "--once"), (env_b, "sync", "--once")):
         assert "bản kê mới" in out.stdout and "thêm 1," in out.stdout, out.stdout
