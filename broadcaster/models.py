@@ -421,6 +421,8 @@ class Schedule(Base):
     priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
     replay_count: Mapped[int] = mapped_column(Integer, default=1)
     replay_gap_s: Mapped[int] = mapped_column(Integer, default=0)
+    #: The one local day the repeats are for (other days air once); None: every airing day.
+    replay_on: Mapped[date | None] = mapped_column(Date)
     #: None: the station's grace (``misfire_grace`` of :func:`broadcaster.rules.effective_config`).
     misfire_grace_s: Mapped[int | None] = mapped_column(Integer, default=None)
     overrun: Mapped[str] = mapped_column(String(16), default="stop")  # stop | fade | allow

@@ -139,6 +139,7 @@ FIELD_LABELS = {
     "priority": "Mức ưu tiên",
     "replay_count": "Số lần phát",
     "replay_gap_s": "Cách nhau (giây)",
+    "replay_on": "Chỉ phát nhiều lần vào ngày",
     "misfire_grace_s": "Cho phép phát trễ (giây)",
     "overrun": "Khi quá khung giờ",
     "on_interrupt": "Khi bị ngắt",

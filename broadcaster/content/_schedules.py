@@ -38,6 +38,7 @@ FIELDS = (
     "priority",
     "replay_count",
     "replay_gap_s",
+    "replay_on",
     "misfire_grace_s",
     "overrun",
     "on_interrupt",
@@ -63,6 +64,10 @@ def _int(raw: Any, default: int | None = None, *, invalid: int | None = None) ->
         if invalid is not None:
             return invalid
         return None if default is None else -999_999  # invalid: validate_schedule names it
+
+
+#: The form's label of ``replay_on``; its errors start with it (see :data:`FIELD_OF_ERROR`).
+REPLAY_ON_LABEL = "Chỉ phát nhiều lần vào ngày"
 
 
 def _gap_seconds(data: Any) -> int | None:
@@ -151,6 +156,7 @@ def parse_schedule_form(data: Any) -> dict[str, Any]:
         "priority": (data.get("priority") or Priority.NORMAL.value).strip(),
         "replay_count": _int(data.get("replay_count"), 1),
         "replay_gap_s": _gap_seconds(data),
+        "replay_on": day("replay_on", REPLAY_ON_LABEL),
         # Left empty, the schedule follows the station's grace (settings), even when it changes later.
         "misfire_grace_s": _int(data.get("misfire_grace_s"), None, invalid=-999_999),
         "overrun": (data.get("overrun") or "stop").strip(),
@@ -185,6 +191,7 @@ FIELD_OF_ERROR = (
     ("Số lần phát", "replay_count"),
     ("Lần phát lại thứ", "replay_count"),
     ("Phát lại nhiều lần", "replay_gap_s"),
+    ("Chỉ phát nhiều lần vào ngày", "replay_on"),
     ("Thời gian cho phép phát trễ", "misfire_grace_s"),
     ("Cách xử lý khi quá", "overrun"),
     ("Cách xử lý khi bị ngắt", "on_interrupt"),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import PRIORITY_RANK, Priority, Programme, Schedule, Station
-from ..rules import expand, show_duration, validate_schedule, window_end
+from ..rules import expand, replay_count_on, show_duration, validate_schedule, window_end
 from ..rules import schedule_field as _get
 
 HORIZON = timedelta(days=366)
@@ -39,12 +39,16 @@ def programme_ms(session: Session, programme_id: int | None) -> int | None:
     return item_durations(prog)[1] if prog is not None else None
 
 
-def busy_span(schedule: Any, duration_ms: int | None) -> timedelta:
-    """Give back how long a slot keeps its loudspeakers: replays, programme and margin, within its window."""
+def busy_span(schedule: Any, duration_ms: int | None, count: int | None = None) -> timedelta:
+    """Give back how long a slot keeps its loudspeakers: replays, programme and margin, within its window.
+
+    ``count``: how many times it airs that day (:func:`replay_count_on`); all its repeats by default.
+    """
     window = timedelta(minutes=int(_get(schedule, "window_minutes", 0) or 0))
     if duration_ms is None:
         return window
-    count = max(1, int(_get(schedule, "replay_count", 1) or 1))
+    if count is None:
+        count = max(1, int(_get(schedule, "replay_count", 1) or 1))
     gap = int(_get(schedule, "replay_gap_s", 0) or 0)
     needed = timedelta(seconds=gap * (count - 1), milliseconds=duration_ms) + MARGIN
     return min(window, needed)
@@ -73,9 +77,14 @@ def span_text(schedule: Any, duration_ms: int | None) -> str:
 
 
 def _intervals(
-    schedule: Any, lo: datetime, hi: datetime, tz: tzinfo, span: timedelta
+    schedule: Any, lo: datetime, hi: datetime, tz: tzinfo, duration_ms: int | None
 ) -> list[tuple[datetime, datetime]]:
-    return [(at, at + span) for at in expand(schedule, lo - span, hi, tz)]
+    """Give back each slot's busy interval; a slot whose repeats are for another day airs once."""
+    span = busy_span(schedule, duration_ms)
+    return [
+        (at, at + busy_span(schedule, duration_ms, replay_count_on(schedule, at.astimezone(tz).date())))
+        for at in expand(schedule, lo - span, hi, tz)
+    ]
 
 
 def first_overlap(
@@ -133,7 +142,7 @@ def _clashes(session: Session, schedule: Any, now: datetime | None) -> Iterator[
 
     with session.no_autoflush:
         mine_ms = ms(_get(schedule, "programme_id"))
-        mine = _intervals(schedule, now, now + HORIZON, tz, busy_span(schedule, mine_ms))
+        mine = _intervals(schedule, now, now + HORIZON, tz, mine_ms)
         query = select(Schedule).where(Schedule.enabled.is_(True)).order_by(Schedule.id)
         if station_id is not None:
             query = query.where(Schedule.station_id == station_id)
@@ -144,7 +153,7 @@ def _clashes(session: Session, schedule: Any, now: datetime | None) -> Iterator[
             if not shared or validate_schedule(other):
                 continue
             other_ms = ms(other.programme_id)
-            hit = first_overlap(mine, _intervals(other, now, now + HORIZON, tz, busy_span(other, other_ms)))
+            hit = first_overlap(mine, _intervals(other, now, now + HORIZON, tz, other_ms))
             if hit is not None:
                 a, b = (t.astimezone(tz) for t in hit)
                 yield _Clash(other, shared[0].name, a, b, other_ms)
@@ -165,7 +174,7 @@ def find_conflicts(session: Session, schedule: Any, *, now: datetime | None = No
         if takes_over(schedule, c.other) or takes_over(c.other, schedule):
             continue
         at = max(c.mine_at, c.other_at)
-        b_end = c.other_at + busy_span(c.other, c.other_ms)
+        b_end = c.other_at + busy_span(c.other, c.other_ms, replay_count_on(c.other, c.other_at.date()))
         messages.append(
             f"Trùng giờ với lịch «{_name(c.other)}» trên cụm loa «{c.zone_name}»: "
             f"ngày {at:%d/%m/%Y} lúc {at:%H:%M} (lịch kia chiếm loa {c.other_at:%H:%M}–{b_end:%H:%M}: "

@@ -102,7 +102,8 @@ def schedule_event(sch: Schedule, tz_name: str, stamp: datetime) -> Event | None
     ]
     if (sch.replay_count or 1) > 1:
         gap_m, gap_s = divmod(sch.replay_gap_s, 60)
-        desc.append(f"Phát {sch.replay_count} lần, cách nhau {gap_m} phút {gap_s} giây")
+        only = f" (chỉ ngày {sch.replay_on:%d/%m/%Y})" if sch.replay_on else ""
+        desc.append(f"Phát {sch.replay_count} lần, cách nhau {gap_m} phút {gap_s} giây{only}")
     ev.add("description", "\n".join(d for d in desc if d))
     ev.add("dtstart", first.astimezone(local_tz))
     ev.add("duration", timedelta(minutes=sch.window_minutes))

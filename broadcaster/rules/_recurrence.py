@@ -117,48 +117,56 @@ def _days(schedule: Any, first: date, last: date) -> list[date]:
     return [d for d in out if d not in skips]
 
 
+def replay_count_on(schedule: Any, day: date) -> int:
+    """Give back how many times the schedule airs in its slot of a local day (its repeats, or once).
+
+    Repeats are for every airing day, or only for ``replay_on`` when that is set.
+    """
+    count = max(1, int(_get(schedule, "replay_count", 1) or 1))
+    only = _as_date(_get(schedule, "replay_on"))
+    return count if only is None or only == day else 1
+
+
+def _starts(
+    schedule: Any, start_utc: datetime, end_utc: datetime, tz: tzinfo | str, replays: bool
+) -> list[tuple[datetime, int]]:
+    if start_utc.tzinfo is None or end_utc.tzinfo is None:
+        raise ValueError("expand needs aware datetimes")
+    zone = _zone(tz)
+    wall = _as_time(_get(schedule, "start_time"))
+    most = max(1, int(_get(schedule, "replay_count", 1) or 1)) if replays else 1
+    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
+    span = timedelta(seconds=max(0, gap) * (most - 1))
+    # Local dates that can hold a start in range: widen by a day each side for zone offsets, and
+    # back by the repeats' span (a repeat of yesterday's slot may air after midnight).
+    first = (start_utc - span).astimezone(zone).date() - timedelta(days=1)
+    last = end_utc.astimezone(zone).date() + timedelta(days=1)
+    out: list[tuple[datetime, int]] = []
+    for day in _days(schedule, first, last):
+        base = local_to_utc(day, wall, zone)
+        for k in range(replay_count_on(schedule, day) if replays else 1):
+            at = base + timedelta(seconds=gap * k)
+            if start_utc <= at < end_utc:
+                out.append((at, k))
+    return sorted(out)
+
+
 def expand(
     schedule: Any, start_utc: datetime, end_utc: datetime, tz: tzinfo | str, *, replays: bool = False
 ) -> list[datetime]:
     """Give back the aware UTC starts of a schedule in ``[start_utc, end_utc)``, sorted.
 
-    Without ``replays`` one start per airing day (the slot start); with it, every replay too
-    (``replay_count`` starts, ``replay_gap_s`` seconds apart, start to start).
+    Without ``replays`` one start per airing day (the slot start); with it, every repeat too
+    (:func:`replay_count_on` starts that day, ``replay_gap_s`` seconds apart, start to start).
     """
-    if start_utc.tzinfo is None or end_utc.tzinfo is None:
-        raise ValueError("expand needs aware datetimes")
-    zone = _zone(tz)
-    wall = _as_time(_get(schedule, "start_time"))
-    count = max(1, int(_get(schedule, "replay_count", 1) or 1)) if replays else 1
-    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
-    span = timedelta(seconds=gap * (count - 1))
-    # Local dates that can hold a start in range: widen by a day each side for zone offsets.
-    first = (start_utc - span).astimezone(zone).date() - timedelta(days=1)
-    last = end_utc.astimezone(zone).date() + timedelta(days=1)
-    out: list[datetime] = []
-    for day in _days(schedule, first, last):
-        base = local_to_utc(day, wall, zone)
-        for k in range(count):
-            at = base + timedelta(seconds=gap * k)
-            if start_utc <= at < end_utc:
-                out.append(at)
-    return sorted(out)
+    return [at for at, _k in _starts(schedule, start_utc, end_utc, tz, replays)]
 
 
 def expand_occurrences(
     schedule: Any, start_utc: datetime, end_utc: datetime, tz: tzinfo | str
 ) -> list[tuple[datetime, int]]:
     """Give back ``(scheduled_at, replay_index)`` pairs in ``[start_utc, end_utc)``, sorted."""
-    count = max(1, int(_get(schedule, "replay_count", 1) or 1))
-    gap = int(_get(schedule, "replay_gap_s", 0) or 0)
-    bases = expand(schedule, start_utc - timedelta(seconds=gap * (count - 1)), end_utc, tz)
-    out = []
-    for base in bases:
-        for k in range(count):
-            at = base + timedelta(seconds=gap * k)
-            if start_utc <= at < end_utc:
-                out.append((at, k))
-    return sorted(out)
+    return _starts(schedule, start_utc, end_utc, tz, True)
 
 
 def window_end(schedule: Any, scheduled_at: datetime, replay_index: int = 0) -> datetime:
@@ -228,6 +236,16 @@ def validate_schedule(schedule: Any, *, require_zones: bool = False) -> list[str
                 f"Lần phát lại thứ {count} bắt đầu sau {gap * (count - 1) // 60} phút, nằm ngoài khung giờ "
                 f"phát {window} phút: giảm số lần phát lại, khoảng cách, hoặc mở rộng khung giờ."
             )
+    try:
+        only = _as_date(_get(schedule, "replay_on"))
+    except (TypeError, ValueError):
+        only = None
+        errors.append("Chỉ phát nhiều lần vào ngày: ngày không đúng định dạng (dd/mm/yyyy).")
+    if only is not None and not errors and start is not None and not _days(schedule, only, only):
+        errors.append(
+            f"Chỉ phát nhiều lần vào ngày {_fmt_date(only)}: ngày đó lịch này không phát; "
+            "hãy chọn một ngày phát của lịch, hoặc để trống để phát nhiều lần mọi buổi."
+        )
     grace = _get(schedule, "misfire_grace_s", None)  # None: the station's grace
     if grace is not None and (not isinstance(grace, int) or grace < 0):
         errors.append("Thời gian cho phép phát trễ phải là số giây không âm.")
@@ -297,7 +315,24 @@ def _mmss(seconds: float) -> str:
 
 
 def describe(schedule: Any) -> str:
-    """Give back a short Vietnamese description of the recurrence ("Thứ Hai, Thứ Tư lúc 05:30")."""
+    """Give back a short Vietnamese description of the recurrence ("Thứ Hai, Thứ Tư lúc 05:30"),
+    and of the repeats when there are any ("…, phát 3 lần, cách nhau 15 phút")."""
+    return _describe_when(schedule) + repeats_text(schedule)
+
+
+def repeats_text(schedule: Any) -> str:
+    """Give back ", phát N lần, cách nhau M phút[ (chỉ ngày …)]" for a schedule with repeats, else ""."""
+    count = _get(schedule, "replay_count", 1)
+    if not isinstance(count, int) or count < 2:
+        return ""
+    minutes = int(_get(schedule, "replay_gap_s", 0) or 0) / 60
+    gap = f"{minutes:g}".replace(".", ",")
+    only = _as_date(_get(schedule, "replay_on"))
+    day = f" (chỉ ngày {_fmt_date(only)})" if only is not None else ""
+    return f", phát {count} lần, cách nhau {gap} phút{day}"
+
+
+def _describe_when(schedule: Any) -> str:
     kind = _get(schedule, "recurrence")
     at = _as_time(_get(schedule, "start_time")).strftime("%H:%M")
     if kind == ONCE:

@@ -43,6 +43,7 @@ FIELD_TARGETS = {
     "zone_ids": ("f-zones", "Cụm loa"),
     "replay_count": ("f-rc", "Số lần phát"),
     "replay_gap_s": ("f-rg", "Cách nhau"),
+    "replay_on": ("f-replay_on", "Chỉ phát nhiều lần vào ngày"),
     "misfire_grace_s": ("f-grace", "Cho phép phát trễ"),
     "overrun": ("f-overrun", "Khi quá khung giờ"),
     "on_interrupt": ("f-oi", "Khi bị ngắt"),
@@ -282,6 +283,7 @@ def _defaults() -> dict:
         "priority": "normal",
         "replay_count": 1,
         "replay_gap_s": 0,
+        "replay_on": None,
         "misfire_grace_s": None,  # the station's grace, whatever it is when the slot comes
         "overrun": "stop",
         "on_interrupt": "resume",

@@ -246,6 +246,19 @@ REPEATS = [
         ],
     ),
     (
+        # "Phát 3 lần" for one day only: the days around it air once.
+        "repeats on one day only",
+        sched(replay_count=3, replay_gap_s=900, start_time=time(6, 0), window_minutes=60,
+              replay_on=date(2026, 6, 2)),
+        HCM,
+        ("2026-06-01", "2026-06-04"),
+        [
+            ("2026-06-01 06:00", 0),
+            ("2026-06-02 06:00", 0), ("2026-06-02 06:15", 1), ("2026-06-02 06:30", 2),
+            ("2026-06-03 06:00", 0),
+        ],
+    ),
+    (
         # A range that starts at midnight still sees the repeat of yesterday's slot after it.
         "a range starting after the first airing",
         sched(replay_count=3, replay_gap_s=900, start_time=time(23, 40), window_minutes=60,
@@ -277,6 +290,23 @@ BAD_REPEATS = [
     ("too many", sched(replay_count=21, replay_gap_s=60, window_minutes=60), "Số lần phát phải từ 1 đến 20"),
     ("negative gap", sched(replay_count=2, replay_gap_s=-60), "không âm"),
     ("negative gap once", sched(replay_count=1, replay_gap_s=-60), "không âm"),
+    (
+        "repeat day the schedule does not air",
+        sched(
+            recurrence="weekly",
+            weekdays=[0],
+            replay_count=2,
+            replay_gap_s=600,
+            start_date=date(2026, 6, 1),
+            replay_on=date(2026, 6, 2),
+        ),
+        "ngày đó lịch này không phát",
+    ),
+    (
+        "repeat day not a date",
+        sched(replay_count=2, replay_gap_s=600, replay_on="31/02"),
+        "không đúng định dạng",
+    ),
 ]
 
 
@@ -293,3 +323,10 @@ def test_a_gap_shorter_than_the_programme_is_refused():
     assert msg and "chồng lên lần trước" in msg and "ít nhất 3 phút" in msg
     assert replay_overlap_error(s, 120_000) is None  # back to back is allowed
     assert replay_overlap_error(sched(replay_count=1, replay_gap_s=0), 600_000) is None
+
+
+def test_repeats_are_described():
+    s = sched(replay_count=3, replay_gap_s=90)
+    assert describe(s) == "Hằng ngày lúc 05:30, phát 3 lần, cách nhau 1,5 phút"
+    s = sched(replay_count=2, replay_gap_s=900, replay_on=date(2026, 6, 2))
+    assert describe(s) == "Hằng ngày lúc 05:30, phát 2 lần, cách nhau 15 phút (chỉ ngày 02/06/2026)"

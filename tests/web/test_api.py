@@ -669,6 +669,15 @@ def test_repeats_through_the_api(client_for, store):
     assert (sc["so_lan_phat"], sc["cach_nhau_s"], sc["cach_nhau_phut"]) == (3, 150, 2.5)
     r = editor.api("PATCH", f"/api/v1/schedules/{sc['id']}", json={"replay_gap_s": 120})
     assert r.status_code == 200 and r.get_json()["cach_nhau_s"] == 120
+    r = editor.api("PATCH", f"/api/v1/schedules/{sc['id']}", json={"replay_on": "2030-02-31"})
+    assert r.status_code == 400, r.get_json()
+    assert "replay_on" in {e["truong"] for e in r.get_json()["cac_loi"]}, r.get_json()
+    r = editor.api("PATCH", f"/api/v1/schedules/{sc['id']}", json={"replay_on": SOON})
+    assert r.status_code == 200 and r.get_json()["phat_nhieu_lan_ngay"] == SOON, r.get_json()
+    assert "(chỉ ngày" in r.get_json()["mo_ta"]
+    r = editor.api("PATCH", f"/api/v1/schedules/{sc['id']}", json={"name": "Đổi tên"})
+    assert r.status_code == 200, r.get_json()  # a PATCH keeps what it does not name
+    assert editor.api("GET", f"/api/v1/schedules/{sc['id']}").get_json()["phat_nhieu_lan_ngay"] == SOON
 
 
 def test_api_adds_a_relay_item_with_the_pages_rules(editor):

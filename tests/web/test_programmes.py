@@ -403,3 +403,39 @@ def test_repeats_in_the_schedule_form_are_minutes_and_bad_values_are_refused(edi
     assert 'name="replay_gap_m" type="number" min="0" step="any" value="2.5"' in editor.get(
         f"/lich-phat/{sc.id}/sua"
     ).get_data(as_text=True)
+
+
+def test_repeats_for_one_day_only_hold_the_loudspeakers_that_day_only(editor, store):
+    a = _ready_programme(editor, store, "Thông báo tiêm phòng")
+    b = _ready_programme(editor, store, "Nhạc")
+    soon = datetime.now(VN).date() + timedelta(days=3)
+    day = soon.strftime("%d/%m/%Y")
+    repeats = schedule_form(
+        a, name="Tiêm phòng", start_time="06:00", window_minutes="60", start_date=soon.isoformat(),
+        replay_count="3", replay_gap_m="15", replay_gap_s=None,
+    )  # fmt: skip
+    repeats = {k: v for k, v in repeats.items() if v is not None}
+    # A day the schedule does not air, or no date at all, is refused and named at its field.
+    for typed, needle in (
+        ((soon - timedelta(days=1)).strftime("%d/%m/%Y"), "ngày đó lịch này không phát"),
+        ("31/02/2030", "Chỉ phát nhiều lần vào ngày «31/02/2030»"),
+    ):
+        r = editor.form("/lich-phat/moi", {**repeats, "replay_on": typed})
+        page = r.get_data(as_text=True)
+        assert r.status_code == 400 and needle in page, page[:3000]
+        assert f'value="{typed}"' in page
+    assert count(store, Schedule) == 0
+    assert editor.form("/lich-phat/moi", {**repeats, "replay_on": day}).status_code == 302
+    with store.sessions() as s:
+        sc = s.scalars(select(Schedule)).one()
+        assert sc.replay_on == soon
+    edit = editor.get(f"/lich-phat/{sc.id}/sua").get_data(as_text=True)
+    assert 'name="replay_on" type="text"' in edit and f'value="{day}"' in edit
+    # 06:20 is inside the repeats on that day only: the day before and after it airs once, 06:00-06:02.
+    other = {"name": "Nhạc", "recurrence": "once", "start_time": "06:20"}
+    for when, clash in ((soon - timedelta(days=1), False), (soon, True), (soon + timedelta(days=1), False)):
+        form = _schedule_form(b, **other, start_date=when.isoformat())
+        data = editor.api("POST", "/lich-phat/kiem-tra", data=form).get_json()
+        assert bool(data["trung_gio"]) == clash, (when, data)
+    listed = editor.get("/lich-phat/danh-sach").get_data(as_text=True)
+    assert f"Hằng ngày lúc 06:00, phát 3 lần, cách nhau 15 phút (chỉ ngày {day})" in listed

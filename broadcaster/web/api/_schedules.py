@@ -44,6 +44,13 @@ SCHEDULE_FIELDS = (
     ),
     Field("replay_gap_m", "number", "Cách nhau (phút), thay cho «replay_gap_s» khi có", 15),
     Field(
+        "replay_on",
+        "string",
+        "Chỉ phát nhiều lần vào ngày này (các buổi khác phát một lần; bỏ trống: mọi buổi)",
+        "2026-12-05",
+        fmt="date",
+    ),
+    Field(
         "misfire_grace_s", "integer", "Cho phép phát trễ tối đa, giây (bỏ trống: theo cài đặt của đài)", 600
     ),
     Field("overrun", "string", "Khi quá khung giờ", "stop", choices=("stop", "fade", "allow")),
@@ -74,6 +81,7 @@ EXAMPLE = {
     "so_lan_phat": 1,
     "cach_nhau_s": 0,
     "cach_nhau_phut": 0.0,
+    "phat_nhieu_lan_ngay": None,
     "cho_phep_tre_s": 600,
     "khi_qua_khung": "stop",
     "khi_bi_ngat": "resume",
@@ -107,6 +115,7 @@ def schedule_json(s: Schedule) -> dict:
         "so_lan_phat": s.replay_count,
         "cach_nhau_s": s.replay_gap_s,
         "cach_nhau_phut": s.replay_gap_s / 60,
+        "phat_nhieu_lan_ngay": iso(s.replay_on),
         "cho_phep_tre_s": s.misfire_grace_s,
         "khi_qua_khung": s.overrun,
         "khi_bi_ngat": s.on_interrupt,
@@ -129,6 +138,7 @@ def _current(sc: Schedule) -> dict[str, Any]:
     values["start_time"] = values["start_time"].isoformat()
     values["start_date"] = iso(values["start_date"])
     values["end_date"] = iso(values["end_date"])
+    values["replay_on"] = iso(values["replay_on"])
     values["skip_dates"] = list(values["skip_dates"] or [])
     values["weekdays"] = list(values["weekdays"] or [])
     return values
