@@ -160,9 +160,11 @@ class EmergencyDesk:
         report: Callable[[dict], object],
         *,
         fetch_timeout_s: float = FETCH_TIMEOUT_S,
+        not_taken_s: float = NOT_TAKEN_S,
     ) -> None:
         self.config, self.store, self.report = config, store, report
         self.fetch_timeout_s = fetch_timeout_s
+        self.not_taken_s = not_taken_s
         self.station_id = store.station_id()
         self._stops: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
@@ -527,11 +529,11 @@ class EmergencyDesk:
             if done is not None and not occs:
                 return "failed", f"Bộ phát trả lời: {result}", started
             waited = time.monotonic() - began
-            if taken is None and waited > NOT_TAKEN_S:
+            if taken is None and waited > self.not_taken_s:
                 if self._withdraw(cmd_id, "Hủy: bộ phát không nhận lệnh kịp thời."):
                     return (
                         "failed",
-                        f"Bộ phát không nhận lệnh sau {NOT_TAKEN_S:.0f} giây (bộ phát không chạy?).",
+                        f"Bộ phát không nhận lệnh sau {self.not_taken_s:.0f} giây (bộ phát không chạy?).",
                         None,
                     )
             if waited > PLAY_LIMIT_S:

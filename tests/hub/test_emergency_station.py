@@ -199,3 +199,18 @@ def test_an_emergency_left_unfinished_by_an_earlier_link_is_reported_failed_once
     assert again.settle_leftovers() == []
     with store.sessions() as s:
         assert s.scalar(select(EmergencyTarget.state)) == "failed"
+
+
+def test_with_no_daemon_to_take_it_the_command_is_withdrawn_and_reported_failed(store, config):
+    """A command left in the mailbox would air whenever the daemon next starts (within its 5-minute
+    rule): withdrawn instead, and the hub told."""
+    reports: list[dict] = []
+    desk = EmergencyDesk(config, store, reports.append, fetch_timeout_s=1, not_taken_s=1)
+    body = message(audio=None)
+    desk.handle(body)
+    desk.wait(15)
+    assert states(reports, body["uid"]) == ["received", "failed"]
+    assert "Bộ phát không nhận lệnh" in reports[-1]["detail"]
+    with store.sessions() as s:
+        cmd = s.scalar(select(ControlCommand))
+        assert cmd.taken_at is not None and cmd.result.startswith("Hủy")
