@@ -60,6 +60,7 @@ class Config:
     sink: str = "auto"
     relay_silence: float = 10.0  # a relayed stream silent this long is replaced by the fallback
     relay_fallback: str = ""  # a sound file (looped) a failing relay item gives way to; "": silence
+    live_input: str = "alsa:default"  # going live: ffmpeg's FORMAT:INPUT (line-in or microphone)
     dead_air: float = 15.0  # nothing reached a sink this long while an item airs: an alarm
     misfire_grace: int = 600
     plan_hours: int = 48
@@ -137,6 +138,16 @@ def _choice(*choices: str) -> Parse:
 
 
 def _text(_name: str, raw: str) -> str:
+    return raw
+
+
+def _live_input(name: str, raw: str) -> str:
+    fmt, sep, device = raw.partition(":")
+    if not sep or not fmt.strip() or not device.strip() or not fmt.isalnum():
+        raise ConfigError(
+            f"{PREFIX}{name}={raw!r}: phải có dạng ĐỊNH_DẠNG:THIẾT_BỊ của ffmpeg, ví dụ alsa:default "
+            "hoặc alsa:hw:1,0."
+        )
     return raw
 
 
@@ -226,6 +237,7 @@ VARIABLES: dict[str, tuple[str, Parse]] = {
     "SINK": ("sink", _sink),
     "RELAY_SILENCE": ("relay_silence", _float(1, 600)),
     "RELAY_FALLBACK": ("relay_fallback", _text),
+    "LIVE_INPUT": ("live_input", _live_input),
     "DEAD_AIR": ("dead_air", _float(2, 3600)),
     "MISFIRE_GRACE": ("misfire_grace", _int(0, 86400)),
     "PLAN_HOURS": ("plan_hours", _int(1, 24 * 31)),

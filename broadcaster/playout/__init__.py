@@ -29,6 +29,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "import_audio",
             "on_air",
             "request_emergency",
+            "request_live",
             "request_play_now",
             "request_replan",
             "request_stop",

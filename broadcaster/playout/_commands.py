@@ -39,6 +39,7 @@ class AirNow:
     segment_id: int | None = None
     asset_path: str | None = None
     engine: str = "auto"
+    live_s: float | None = None  # go live from the station's capture input for this many seconds
 
 
 Command = Stop | Replan | AirNow
@@ -61,6 +62,17 @@ def _text(payload: dict, key: str, limit: int = 1000) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise CommandError(f"«{key}» phải là một chuỗi chữ không rỗng, tối đa {limit} ký tự.")
     return value
+
+
+def _seconds(payload: dict, key: str) -> float | None:
+    from ._live import MAX_LIVE_S
+
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= MAX_LIVE_S:
+        raise CommandError(f"«{key}» phải là số giây từ 1 đến {MAX_LIVE_S} (nhận được {value!r}).")
+    return float(value)
 
 
 def parse_command(action: str, payload: Any) -> Command:
@@ -86,13 +98,16 @@ def parse_command(action: str, payload: Any) -> Command:
         segment_id=_id(payload, "segment_id"),
         asset_path=_text(payload, "asset_path"),
         engine=_text(payload, "engine", 32) or "auto",
+        live_s=_seconds(payload, "live_s"),
     )
-    given = [k for k in ("programme_id", "segment_id", "asset_path") if getattr(cmd, k) is not None]
+    kinds = ("programme_id", "segment_id", "asset_path", "live_s")
+    given = [k for k in kinds if getattr(cmd, k) is not None]
     if len(given) != 1:
         raise CommandError(
             "Lệnh không có nội dung để phát."
             if not given
-            else "Lệnh phát chỉ được có một nội dung: chương trình, bản tin hoặc tệp âm thanh."
+            else "Lệnh phát chỉ được có một nội dung: chương trình, bản tin, tệp âm thanh "
+            "hoặc phát trực tiếp."
         )
     return cmd
 

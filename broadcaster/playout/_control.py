@@ -175,6 +175,21 @@ def request_play_now(
     return _command(session, station_id, cmd, by)
 
 
+def request_live(
+    session: Session, station_id: int, seconds: float, *, by: str | None = None, zone: str | int | None = None
+) -> ControlCommand:
+    """Give back the queued command that puts the station's capture input on air now, with priority."""
+    from ._live import MAX_LIVE_S
+
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 1 <= seconds <= MAX_LIVE_S:
+        raise PlayoutError(
+            f"Thời lượng phát trực tiếp phải từ 1 đến {vn_int(MAX_LIVE_S)} giây (nhận được {seconds})."
+        )
+    z = _zone(session, station_id, zone)
+    cmd = AirNow(urgent=False, zone_id=z.id if z else None, live_s=float(seconds))
+    return _command(session, station_id, cmd, by)
+
+
 def request_replan(session: Session, station_id: int, by: str | None = None) -> ControlCommand:
     """Give back the queued command that makes the daemon rebuild its plan now."""
     return _command(session, station_id, Replan(), by)

@@ -101,6 +101,7 @@ class Mailbox:
             segment_id=cmd.segment_id,
             asset_path=cmd.asset_path,
             engine=cmd.engine,
+            live_s=cmd.live_s,
         )
         jobs = self._now_jobs(cmd, content, who)
         if not jobs:
@@ -172,5 +173,7 @@ def _title(s, content: Content, urgent: bool) -> str:
     if content.segment_id is not None:
         seg = s.get(Segment, content.segment_id)
         return seg.title if seg else f"Bản tin số {content.segment_id}"
+    if content.live_s is not None:
+        return f"Phát trực tiếp từ đài ({content.live_s:g} giây)"
     name = os.path.basename(content.asset_path or "")
     return f"Thông báo khẩn cấp: {name}" if urgent else name

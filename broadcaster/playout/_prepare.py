@@ -51,6 +51,7 @@ class Content:
     relay_url: str | None = None  # a live stream relayed for ``relay_s`` seconds
     relay_s: float | None = None
     fallback_path: str | None = None  # what airs while the relayed stream fails (looped)
+    live_s: float | None = None  # going live: the station's capture input for this many seconds
 
 
 @dataclass
@@ -224,6 +225,9 @@ def prepare(
     """Give back the decoded items of an airing; never raises on bad content, it marks the item."""
     spill = _Spill(config, tag)
     out = Prepared(signature=signature(session, content))
+    if content.live_s is not None:
+        out.items.append(live_item(config, content.live_s, content.title))
+        return out
     if content.relay_url is not None:
         out.items.append(
             relay_item(
@@ -322,6 +326,16 @@ def relay_item(
     return item
 
 
+def live_item(config: Config, seconds: float, title: str) -> PreparedItem:
+    """Give back the item of a live airing: the capture input opens when it airs."""
+    from ._live import LiveSource
+
+    item = PreparedItem(position=0, item_type=ItemType.RELAY, title=title or "Phát trực tiếp từ đài")
+    item.relay = LiveSource(config.live_input, seconds, sample_rate=config.sample_rate, tz=config.tz)
+    item.nbytes = item.relay.nbytes
+    return item
+
+
 def _host(url: str) -> str:
     from urllib.parse import urlsplit
 
@@ -359,6 +373,8 @@ def signature(session: Session, content: Content) -> tuple:
             return ("file", str(p), None)
     if content.relay_url is not None:
         return ("relay", content.relay_url, content.relay_s, content.fallback_path)
+    if content.live_s is not None:
+        return ("live", content.live_s)
     if content.segment_id is not None:
         return ("segment", _segment_signature(session.get(Segment, content.segment_id)))
     prog = session.get(Programme, content.programme_id) if content.programme_id is not None else None

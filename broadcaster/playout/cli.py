@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .._argtypes import number, record_id
+from ._live import MAX_LIVE_S
 
 #: Furthest ahead ``play --in`` schedules: a week (further is a schedule's job).
 MAX_DELAY_S = 7 * 86400
@@ -231,6 +232,27 @@ def _cmd_emergency(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _cmd_live(args: argparse.Namespace, ctx) -> int:
+    from ._control import PlayoutError, request_live
+
+    store = ctx.store()
+    try:
+        with store.sessions.begin() as s:
+            station = store.station(s)
+            cmd = request_live(s, station.id, args.duration, by="dòng lệnh", zone=args.zone)
+            cmd_id, station_id = cmd.id, station.id
+    except PlayoutError as exc:
+        _err(str(exc))
+        return 1
+    note = _daemon_note(store, station_id)
+    if note:
+        _out(note)
+        return 1
+    result = _wait_result(store, cmd_id, 10)
+    _out(result or "Đã gửi lệnh phát trực tiếp; bộ phát chưa trả lời.")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this room's sub-commands to the ``broadcaster`` command."""
     p = sub.add_parser("run", help="chạy bộ phát của đài (tiến trình riêng, phát đúng giờ theo lịch)")
@@ -296,6 +318,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--item", action="store_true", help="chỉ bỏ qua mục đang phát, phát tiếp mục sau")
     p.add_argument("--zone", metavar="CỤM_LOA", help="chỉ dừng trên cụm loa này")
     p.set_defaults(func=_cmd_stop)
+
+    p = sub.add_parser("live", help="phát trực tiếp từ micrô hoặc đường vào của máy tính đài, ngay bây giờ")
+    p.add_argument(
+        "--duration",
+        type=number(1, MAX_LIVE_S, unit="giây"),
+        metavar="GIÂY",
+        required=True,
+        help="phát trực tiếp bao nhiêu giây",
+    )
+    p.add_argument("--zone", metavar="CỤM_LOA", help="chỉ phát trên cụm loa này (mặc định: tất cả)")
+    p.set_defaults(func=_cmd_live)
 
     p = sub.add_parser("emergency", help="phát thông báo khẩn cấp ngay, ngắt mọi thứ đang phát")
     p.add_argument("file", nargs="?", help="tệp âm thanh thông báo")

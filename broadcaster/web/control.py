@@ -95,6 +95,36 @@ def play_now():
     return redirect(url_for("control.index"))
 
 
+@bp.route("/truc-tiep", methods=["POST"])
+@roles(*OPERATORS)
+def live():
+    from ..playout import PlayoutError, request_live
+
+    raw = (request.form.get("minutes") or "").strip()
+    try:
+        try:
+            minutes = float(raw.replace(",", "."))
+        except ValueError:
+            raise PlayoutError(f"Thời lượng «{raw}» không phải là số phút.") from None
+        if minutes != minutes:  # NaN
+            raise PlayoutError(f"Thời lượng «{raw}» không phải là số phút.")
+        request_live(db(), station().id, round(minutes * 60), by=me().username, zone=_zone_arg())
+        content.record(
+            db(),
+            user=me(),
+            action="live",
+            entity="control",
+            entity_id="live",
+            after={"minutes": minutes, "zone_id": _zone_arg()},
+        )
+        commit()
+    except PlayoutError as exc:
+        db().rollback()
+        return _page({"minutes": str(exc)}, dict(request.form.items()), 400)
+    flash(f"Đã gửi lệnh phát trực tiếp {raw} phút tới bộ phát: hãy nói vào micrô.", "success")
+    return redirect(url_for("control.index"))
+
+
 @bp.route("/dung", methods=["POST"])
 @roles(*OPERATORS)
 def stop():

@@ -439,3 +439,19 @@ def test_repeats_for_one_day_only_hold_the_loudspeakers_that_day_only(editor, st
         assert bool(data["trung_gio"]) == clash, (when, data)
     listed = editor.get("/lich-phat/danh-sach").get_data(as_text=True)
     assert f"Hằng ngày lúc 06:00, phát 3 lần, cách nhau 15 phút (chỉ ngày {day})" in listed
+
+
+def test_operator_goes_live_from_the_control_page(operator, store):
+    page = operator.get("/dieu-khien/").get_data(as_text=True)
+    assert "Phát trực tiếp từ đài" in page and 'action="/dieu-khien/truc-tiep"' in page
+    bad = (("mười", "không phải là số phút"), ("0", "phải từ 1 đến"), ("200", "phải từ 1 đến"))
+    for typed, needle in bad:
+        r = operator.form("/dieu-khien/truc-tiep", {"minutes": typed})
+        page = r.get_data(as_text=True)
+        assert r.status_code == 400 and needle in page and "Traceback" not in page, page[:2000]
+    assert count(store, ControlCommand) == 0
+    r = operator.form("/dieu-khien/truc-tiep", {"minutes": "2,5"})
+    assert r.status_code == 302
+    with store.sessions() as s:
+        (cmd,) = s.scalars(select(ControlCommand)).all()
+        assert (cmd.action, cmd.payload["live_s"]) == ("play", 150.0)

@@ -99,6 +99,7 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("uploads.play", "GET"): WRITERS,
     ("control.index", "GET"): OPS,
     ("control.play_now", "POST"): OPS,
+    ("control.live", "POST"): OPS,
     ("control.stop", "POST"): OPS,
     ("control.emergency", "POST"): OPS,
     ("admin.users", "GET"): frozenset({A}),
