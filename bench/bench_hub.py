@@ -256,7 +256,6 @@ def measure(n: int, store, base: str, web: subprocess.Popen, pg: PgServer, tmp: 
     r = json.loads(line[len("RESULT ") :])
     secs = r["duration_us"] / 1e6
     errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
-    polls = r["c200"] + r["c304"]
     print(
         f"{n:>6} stations, {conns} connections: {r['requests'] / secs:.0f} req/s (target {rate:.0f}) "
         f"over {secs:.0f} s, {r['requests']} requests"
@@ -267,7 +266,7 @@ def measure(n: int, store, base: str, web: subprocess.Popen, pg: PgServer, tmp: 
     )
     print(
         f"        errors {errors} (non-2xx/3xx {r['status']}, of which 429 {r['c429']}; socket "
-        f"{errors - r['status']}); 304 {r['c304']} of {polls} answers"
+        f"{errors - r['status']}); answers: 304 {r['c304']}, 200 {r['c200']} (reports, changed manifests)"
         + (f" (other statuses {r['cother']})" if r["cother"] else "")
     )
     per_request = m.hub_cpu * m.elapsed / max(1, r["requests"]) * 1000
