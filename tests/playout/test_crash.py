@@ -69,7 +69,7 @@ def test_sigkill_mid_broadcast_loses_nothing_and_never_plays_twice(store, config
                     and o.id not in seen
                     and nb <= o.scheduled_at <= utcnow()  # its first sample is out: mid-broadcast
                 ],
-                10,
+                30,  # a daemon starts in about a second; a loaded CI machine may take several
                 0.01,
             )
             time.sleep(rng.uniform(0.0, 0.5))
@@ -82,7 +82,19 @@ def test_sigkill_mid_broadcast_loses_nothing_and_never_plays_twice(store, config
     restarts.append(utcnow())
     proc = start_daemon(env)
     try:
-        time.sleep(3.0)
+        # The last daemon must be past its start-up and catch-up before the books are checked: on
+        # a loaded machine a fixed 3 s could end before it looked at the airings it missed.
+        final_start = restarts[-1]
+        wait_for(
+            lambda: [
+                o
+                for o in statuses(store)
+                if o.status == AirStatus.PLAYED and o.scheduled_at >= final_start + timedelta(seconds=1)
+            ],
+            30,
+            0.05,
+        )
+        time.sleep(1.0)
     finally:
         end = utcnow()
         proc.send_signal(signal.SIGTERM)
