@@ -197,6 +197,7 @@ FIELD_OF_ERROR = (
     ("Cách xử lý khi bị ngắt", "on_interrupt"),
     ("Cần chọn ít nhất một cụm loa", "zone_ids"),
     ("Mức ưu tiên", "priority"),
+    ("Gửi đến", "targets"),
     ("Hãy chọn chương trình", "programme_id"),
     ("Chương trình «", "programme_id"),
     ("Bản tin «", "programme_id"),

@@ -17,6 +17,7 @@ from ..models import (
     WEEKDAY_NAMES,
     AirStatus,
     Origin,
+    Priority,
     Programme,
     Role,
     Schedule,
@@ -40,6 +41,7 @@ FIELD_TARGETS = {
     "start_date": ("f-start_date", "Từ ngày"),
     "end_date": ("f-end_date", "Đến ngày"),
     "priority": ("f-priority", "Mức ưu tiên"),
+    "targets": ("f-targets", "Gửi đến"),
     "zone_ids": ("f-zones", "Cụm loa"),
     "replay_count": ("f-rc", "Số lần phát"),
     "replay_gap_s": ("f-rg", "Cách nhau"),
@@ -65,6 +67,14 @@ def _placed(errors: list[str]) -> list[dict]:
         field = field if target else ""
         out.append({"o": field, "id": target, "ten": label, "loi": message, "con_lai": rest})
     return out
+
+
+#: Levels a district officer picks on this form; an emergency has its own page.
+HUB_LEVELS = (Priority.NORMAL, Priority.PRIORITY)
+
+
+def _hub() -> bool:
+    return config().mode == "hub"
 
 
 def _schedule(schedule_id: int) -> Schedule:
@@ -253,6 +263,11 @@ def _form(
         from ..playout import forecast, warnings
 
         coming = warnings(forecast(db(), station(), schedule_id=sc.id))
+    hub_stations = []
+    if _hub():
+        from ..hub import registered
+
+        hub_stations = registered(db(), station().code)
     return render_template(
         "schedules/form.html",
         forecast=coming,
@@ -267,7 +282,10 @@ def _form(
         zones=zones,
         weekdays=WEEKDAY_NAMES,
         recurrences=RECURRENCE_LABELS,
-        priorities=PRIORITY_LABELS,
+        priorities={p: PRIORITY_LABELS[p] for p in HUB_LEVELS} if _hub() else PRIORITY_LABELS,
+        hub=_hub(),
+        hub_stations=hub_stations,
+        hub_groups=sorted({g for s in hub_stations for g in (s.groups or [])}),
         station_grace=rules.effective_config(db(), station().id, config()).misfire_grace,
     ), status
 
@@ -295,14 +313,37 @@ def _defaults() -> dict:
     }
 
 
+def _hub_targets(values: dict) -> tuple[list, list[str]]:
+    """Give back the stations the form aims a hub schedule at and the errors about them and its level."""
+    from ..hub import HubError, resolve_targets
+
+    values["targets"] = spec = (request.form.get("targets") or "").strip()
+    errors = []
+    if values.get("priority") == Priority.EMERGENCY.value:
+        errors.append("Mức ưu tiên khẩn cấp không gửi từ lịch phát: hãy dùng trang Khẩn cấp.")
+    try:
+        return resolve_targets(db(), spec, station().code), errors
+    except HubError as exc:
+        return [], [*errors, f"Gửi đến: {exc}"]
+
+
 def _save(sc: Schedule | None):
     values = content.parse_schedule_form(request.form)
+    targets, refused = _hub_targets(values) if _hub() else ([], [])
     try:
         saved = content.save_schedule(db(), station(), me(), values, sc)
+        if refused:
+            raise content.ScheduleError(refused, [])
+        if _hub():
+            # Same unit of work: the commit hooks (manifest caches, MQTT nudge) see the new targets.
+            saved.targets = targets
+            db().flush()
         commit()
     except content.ScheduleError as exc:
         db().rollback()
-        return _form(sc, values, exc.messages, exc.conflicts, status=400)
+        return _form(
+            sc, values, refused + [m for m in exc.messages if m not in refused], exc.conflicts, status=400
+        )
     except content.ContentError as exc:  # a district airing is not the commune's to edit
         db().rollback()
         return _form(sc, values, [str(exc)], [], status=400)
@@ -337,7 +378,9 @@ def edit(schedule_id: int):
         return _save(sc)
     # A district airing is shown as it is, with the reason it cannot be saved from here.
     told = [content.HUB_ROW_REFUSAL] if sc.origin == Origin.HUB else []
-    return _form(sc, content.schedule_values(sc), told, [])
+    values = content.schedule_values(sc)
+    values["targets"] = ",".join(s.code for s in sc.targets)
+    return _form(sc, values, told, [])
 
 
 @bp.route("/kiem-tra", methods=["POST"])
