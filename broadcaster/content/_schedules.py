@@ -309,8 +309,12 @@ def save_schedule(
     user: User | None,
     values: dict[str, Any],
     schedule: Schedule | None = None,
+    targets: list[Station] | None = None,
 ) -> Schedule:
-    """Give back the saved schedule; ScheduleError (nothing saved) on any error or conflict."""
+    """Give back the saved schedule; ScheduleError (nothing saved) on any error or conflict.
+
+    ``targets`` (a hub's schedule): the stations it is for, set and audited with the rest.
+    """
     refuse_hub_origin(schedule, OFFERS_HINT)
     from ..playout import bump_plan
 
@@ -321,6 +325,8 @@ def save_schedule(
     if errors or conflicts:
         raise ScheduleError(errors, conflicts)
     before = snapshot(schedule) if schedule is not None else None
+    if before is not None and targets is not None:
+        before["targets"] = [s.code for s in schedule.targets]
     if schedule is None:
         schedule = Schedule(station_id=station_id, created_by_id=getattr(user, "id", None))
         session.add(schedule)
@@ -332,9 +338,13 @@ def save_schedule(
             v = Priority(v)
         setattr(schedule, k, v)
     schedule.zones = list(session.scalars(select(Zone).where(Zone.id.in_(values["zone_ids"]))))
+    if targets is not None:
+        schedule.targets = targets
     session.flush()
     after = snapshot(schedule)
     after["zone_ids"] = values["zone_ids"]
+    if targets is not None:
+        after["targets"] = [s.code for s in targets]
     record(
         session,
         user=user,

@@ -331,13 +331,10 @@ def _save(sc: Schedule | None):
     values = content.parse_schedule_form(request.form)
     targets, refused = _hub_targets(values) if _hub() else ([], [])
     try:
-        saved = content.save_schedule(db(), station(), me(), values, sc)
+        # Same unit of work: the commit hooks (manifest caches, MQTT nudge) see the new targets.
+        saved = content.save_schedule(db(), station(), me(), values, sc, targets if _hub() else None)
         if refused:
             raise content.ScheduleError(refused, [])
-        if _hub():
-            # Same unit of work: the commit hooks (manifest caches, MQTT nudge) see the new targets.
-            saved.targets = targets
-            db().flush()
         commit()
     except content.ScheduleError as exc:
         db().rollback()

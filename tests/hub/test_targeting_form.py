@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from broadcaster import content, hub
 from broadcaster.config import load
-from broadcaster.models import Priority, Schedule, Zone
+from broadcaster.models import AuditLog, Priority, Schedule, Zone
 from broadcaster.rules import CHIME_LABELS
 from broadcaster.store import ensure_station, open_store
 from broadcaster.web import create_app
@@ -125,3 +125,6 @@ def test_an_officer_targets_a_group_from_the_form_and_a_bad_code_saves_nothing(d
     assert r.status_code == 400 and _airs(cfg, store, "xa-c") == [title]
     with store.sessions.begin() as s:
         assert s.get(Schedule, sid).priority == Priority.NORMAL
+        audit = list(s.scalars(select(AuditLog).where(AuditLog.entity == "schedule").order_by(AuditLog.id)))
+    assert [a.after["targets"] for a in audit] == [["xa-a", "xa-b"], ["xa-c"]]
+    assert audit[1].before["targets"] == ["xa-a", "xa-b"]
