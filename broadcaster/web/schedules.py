@@ -387,6 +387,8 @@ def check():
     values = content.parse_schedule_form(request.form)
     sid = request.form.get("schedule_id", type=int)
     errors, conflicts, warning = content.check_schedule(db(), station().id, values, sid)
+    if _hub():
+        errors = _hub_targets(values)[1] + errors
     db().rollback()
     return jsonify(
         {"loi": errors, "loi_theo_o": _placed(errors), "trung_gio": conflicts, "canh_bao": warning}

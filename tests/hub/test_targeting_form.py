@@ -102,6 +102,8 @@ def test_an_officer_targets_a_group_from_the_form_and_a_bad_code_saves_nothing(d
         text = r.get_data(as_text=True)
         assert r.status_code == 400 and said in text and "Gửi đến" in text, text[:300]
         assert count() == 0
+    said = client.post("/lich-phat/kiem-tra", data={**form, "targets": "xa-zz"}).get_json()
+    assert [e["o"] for e in said["loi_theo_o"]] == ["targets"], said  # checked as it is typed
     r = client.post("/lich-phat/moi", data={**form, "targets": "all", "priority": "emergency"})
     assert r.status_code == 400 and "trang Khẩn cấp" in r.get_data(as_text=True) and count() == 0
 
