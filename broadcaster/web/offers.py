@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from .. import content
 from ..models import OFFER_STATE_LABELS, PRIORITY_LABELS, Offer
-from ._core import commit, config, db, me, roles, station
+from ._core import commit, config, db, me, roles, station, store
 from ._files import send_asset
 
 bp = Blueprint("offers", __name__, url_prefix="/tin-tu-huyen")
@@ -104,11 +104,20 @@ def waiting_count() -> int | None:
     from flask import g
 
     if "offers_waiting" not in g:
-        from sqlalchemy import select
+        from .dashboard import watch_writes
 
-        linked = (
-            bool(config().hub_url)
-            or db().scalar(select(Offer.id).where(Offer.station_id == station().id).limit(1)) is not None
-        )
-        g.offers_waiting = content.waiting_offers(db(), station().id) if linked else None
+        # Every signed-in page shows it in the menu: kept with the dashboard's data (DATA_TTL
+        # seconds, dropped when this process writes), not counted again on every request.
+        key = (config().station_code, "offers_waiting")
+        g.offers_waiting = watch_writes(store().sessions).get(key, _count_waiting)["n"]
     return g.offers_waiting
+
+
+def _count_waiting() -> dict:
+    from sqlalchemy import select
+
+    linked = (
+        bool(config().hub_url)
+        or db().scalar(select(Offer.id).where(Offer.station_id == station().id).limit(1)) is not None
+    )
+    return {"n": content.waiting_offers(db(), station().id) if linked else None}

@@ -302,3 +302,23 @@ def test_server_runs_workers_with_their_own_connections_and_any_worker_answers_a
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_repeated_dashboard_request_reads_nothing_from_the_database(clock, client_for, store):
+    """The menu's offer count is kept with the dashboard's data: an approver's second look at the
+    dashboard within the cache's life runs no SQL statement (it ran one per page before)."""
+    from sqlalchemy import event
+
+    approver = client_for(Role.ADMIN)  # admins and approvers see the "Tin từ huyện" count
+    approver.get("/")
+    statements: list[str] = []
+
+    def _count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", _count)
+    try:
+        assert approver.get("/").status_code == 200
+    finally:
+        event.remove(store.engine, "before_cursor_execute", _count)
+    assert statements == []
