@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..models import AirStatus, HubAsRun, HubOfferDecision, OfferState, Priority, Schedule, Station
 from ..rules import expand
 from ._manifest import airing_uid
-from ._reports import RowError, _text, _uid, _when
+from ._reports import RowError, _text, _uid, _when, keep_once
 
 #: How far back the overview looks for airings whose decisions are still worth showing.
 LOOKBACK = timedelta(days=7)
@@ -52,39 +52,10 @@ def decision_values(raw: Any) -> dict[str, Any]:
 
 
 def receive_decisions(session: Session, station: Station, rows: list[Any]) -> tuple[list[str], list[dict]]:
-    """Give back (acknowledged uids, refused rows with why) after keeping the new decisions once.
-
-    Like as-run rows: a uid already held for this station is acknowledged again, unchanged; one
-    held for another station is refused.
-    """
-    acked: list[str] = []
-    refused: list[dict] = []
-    values: dict[str, dict[str, Any]] = {}
-    for n, raw in enumerate(rows):
-        try:
-            v = decision_values(raw)
-        except RowError as exc:
-            uid = raw.get("uid") if isinstance(raw, dict) and isinstance(raw.get("uid"), str) else None
-            refused.append({"vi_tri": n, "uid": uid, "loi": str(exc)})
-            continue
-        values[v["uid"]] = v
-    held = dict(
-        session.execute(
-            select(HubOfferDecision.uid, HubOfferDecision.station_id).where(
-                HubOfferDecision.uid.in_(list(values))
-            )
-        ).all()
-    )
-    for uid, v in values.items():
-        owner = held.get(uid)
-        if owner is None:
-            session.add(HubOfferDecision(station_id=station.id, **v))
-        elif owner != station.id:
-            refused.append({"uid": uid, "loi": "mã quyết định thuộc đài khác"})
-            continue
-        acked.append(uid)
-    session.flush()
-    return acked, refused
+    """Give back (acknowledged uids, refused rows with why) after keeping the new decisions once,
+    as as-run rows are kept."""
+    foreign = "mã quyết định thuộc đài khác"
+    return keep_once(session, station, rows, decision_values, HubOfferDecision, foreign)
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -101,31 +102,42 @@ def row_values(raw: Any) -> dict[str, Any]:
 
 
 def receive_asrun(session: Session, station: Station, rows: list[Any]) -> tuple[list[str], list[dict]]:
-    """Give back (acknowledged uids, refused rows with why) after keeping the new rows once.
+    """Give back (acknowledged uids, refused rows with why) after keeping the new rows once."""
+    return keep_once(session, station, rows, row_values, HubAsRun, "mã dòng thuộc đài khác")
 
-    A uid already held is acknowledged again and not changed: a repeat after a lost answer is
-    harmless. A uid held for another station is refused (a station writes only its own rows).
+
+def keep_once(
+    session: Session,
+    station: Station,
+    rows: list[Any],
+    parse: Callable[[Any], dict[str, Any]],
+    model: type,
+    foreign: str,
+) -> tuple[list[str], list[dict]]:
+    """Give back (acknowledged uids, refused rows with why) after adding each new row of ``model``.
+
+    ``parse`` turns a raw row into column values (RowError when it cannot). A uid already held is
+    acknowledged again and not changed: a repeat after a lost answer is harmless. A uid held for
+    another station is refused with ``foreign`` (a station writes only its own rows).
     """
     acked: list[str] = []
     refused: list[dict] = []
     values: dict[str, dict[str, Any]] = {}
     for n, raw in enumerate(rows):
         try:
-            v = row_values(raw)
+            v = parse(raw)
         except RowError as exc:
             uid = raw.get("uid") if isinstance(raw, dict) and isinstance(raw.get("uid"), str) else None
             refused.append({"vi_tri": n, "uid": uid, "loi": str(exc)})
             continue
         values[v["uid"]] = v
-    held = dict(
-        session.execute(select(HubAsRun.uid, HubAsRun.station_id).where(HubAsRun.uid.in_(list(values)))).all()
-    )
+    held = dict(session.execute(select(model.uid, model.station_id).where(model.uid.in_(list(values)))).all())
     for uid, v in values.items():
         owner = held.get(uid)
         if owner is None:
-            session.add(HubAsRun(station_id=station.id, **v))
+            session.add(model(station_id=station.id, **v))
         elif owner != station.id:
-            refused.append({"uid": uid, "loi": "mã dòng thuộc đài khác"})
+            refused.append({"uid": uid, "loi": foreign})
             continue
         acked.append(uid)
     session.flush()
