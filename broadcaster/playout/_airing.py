@@ -30,9 +30,13 @@ CUT_REASONS = {
     "stop": "Dừng theo lệnh của người trực đài",
     "skip": "Bỏ qua mục đang phát theo lệnh của người trực đài",
     "emergency": "Ngắt để phát thông báo khẩn cấp",
+    "live": "Ngắt để chuyển sang phát trực tiếp",
     "window": "Hết khung giờ phát",
     "shutdown": "Dịch vụ phát dừng",
 }
+#: What cuts in on an airing like a priority item; the cut airing follows the schedule's rule
+#: (``on_interrupt``: resume from the cut item afterwards, or just log it interrupted).
+CUT_INS = ("emergency", "live")
 
 
 @dataclass

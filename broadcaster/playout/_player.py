@@ -2,7 +2,7 @@
 
 This is the one code path every airing takes: scheduled occurrences in the daemon, emergencies,
 ``broadcaster play`` and the demo. A :class:`Player` airs one thing at a time on one zone; other
-threads may :meth:`Player.cut` what it plays (stop, emergency, shutdown).
+threads may :meth:`Player.cut` what it plays (stop, emergency, going live, shutdown).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..config import Config
 from ..db import unit_of_work
 from ..models import PRIORITY_RANK, AirStatus, AsRunEntry, Occurrence, Priority
 from . import _asrun
-from ._airing import CUT_REASONS, Airing, Cut, Tally
+from ._airing import CUT_INS, CUT_REASONS, Airing, Cut, Tally
 from ._clock import REAL_CLOCK, Clock, wait_until
 from ._prepare import Content, Prepared, PreparedItem, prepare, signature
 from ._relay import OPEN_AHEAD_S
@@ -56,8 +56,18 @@ class Job:
     done: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def cut_kind(self) -> str | None:
+        """Give back how this airing cuts in on what plays ("emergency", "live"), None if it waits."""
+        if self.priority == Priority.EMERGENCY:
+            return "emergency"
+        if self.content.live_s is not None:
+            return "live"
+        return None
+
     def rank(self) -> tuple:
-        return (PRIORITY_RANK[self.priority], self.scheduled_at, self.occurrence_id)
+        # A cut-in goes before the airing it cut, even one of its own priority resuming.
+        return (PRIORITY_RANK[self.priority], self.cut_kind is None, self.scheduled_at, self.occurrence_id)
 
 
 class Player:
@@ -107,12 +117,14 @@ class Player:
     def cut(self, kind: str, reason: str | None = None) -> bool:
         """Give back True if something was airing and is now being cut."""
         with self._state:
-            if kind in ("emergency", "shutdown"):
+            if kind in CUT_INS or kind == "shutdown":
                 self._preempt.set()
             if self.current is None or not self.current.claimed:
                 return False
-            if kind == "emergency" and self.current.priority == Priority.EMERGENCY:
-                return False  # an emergency is never cut by another; the new one follows it
+            if self.current.priority == Priority.EMERGENCY and kind in CUT_INS:
+                return False  # an emergency is never cut by another or by going live; they follow it
+            if kind == "live" and self.current.cut_kind == "live":
+                return False  # one live airing at a time: the next follows this one
             if kind in ("stop", "shutdown"):
                 self.airing_until = None  # silence on purpose is no dead air
             self._cut = Cut(kind, reason or CUT_REASONS[kind])
@@ -165,9 +177,10 @@ class Player:
 
     # -- airing ---------------------------------------------------------------------------------
     def air(self, job: Job) -> str:
-        """Air a job; give back "done", or "requeue" when an emergency came first or cut it (resume)."""
+        """Air a job; give back "done", or "requeue" when a cut-in came first or cut it (resume)."""
         prepared = self.prepare(job)
-        urgent = job.priority == Priority.EMERGENCY
+        # A cut-in (emergency, going live) airs now: no waiting for its second, no catch-up rule.
+        urgent = job.cut_kind is not None
         if not job.claimed:
             if self._too_late(job, prepared, urgent):
                 return "done"
@@ -325,13 +338,13 @@ class Player:
         if outcome is not None:
             self.airing_until = None  # cut, stopped or at its window's end: the silence is meant
         now = max(self.clock.now(), airing.last_heard or self.clock.now())
-        requeue = outcome == "emergency" and job.on_interrupt == "resume"
+        requeue = outcome in CUT_INS and job.on_interrupt == "resume"
         with unit_of_work(self.sessions) as s:
             occ = s.get(Occurrence, job.occurrence_id)
             if airing.on_air and job.attempt == 0:
                 occ.started_at = airing.first_wall  # the first sample, not the claim
             if requeue:
-                occ.reason = "Bị ngắt bởi thông báo khẩn cấp; sẽ phát lại từ mục bị ngắt."
+                occ.reason = f"{CUT_REASONS[outcome]}; sẽ phát lại từ mục bị ngắt."
             else:
                 occ.ended_at = now
                 occ.status, occ.reason = _outcome(outcome, tally)
@@ -341,7 +354,7 @@ class Player:
             job.resume_from = idx - 1
             job.attempt += 1
             self._cut = None
-            log.warning("Tạm ngắt «%s» để phát thông báo khẩn cấp; sẽ phát tiếp.", job.title)
+            log.warning("%s «%s»; sẽ phát tiếp.", CUT_REASONS[outcome], job.title)
             return "requeue"
         job.done = True
         prepared.release()
@@ -356,7 +369,7 @@ def _outcome(outcome: str | None, tally: Tally) -> tuple[AirStatus, str | None]:
     """Give back an airing's status and reason from how it ended and how its items went."""
     if outcome == "window":
         return AirStatus.PLAYED, "Phát đến hết khung giờ thì dừng (chương trình dài hơn khung giờ)."
-    if outcome in ("stop", "emergency", "shutdown"):
+    if outcome in ("stop", "shutdown", *CUT_INS):
         return AirStatus.INTERRUPTED, CUT_REASONS[outcome] + "."
     if tally.played == 0 and tally.failed > 0:
         return AirStatus.FAILED, tally.reasons[0]

@@ -6,7 +6,6 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from ..models import Priority
 from ._clock import Clock
 from ._player import OPEN_LEAD_S, Job, Player
 
@@ -37,8 +36,8 @@ class ZoneWorker(threading.Thread):
             if job not in self.jobs:
                 self.jobs.append(job)
             self.cond.notify_all()
-        if job.priority == Priority.EMERGENCY:
-            self.player.cut("emergency")
+        if job.cut_kind is not None:
+            self.player.cut(job.cut_kind)
 
     def withdraw(self, occurrence_id: int) -> None:
         with self.cond:
