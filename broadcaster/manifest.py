@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .models import AirStatus, CchcArea, ItemType, Priority, SegmentKind
+from .rules import MAX_RELAY_S, relay_length_ok, stream_url_ok
 
 VERSION = 1
 #: How far ahead a manifest reaches (days).
@@ -75,6 +76,8 @@ class ItemSpec:
     segment: str | None = None  # uid
     chime: str | None = None
     pause_ms: int | None = None
+    stream_url: str | None = None  # a relay (tiếp sóng): the stream, aired for duration_s seconds
+    duration_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,8 @@ def _item_json(i: ItemSpec) -> dict[str, Any]:
         return {"type": "segment", "segment": i.segment}
     if i.type == ItemType.CHIME:
         return {"type": "chime", "chime": i.chime}
+    if i.type == ItemType.RELAY:
+        return {"type": "relay", "stream_url": i.stream_url, "duration_s": i.duration_s}
     return {"type": "pause", "pause_ms": i.pause_ms}
 
 
@@ -230,6 +235,13 @@ def _item(raw: Any, where: str) -> ItemSpec:
         if not _CHIME.fullmatch(chime):
             raise _fail(f"{where}.chime", "tên nhạc hiệu không hợp lệ")
         return ItemSpec(kind, chime=chime)
+    if kind == ItemType.RELAY:
+        url, secs = _get(raw, "stream_url", str, where), _get(raw, "duration_s", int, where)
+        if not stream_url_ok(url):
+            raise _fail(f"{where}.stream_url", "luồng tiếp sóng phải là địa chỉ http://, https:// hoặc icecast://")
+        if not relay_length_ok(secs):
+            raise _fail(f"{where}.duration_s", f"thời lượng tiếp sóng phải từ 1 đến {MAX_RELAY_S} giây")
+        return ItemSpec(kind, stream_url=url, duration_s=secs)
     ms = _get(raw, "pause_ms", int, where)
     if not 0 <= ms <= 600_000:
         raise _fail(f"{where}.pause_ms", "phải trong khoảng 0–600000")

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from ..config import public_spec
 from ..models import RECURRENCE_LABELS, WEEKDAY_NAMES, AuditLog, User
 
 #: How the audit page names what was done and to what (the log keeps the short English codes).
@@ -68,9 +69,7 @@ def snapshot(obj: Any, exclude: tuple[str, ...] = UNAUDITED) -> dict[str, Any]:
         c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in exclude
     }
     if isinstance(out.get("sink"), str):
-        from ..playout import public_spec  # a zone's Icecast output holds its source password
-
-        out["sink"] = public_spec(out["sink"])
+        out["sink"] = public_spec(out["sink"])  # a zone's Icecast output holds its source password
     return out
 
 
@@ -234,7 +233,7 @@ def _show_value(key: str, value: Any, tz: Any, maps: dict[str, dict]) -> str:
                 parts.append(CHIME_LABELS.get(it.get("chime"), f"nhạc hiệu {it.get('chime')}"))
             elif kind == "relay":
                 minutes = _num((it.get("duration_s") or 0) / 60)
-                parts.append(f"tiếp sóng {it.get('stream_url')} {minutes} phút")
+                parts.append(f"tiếp sóng {public_spec(str(it.get('stream_url')))} {minutes} phút")
             elif kind == "pause":
                 parts.append(f"khoảng lặng {_num((it.get('pause_ms') or 0) / 1000)} giây")
             else:

@@ -13,15 +13,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import public_spec
 from ..models import ItemType, Programme, ProgrammeItem, Segment, SegmentKind, SegmentStatus, Station, User
-from ..rules import CHIME_LABELS, chime_ms
+from ..rules import (
+    CHIME_LABELS,
+    RELAY_LENGTH_ERROR,
+    STREAM_URL_ERROR,
+    chime_ms,
+    relay_length_ok,
+    stream_url_ok,
+)
 from ._audit import record, snapshot
 from ._dates import to_month
 from ._errors import ContentError
 from ._refusals import InConflict, Missing, refuse_hub_origin
 
 MAX_PAUSE_MS = 60_000
-MAX_RELAY_S = 6 * 3600  # a relay (tiếp sóng) is a session's length at most
 #: Reading speed for an estimate of text not yet rendered, in words per minute.
 DEFAULT_WPM = 150
 
@@ -30,7 +37,8 @@ def _snap(programme: Programme) -> dict[str, Any]:
     data = snapshot(programme)
     data["items"] = [
         {"type": it.item_type.value, "segment_id": it.segment_id, "chime": it.chime, "pause_ms": it.pause_ms}
-        | ({"stream_url": it.stream_url, "duration_s": it.duration_s} if it.stream_url else {})
+        # The audit trail is shown on pages: a stream's password stays out of it.
+        | ({"stream_url": public_spec(it.stream_url), "duration_s": it.duration_s} if it.stream_url else {})
         for it in programme.items
     ]
     return data
@@ -193,20 +201,14 @@ def add_item(
 def _relay_fields(url: str | None, minutes: Any) -> tuple[str, int]:
     """Give back a relay item's stream URL and length in seconds from the form (minutes, "15" or "7,5")."""
     url = (url or "").strip()
-    if not re.match(r"^https?://[^\s/]+\S*$", url) or len(url) > 1000:
-        raise ContentError(
-            "Địa chỉ luồng tiếp sóng phải bắt đầu bằng http:// hoặc https:// "
-            "(luồng MP3/AAC của đài huyện, hoặc danh sách HLS .m3u8).",
-            "stream_url",
-        )
+    if not stream_url_ok(url):
+        raise ContentError(STREAM_URL_ERROR, "stream_url")
     try:
         secs = round(float(str(minutes).replace(",", ".")) * 60)
-    except ValueError:
+    except (ValueError, OverflowError):
         secs = 0
-    if not 0 < secs <= MAX_RELAY_S:
-        raise ContentError(
-            "Thời lượng tiếp sóng phải từ 1 giây đến 6 giờ (ghi bằng phút, ví dụ 15).", "duration"
-        )
+    if not relay_length_ok(secs):
+        raise ContentError(RELAY_LENGTH_ERROR, "duration")
     return url, secs
 
 

@@ -14,7 +14,7 @@ from ..config import Config
 from ..db import utcnow
 from ..manifest import HORIZON_DAYS, AiringSpec, AudioRef, ItemSpec, Manifest, ProgrammeSpec, SegmentSpec
 from ..models import AudioAsset, ItemType, Recurrence, Schedule, Segment, Station
-from ..rules import expand
+from ..rules import expand, relay_length_ok, stream_url_ok
 from ._publish import district_schedules
 
 #: Airings a little in the past stay listed: a station that was away may still air them late.
@@ -141,10 +141,15 @@ def _programme_spec(
             out.append(ItemSpec(ItemType.SEGMENT, segment=seg.uid))
         elif item.item_type == ItemType.CHIME:
             out.append(ItemSpec(ItemType.CHIME, chime=item.chime))
+        elif item.item_type == ItemType.RELAY:
+            url, secs = item.stream_url or "", item.duration_s
+            if not (stream_url_ok(url) and relay_length_ok(secs)):
+                return None  # what a station would refuse (the whole manifest with it) is not sent
+            out.append(ItemSpec(ItemType.RELAY, stream_url=url, duration_s=secs))
         elif item.item_type == ItemType.PAUSE:
             out.append(ItemSpec(ItemType.PAUSE, pause_ms=item.pause_ms or 0))
         else:
-            return None  # a relay: the manifest carries no streams yet, and must not send it as silence
+            return None  # a kind the manifest cannot carry: never sent as something else
     return tuple(out) or None
 
 

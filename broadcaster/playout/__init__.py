@@ -37,7 +37,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "upcoming_select",
         ),
         "._daemon": ("Daemon", "run_daemon"),
-        "._deadair": ("read_dead_air",),
+        "._deadair": ("dead_air_path", "read_dead_air", "recent_dead_air"),
         "._forecast": ("Airing", "forecast", "warnings"),
         "._once": ("play_programme_once",),
         "._planner": ("bump_plan", "plan"),

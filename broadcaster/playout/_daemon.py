@@ -225,7 +225,7 @@ class Daemon(Timers, Mailbox):
         """Rewrite the status snapshot; a failure is logged and playout goes on."""
         try:
             with self.store.sessions() as s:
-                view = status_view(s, self.store.station(s), SNAPSHOT_COUNT)
+                view = status_view(s, self.store.station(s), SNAPSHOT_COUNT, data_dir=self.config.data_dir)
             write_snapshot(self.config.data_dir, view, SNAPSHOT_COUNT)
         except Exception:  # noqa: BLE001 - status is a convenience, the airing is not
             log.warning(

@@ -3,7 +3,9 @@
 The daemon's :class:`DeadAirWatch` looks at every zone's player once a second. An alarm is said in
 the journal once when it starts and once when it ends, and kept in ``<data_dir>/run/dead_air.json``
 (standard library only), which the dashboard shows and the sync process sends to the hub with the
-station's status. The file names the daemon that wrote it; a dead writer's alarms are not shown.
+station's status. The file names the daemon that wrote it; a dead writer's alarms are not shown as
+on, they count among the past ones. Alarms that ended are kept there :data:`KEEP` (24 h, across
+daemon restarts): ``status`` and the hub's stations page show them.
 """
 
 from __future__ import annotations
@@ -26,33 +28,75 @@ if TYPE_CHECKING:
 log = logging.getLogger("broadcaster.playout")
 
 CHECK_EVERY_S = 1.0
+#: How long an alarm that ended is still shown (``status``, the hub's stations page).
+KEEP = timedelta(hours=24)
 
 
 def dead_air_path(data_dir: Path) -> Path:
     return Path(data_dir) / "run" / "dead_air.json"
 
 
-def read_dead_air(data_dir: Path) -> list[dict[str, Any]]:
-    """Give back the dead-air alarms now on (zone, output, title, since), [] when none or no daemon."""
+def _read(data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """Give back the file's (alarms on, alarms ended, whether its writer lives); empty when unreadable."""
     try:
         with open(dead_air_path(data_dir), encoding="utf-8") as f:
             doc = json.load(f)
+        alarms, ended = doc.get("alarms"), doc.get("recent", [])
         pid = int(doc["pid"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return [], [], False
+    try:
         os.kill(pid, 0)
-        alarms = doc["alarms"]
+        alive = True
     except PermissionError:
-        alarms = doc["alarms"]  # the station service's daemon, alive under another account
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    return alarms if isinstance(alarms, list) else []
+        alive = True  # the station service's daemon, alive under another account
+    except (OSError, OverflowError):
+        alive = False
+    return (
+        [a for a in alarms if isinstance(a, dict)] if isinstance(alarms, list) else [],
+        [a for a in ended if isinstance(a, dict)] if isinstance(ended, list) else [],
+        alive,
+    )
 
 
-def _write(data_dir: Path, alarms: list[dict[str, Any]]) -> None:
+def read_dead_air(data_dir: Path) -> list[dict[str, Any]]:
+    """Give back the dead-air alarms now on (zone, output, title, since), [] when none or no daemon."""
+    alarms, _ended, alive = _read(data_dir)
+    return alarms if alive else []
+
+
+def _when(raw: Any) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def recent_dead_air(data_dir: Path, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Give back the alarms that ended in the last 24 hours, newest first: each with ``until``
+    (None when its daemon stopped during it, so when the sound came back is not known)."""
+    alarms, ended, alive = _read(data_dir)
+    if not alive:
+        ended = ended + [{**a, "until": None} for a in alarms]
+    return _within(ended, now or datetime.now(UTC))
+
+
+def _within(ended: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    kept = []
+    for a in ended:
+        at = _when(a.get("until")) or _when(a.get("since"))
+        if at is not None and now - KEEP <= at <= now + timedelta(minutes=5):
+            kept.append(a)
+    return sorted(kept, key=lambda a: str(a.get("since")), reverse=True)
+
+
+def _write(data_dir: Path, alarms: list[dict[str, Any]], ended: list[dict[str, Any]] = ()) -> None:
     path = dead_air_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".dead-air-", suffix=".json", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"pid": os.getpid(), "alarms": alarms}, f, ensure_ascii=False)
+        json.dump({"pid": os.getpid(), "alarms": alarms, "recent": list(ended)}, f, ensure_ascii=False)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
@@ -64,7 +108,9 @@ class DeadAirWatch(threading.Thread):
         super().__init__(name="dead-air", daemon=True)
         self.daemon_ = daemon
         self.on: dict[object, dict[str, Any]] = {}  # zone id -> its alarm
-        _write(daemon.config.data_dir, [])
+        # What an earlier daemon saw is kept for its day: a restart does not hide a night's dead air.
+        self.ended = recent_dead_air(daemon.config.data_dir)
+        _write(daemon.config.data_dir, [], self.ended)
 
     def run(self) -> None:
         stop = self.daemon_.stop_event
@@ -104,9 +150,11 @@ class DeadAirWatch(threading.Thread):
             elif zone_id in self.on:
                 alarm = self.on.pop(zone_id)
                 log.warning("Hết mất tín hiệu trên %s («%s»).", alarm["zone"], alarm["title"])
+                ended_at = datetime.now(UTC)
+                self.ended = _within([{**alarm, "until": ended_at.isoformat()}, *self.ended], ended_at)
                 changed = True
         if changed:
-            _write(d.config.data_dir, list(self.on.values()))
+            _write(d.config.data_dir, list(self.on.values()), self.ended)
             d.status_changed()
 
     def _zone_name(self, zone_id) -> str:

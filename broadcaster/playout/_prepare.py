@@ -27,7 +27,7 @@ from ..models import (
     Segment,
     SegmentKind,
 )
-from ..rules import CHIMES, airability, vn_num
+from ..rules import CHIMES, airability, listen_url, vn_num
 from . import _media
 from ._relay import RelaySource
 
@@ -314,7 +314,7 @@ def relay_item(
         item.error = "Mục tiếp sóng thiếu địa chỉ luồng hoặc thời lượng."
         return item
     item.relay = RelaySource(
-        url,
+        listen_url(url),
         seconds,
         sample_rate=config.sample_rate,
         fallback=pcm,

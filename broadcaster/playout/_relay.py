@@ -17,6 +17,8 @@ import threading
 import time
 from datetime import datetime
 
+from ..config import public_spec
+
 log = logging.getLogger("broadcaster.playout")
 
 OPEN_AHEAD_S = 10.0  # a stream is opened this long before its airing starts (probing takes seconds)
@@ -137,7 +139,7 @@ class RelaySource:
                 break
             tail = err.splitlines()[-1] if err else ""
             self.error = ("luồng bị ngắt" if got else "không mở được luồng") + (
-                f" ({_short(tail)})" if tail else ""
+                f" ({_short(public_spec(tail))})" if tail else ""
             )
             self._stop.wait(RETRY_S)
 
@@ -164,10 +166,10 @@ class RelaySource:
             return
         if reason is None:
             self.events.append(f"{self._stamp()} có lại tín hiệu")
-            log.info("Tiếp sóng %s: có lại tín hiệu.", self.url)
+            log.info("Tiếp sóng %s: có lại tín hiệu.", public_spec(self.url))
         else:
             self.events.append(f"{self._stamp()} {reason}")
-            log.warning("Tiếp sóng %s: %s; phát thay và thử lại.", self.url, reason)
+            log.warning("Tiếp sóng %s: %s; phát thay và thử lại.", public_spec(self.url), reason)
         self._filling_for = reason
 
     def _fill(self, n: int) -> bytes:

@@ -258,10 +258,56 @@ def forecast_lines(bad: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _local(raw: Any, tz: Any) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+    return at.astimezone(tz) if at.tzinfo is not None else None
+
+
+def dead_air_lines(payload: dict[str, Any], timezone: str, now: datetime) -> list[str]:
+    """Give back the status lines of the dead-air alarms on now and of those that ended within
+    the last 24 hours as of ``now`` (aware), in the station's time."""
+    from zoneinfo import ZoneInfo
+
+    from ..rules import show_duration
+
+    def took(start: datetime, end: datetime) -> str:
+        return show_duration(max(1, round((end - start).total_seconds() * 1000)))  # m:ss
+
+    tz = ZoneInfo(timezone)
+    lines = []
+    for a in payload.get("mat_tin_hieu") or []:
+        since = _local(a.get("since"), tz)
+        if since is None:
+            continue
+        lines.append(
+            f"MẤT TÍN HIỆU trên {a.get('zone')} từ {since:%H:%M:%S} (đã {took(since, now)}): "
+            f"không có âm thanh tới đầu ra {a.get('sink') or '-'} dù đang trong giờ phát «{a.get('title')}»."
+        )
+    past = []
+    for a in payload.get("mat_tin_hieu_24_gio") or []:
+        since, until = _local(a.get("since"), tz), _local(a.get("until"), tz)
+        if since is None or now - (until or since) > timedelta(hours=24):
+            continue
+        span = (
+            f"{since:%d/%m %H:%M:%S}–{until:%H:%M:%S} ({took(since, until)})"
+            if until is not None
+            else f"từ {since:%d/%m %H:%M:%S} đến khi bộ phát dừng"
+        )
+        past.append(f"  {span}  {a.get('zone')}, đầu ra {a.get('sink') or '-'}, buổi «{a.get('title')}»")
+    if past:
+        lines.append(f"Mất tín hiệu trong 24 giờ qua ({len(past)} lần):")
+        lines += past
+    return lines
+
+
 def render(view: dict[str, Any], *, as_json: bool, count: int, now: datetime | None = None) -> str:
     """Give back what ``status`` prints for a view at ``now``, showing at most ``count`` upcoming
     airings."""
-    view = window(view, now or datetime.now().astimezone())
+    now = now or datetime.now().astimezone()
+    view = window(view, now)
     if as_json:
         payload = dict(view["payload"])
         payload["sap_phat"] = payload["sap_phat"][:count]
@@ -272,7 +318,7 @@ def render(view: dict[str, Any], *, as_json: bool, count: int, now: datetime | N
     else:
         head = "Bộ phát KHÔNG chạy: hãy chạy «broadcaster run» hoặc bật dịch vụ broadcaster-station."
     nxt = lines["next"][:count]
-    out = [head, *lines["now"]]
+    out = [head, *lines["now"], *dead_air_lines(view["payload"], view["timezone"], now)]
     out.append(
         f"Các buổi phát sắp tới (giờ {view['timezone']}):" if nxt else "Không có buổi phát nào sắp tới."
     )

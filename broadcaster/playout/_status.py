@@ -7,6 +7,7 @@ usable snapshot or cache exists; ``_snapshot.render`` prints it, so every path p
 from __future__ import annotations
 
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,13 +15,17 @@ from sqlalchemy.orm import Session
 
 from ..models import PRIORITY_LABELS, Origin, Station, StationState, Zone
 from ._control import daemon_alive, on_air, upcoming
+from ._deadair import read_dead_air, recent_dead_air
 from ._forecast import forecast, warnings
 from ._snapshot import HOURS
 
 
-def status_view(session: Session, station: Station, count: int, *, hours: float = HOURS) -> dict[str, Any]:
+def status_view(
+    session: Session, station: Station, count: int, *, hours: float = HOURS, data_dir: Path | None = None
+) -> dict[str, Any]:
     """Give back the status view (JSON payload and pre-rendered lines) with ``count`` upcoming
-    airings and the warnings of the next ``hours``.
+    airings and the warnings of the next ``hours``; with ``data_dir``, the dead-air alarms on now
+    and those of the last 24 hours (the watchdog's file there).
 
     Plain data only (JSON-ready), so ``_snapshot.render`` prints it without the models; each
     coming airing and warning carries its time, so an older view can drop what has passed.
@@ -56,6 +61,8 @@ def status_view(session: Session, station: Station, count: int, *, hours: float 
             for o in nxt
         ],
         "canh_bao": [a.as_dict() for a in warnings(airings)],
+        "mat_tin_hieu": read_dead_air(data_dir) if data_dir else [],
+        "mat_tin_hieu_24_gio": recent_dead_air(data_dir) if data_dir else [],
     }
     now_lines = []
     for occ in now_playing:

@@ -178,7 +178,9 @@ def _cmd_status(args: argparse.Namespace, ctx) -> int:
             count = max(args.count, SNAPSHOT_COUNT)
             store = ctx.store()
             with store.sessions() as s:
-                view = status_view(s, store.station(s), count, hours=HOURS + CACHE_S / 3600)
+                view = status_view(
+                    s, store.station(s), count, hours=HOURS + CACHE_S / 3600, data_dir=config.data_dir
+                )
             view = mark_gone(view, gone)
             if key is not None:
                 write_cache(config.data_dir, key, view, count)

@@ -13,6 +13,7 @@ What several of them need lives here once, and nothing here imports a feature pa
 - the chime catalogue: :data:`CHIMES`, :data:`CHIME_LABELS`, :func:`chime_ms`;
 - spreadsheet cells: :func:`csv_row`, :func:`csv_cell`, :func:`xlsx_text` (typed text never runs
   as a formula);
+- relay items: :func:`stream_url_ok`, :func:`relay_length_ok`, :func:`listen_url`;
 - :class:`RuleError` a broken rule, with a Vietnamese message.
 """
 
@@ -55,6 +56,14 @@ __getattr__, __dir__, __all__ = lazy_face(
             "schedule_field",
             "validate_schedule",
             "window_end",
+        ),
+        "._relay": (
+            "MAX_RELAY_S",
+            "RELAY_LENGTH_ERROR",
+            "STREAM_URL_ERROR",
+            "listen_url",
+            "relay_length_ok",
+            "stream_url_ok",
         ),
         "._settings": (
             "BY_KEY",

@@ -31,6 +31,9 @@ from ..rules import local_to_utc
 
 log = logging.getLogger("broadcaster.sync")
 
+#: What a hub item sets on the station's programme item (the rest is the station's own).
+ITEM_FIELDS = ("item_type", "segment_id", "chime", "pause_ms", "stream_url", "duration_s")
+
 
 @dataclass
 class Applied:
@@ -139,25 +142,23 @@ def apply_manifest(
         else:
             _set(prog, {"title": spec.title})
         want = [
-            (
-                i.type,
-                segments[i.segment].id if i.segment else None,
-                i.chime,
-                i.pause_ms if i.type == ItemType.PAUSE else None,
-            )
+            {
+                "item_type": i.type,
+                "segment_id": segments[i.segment].id if i.segment else None,
+                "chime": i.chime,
+                "pause_ms": i.pause_ms if i.type == ItemType.PAUSE else None,
+                "stream_url": i.stream_url if i.type == ItemType.RELAY else None,
+                "duration_s": i.duration_s if i.type == ItemType.RELAY else None,
+            }
             for i in spec.items
         ]
-        have = [(i.item_type, i.segment_id, i.chime, i.pause_ms) for i in prog.items]
+        have = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in prog.items]
         if want != have:
             res.changed += bool(have)
             prog.items.clear()
             session.flush()
-            for pos, (kind, seg_id, chime, pause) in enumerate(want):
-                prog.items.append(
-                    ProgrammeItem(
-                        position=pos, item_type=kind, segment_id=seg_id, chime=chime, pause_ms=pause
-                    )
-                )
+            for pos, values in enumerate(want):
+                prog.items.append(ProgrammeItem(position=pos, **values))
         programmes[spec.uid] = prog
     session.flush()
 

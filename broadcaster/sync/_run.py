@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Config
+from ..config import Config, public_spec
 from ..db import utcnow
 from ..manifest import MAX_BATCH, Manifest, ManifestError, loads
 from ..models import StationState
-from ..playout import read_dead_air, upcoming
+from ..playout import read_dead_air, recent_dead_air, upcoming
 from ..store import Store
 from ._apply import Applied, apply_manifest
 from ._client import HubClient, HubUnreachable, SyncError
@@ -117,8 +117,10 @@ def station_status(store: Store, station_id: int, last_error: str | None) -> dic
         "heartbeat": state.heartbeat_at.isoformat() if state and state.heartbeat_at else None,
         "asrun_waiting": left,
         "last_error": last_error,
-        # Zones where an airing is due and no sound reaches the output (the dead-air watchdog).
+        # Zones where an airing is due and no sound reaches the output (the dead-air watchdog),
+        # and the alarms that ended in the last 24 hours (the hub's stations page shows both).
         "dead_air": read_dead_air(store.config.data_dir),
+        "dead_air_recent": recent_dead_air(store.config.data_dir),
     }
 
 
@@ -127,7 +129,11 @@ def station_status(store: Store, station_id: int, last_error: str | None) -> dic
 #: report: every manifest poll counts as contact.
 STATUS_EVERY = 300.0
 #: The status fields whose change is worth a report of its own.
-_TOLD = ("on_air", "last_error", "asrun_waiting", "software")
+_TOLD = ("on_air", "last_error", "asrun_waiting", "software", "dead_air", "dead_air_recent")
+
+
+def _told(status: dict[str, Any]) -> tuple:
+    return tuple(json.dumps(status.get(k), sort_keys=True) for k in _TOLD)  # lists compare as text
 
 
 @dataclass
@@ -140,12 +146,12 @@ class ReportMemo:
     def due(self, status: dict[str, Any], now: float | None = None) -> bool:
         """Tell whether a report without as-run rows is worth sending now."""
         now = time.monotonic() if now is None else now
-        told = tuple(status.get(k) for k in _TOLD)
+        told = _told(status)
         return self.sent_at is None or told != self.told or now - self.sent_at >= STATUS_EVERY
 
     def sent(self, status: dict[str, Any], now: float | None = None) -> None:
         self.sent_at = time.monotonic() if now is None else now
-        self.told = tuple(status.get(k) for k in _TOLD)
+        self.told = _told(status)
 
 
 def sync_once(
@@ -258,6 +264,16 @@ def _station_link(config: Config, store: Store, station_id: int, state: dict[str
     return link
 
 
+def _dead_air_mark(config: Config) -> int | None:
+    """Give back when the watchdog last rewrote its file (None: no file)."""
+    from ..playout import dead_air_path
+
+    try:
+        return dead_air_path(config.data_dir).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
     """Exchange with the hub every ``config.sync_interval`` seconds, or at once when the hub nudges
     over the live link, until ``stop`` (a threading.Event) is set; never raises on a failed round
@@ -284,7 +300,13 @@ def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
             except Exception:  # noqa: BLE001 - one bad round must not end the link
                 log.exception("Lỗi khi đồng bộ với huyện")
             until = time.monotonic() + max(1.0, config.sync_interval - (time.monotonic() - started))
+            alarms = _dead_air_mark(config)
             while not stop.is_set() and (left := until - time.monotonic()) > 0:
+                if _dead_air_mark(config) != alarms:
+                    # Dead air began or ended: the district hears of it now, not a round later.
+                    if link is not None:
+                        link.beat()
+                    break
                 if wake.wait(min(left, 0.5)):  # short steps: a stop is seen within half a second
                     # A nudge to "all" reaches every station in the same second: each waits a
                     # moment of its own so the hub is not asked for a thousand manifests (and
@@ -301,7 +323,14 @@ def run_forever(config: Config, store: Store, *, say=print, stop=None) -> None:
 def manifest_dump(config: Config) -> str | None:
     """Give back the last good manifest as indented JSON (for an officer's look), or None."""
     m, _ = _State(config).load()
-    return None if m is None else json.dumps(m.to_json(), ensure_ascii=False, indent=2)
+    if m is None:
+        return None
+    doc = m.to_json()
+    for prog in doc["programmes"]:
+        for item in prog["items"]:
+            if item.get("stream_url"):
+                item["stream_url"] = public_spec(item["stream_url"])  # shown: never a password
+    return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
 __all__ = ["ReportMemo", "Round", "manifest_dump", "run_forever", "station_status", "sync_once"]

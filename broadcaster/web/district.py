@@ -8,7 +8,7 @@ without reloading the page.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
@@ -16,6 +16,7 @@ from flask_login import login_required
 
 from .. import hub
 from .. import reports as rp
+from ..config import public_spec
 from ..db import utcnow
 from ..rules import show_local
 from ._core import config, db, roles
@@ -27,9 +28,46 @@ bp = Blueprint("district", __name__, url_prefix="/huyen")
 # sign it (REPORT_ROLES), as at a station.
 
 
+def _when(raw: Any) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _dead_air(raw: Any, now: datetime) -> list[dict[str, Any]]:
+    """Give back a station's dead-air alarms as the page shows them (when, how long, which output);
+    what does not read as one is left out (a station's free-form status never breaks the page)."""
+    out = []
+    for a in raw if isinstance(raw, list) else []:
+        since = _when(a.get("since")) if isinstance(a, dict) else None
+        if since is None:
+            continue
+        until, on = _when(a.get("until")), "until" not in a
+        if not on and (until or since) < now - timedelta(hours=24):
+            continue  # the last status of a station long silent: only the last day is shown
+        out.append(
+            {
+                "zone": str(a.get("zone") or ""),
+                "sink": public_spec(str(a.get("sink") or "")),  # the station hides it; so do we
+                "title": str(a.get("title") or ""),
+                "since": since,
+                "until": until,
+                # How long: so far while it lasts; unknown when the station's daemon stopped in it.
+                "ms": max(1, round(((until or now) - since).total_seconds() * 1000)) if until or on else None,
+                "open": on,
+            }
+        )
+    return out
+
+
 def _overview() -> list[dict[str, Any]]:
     rows = hub.stations_overview(db(), config().station_code, config().sync_interval)
+    now = utcnow()
     for r in rows:
+        r["dead_air"] = _dead_air(r["status"].get("dead_air"), now)
+        r["dead_air_recent"] = _dead_air(r["status"].get("dead_air_recent"), now)
         r["seen_at"] = datetime.fromisoformat(r["last_seen"]) if r["last_seen"] else None
         last = r["last_asrun"]
         if last and last["at"]:

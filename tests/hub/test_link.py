@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -36,6 +37,7 @@ from broadcaster.models import (
 from broadcaster.sync import apply_manifest
 
 SHA = "ab" * 32
+STREAM = "icecast://nghe:bi-mat@dai-huyen.vn:8000/cchc.mp3"  # tiếp sóng Đài huyện, 15 minutes
 
 
 def _uid() -> str:
@@ -55,6 +57,7 @@ def sample(at=None, priority=Priority.PRIORITY) -> Manifest:
                     ItemSpec(ItemType.CHIME, chime="thong-bao"),
                     ItemSpec(ItemType.SEGMENT, segment=seg),
                     ItemSpec(ItemType.PAUSE, pause_ms=500),
+                    ItemSpec(ItemType.RELAY, stream_url=STREAM, duration_s=900),
                 ),
             ),
         ),
@@ -81,6 +84,11 @@ def test_the_manifest_reads_back_what_it_writes_and_its_tag_follows_content():
         (lambda d: d["segments"][0].update(kind="quang-cao"), "không được nhận"),
         (lambda d: d["audio"][0].update(size=True), "sai kiểu"),
         (lambda d: d["programmes"][0]["items"][1].update(segment="../../etc"), "UUID"),
+        (lambda d: d["programmes"][0]["items"][3].update(stream_url="rtmp://x/y"), "http://, https:// hoặc icecast://"),
+        (lambda d: d["programmes"][0]["items"][3].update(stream_url="file:///etc/passwd"), "icecast://"),
+        (lambda d: d["programmes"][0]["items"][3].update(duration_s=0), "từ 1 đến 21600 giây"),
+        (lambda d: d["programmes"][0]["items"][3].update(duration_s=True), "sai kiểu"),
+        (lambda d: d["programmes"][0]["items"][3].pop("stream_url"), r"items\[3\]\.stream_url\): thiếu"),
     ],
 )
 def test_a_bad_manifest_is_refused_whole_with_one_vietnamese_line(change, words):
@@ -122,12 +130,25 @@ def test_applying_twice_changes_nothing_and_a_withdrawn_airing_is_switched_off(s
             ItemType.CHIME,
             ItemType.SEGMENT,
             ItemType.PAUSE,
+            ItemType.RELAY,
         ]
+        relay = sched.programme.items[3]
+        assert (relay.stream_url, relay.duration_s, relay.pause_ms) == (STREAM, 900, None)
     with store.sessions.begin() as s:
         second = apply_manifest(s, store.station(s), m, present)
     assert not second.touched
     with store.sessions() as s:
         assert _counts(s) == counts and _revision(s, station) == rev  # no replan either
+
+    # The district moves its stream: the station's item follows, nothing else is touched.
+    prog = m.programmes[0]
+    moved = replace(prog, items=(*prog.items[:3], replace(prog.items[3], stream_url="https://dai-huyen.vn/cchc.m3u8")))
+    with store.sessions.begin() as s:
+        third = apply_manifest(s, store.station(s), replace(m, programmes=(moved,)), present)
+    assert (third.added, third.changed) == (0, 1)
+    with store.sessions() as s:
+        relayed = select(ProgrammeItem.stream_url).where(ProgrammeItem.item_type == ItemType.RELAY)
+        assert s.scalar(relayed) == "https://dai-huyen.vn/cchc.m3u8"
 
     with store.sessions.begin() as s:
         gone = apply_manifest(s, store.station(s), replace(m, airings=()), present)
@@ -194,6 +215,21 @@ def test_the_hub_stations_page_shows_who_called_and_a_station_has_no_hub_routes(
         assert hub.receive_asrun(s, a, [row, row | {"status": "playing"}])[0] == [row["uid"]]
         b, _ = hub.add_station(s, "xa-b", "Xã B")
         status = {"clock": utcnow().isoformat(), "last_error": "Chưa tải được tệp âm thanh"}
+        now = utcnow()
+        sink = "icecast://source:lo-ra@10.0.0.9:8000/t2.mp3"
+        dead = {"zone": "cụm loa «Thôn 2»", "sink": sink, "title": "Tin sáng"}
+
+        def ago(**kw) -> str:
+            return (now - timedelta(**kw)).isoformat()
+
+        status |= {
+            "dead_air": [dead | {"since": ago(seconds=75)}],
+            "dead_air_recent": [
+                dead | {"since": ago(hours=3), "until": ago(hours=3, seconds=-42)},
+                dead | {"since": ago(hours=30), "until": None},  # a day old: left out
+                {"since": "hôm qua"},  # a station's free-form status never breaks the page
+            ],
+        }
         hub.note_contact(s, b, status | {"disk_free_bytes": 3 * 1024**3 + 512 * 1024**2})
         admin = content.create_user(s, store.station(s), "quantri", "mat-khau-dai-1", "admin")
         admin_id = admin.id
@@ -217,6 +253,12 @@ def test_the_hub_stations_page_shows_who_called_and_a_station_has_no_hub_routes(
     assert "Mất liên lạc" in html and "Trực tuyến" in html and "Chưa tải được tệp âm thanh" in html
     assert "Tin đã phát" in html and "Đã phát" in html
     assert "3,5 GB" in html  # a decimal comma, as every number an officer reads
+    # xa-b has dead air now (flagged, since when, how long so far) and had 42 s of it 3 hours ago.
+    row_b = html[html.index('<tr data-station="xa-b"') :].split("</tr>")[0]
+    assert row_b.startswith('<tr data-station="xa-b" class="dead-air">')
+    assert "MẤT TÍN HIỆU" in row_b and re.search(r"đã 1:1[5-9]<", row_b) and "24 giờ qua: 1 lần" in row_b
+    assert "0:42" in row_b and "icecast://source:***@10.0.0.9:8000/t2.mp3" in row_b and "lo-ra" not in html
+    assert "MẤT TÍN HIỆU" not in html[: html.index('data-station="xa-b"')]  # xa-a has none
 
 
 def test_the_command_line_levels_are_the_models_levels():
@@ -237,4 +279,8 @@ def test_the_sync_loop_reports_status_only_when_it_says_something_new_or_is_due(
     assert not memo.due(status | {"clock": "2026-12-01T00:01:00+00:00", "heartbeat": "x"}, now=60)
     assert memo.due(status | {"on_air": "Tin huyện"}, now=60)
     assert memo.due(status | {"last_error": "Chưa tải được tệp âm thanh"}, now=60)
+    # Dead air beginning, or ending (it moves to the last 24 hours), is news for the district.
+    alarm = {"zone": "cụm loa «Thôn 2»", "since": "2026-12-01T00:00:30+00:00"}
+    assert memo.due(status | {"dead_air": [alarm]}, now=60)
+    assert memo.due(status | {"dead_air_recent": [alarm | {"until": "2026-12-01T00:00:50+00:00"}]}, now=60)
     assert memo.due(status, now=STATUS_EVERY)  # clock offset and disk free are refreshed

@@ -44,3 +44,69 @@ def test_dead_air_is_told_while_an_airing_is_due_and_ends_with_it(
     wait_for(lambda: not read_dead_air(config.data_dir), timeout=15)
     assert any("Hết mất tín hiệu" in r.getMessage() for r in caplog.records)
     assert "bi-mat" not in caplog.text
+
+
+def test_status_names_dead_air_on_now_and_of_the_last_day_across_a_daemon_restart(config, session, station):
+    """`status` shows the alarm on now and those that ended within 24 hours, in station time; a
+    daemon that died during one leaves it to the next, which keeps it for its day."""
+    import json
+    import subprocess
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from broadcaster.playout import dead_air_path, recent_dead_air
+    from broadcaster.playout._deadair import DeadAirWatch, _write
+    from broadcaster.playout._snapshot import render
+    from broadcaster.playout._status import status_view
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    alarm = {
+        "zone": "cụm loa «Thôn 2»",
+        "sink": "icecast://source:***@10.0.0.9:8000/t2.mp3",
+        "title": "Tin sáng",
+    }
+    ended = [
+        alarm
+        | {
+            "since": (now - timedelta(hours=3)).isoformat(),
+            "until": (now - timedelta(hours=3, seconds=-42)).isoformat(),
+        },
+        alarm
+        | {
+            "since": (now - timedelta(hours=30)).isoformat(),
+            "until": (now - timedelta(hours=29)).isoformat(),
+        },
+    ]
+    _write(config.data_dir, [alarm | {"since": (now - timedelta(seconds=75)).isoformat()}], ended)
+    view = status_view(session, station, 5, data_dir=config.data_dir)
+    text = render(view, as_json=False, count=5, now=now)
+    local = (now - timedelta(seconds=75)).astimezone(config.tz)
+    assert (
+        f"MẤT TÍN HIỆU trên cụm loa «Thôn 2» từ {local:%H:%M:%S} (đã 1:15): không có âm thanh tới đầu ra "
+        in text
+    )
+    start = (now - timedelta(hours=3)).astimezone(config.tz)
+    end = start + timedelta(seconds=42)
+    assert "Mất tín hiệu trong 24 giờ qua (1 lần):" in text
+    assert (
+        f"  {start:%d/%m %H:%M:%S}–{end:%H:%M:%S} (0:42)  cụm loa «Thôn 2», đầu ra icecast://source:***@"
+        in text
+    )
+    # A day later the old one is gone from the same view (a cached view ages by itself).
+    later = render(view, as_json=False, count=5, now=now + timedelta(hours=22))
+    assert "(0:42)" not in later and "Mất tín hiệu trong 24 giờ qua" not in later
+
+    # The daemon that wrote the file died with its alarm on: it is no longer on, and is kept as
+    # one of the day's, its end unknown; a new daemon's watchdog carries it on.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    doc = json.loads(dead_air_path(config.data_dir).read_text(encoding="utf-8")) | {"pid": gone.pid}
+    dead_air_path(config.data_dir).write_text(json.dumps(doc), encoding="utf-8")
+    assert read_dead_air(config.data_dir) == []
+    before = recent_dead_air(config.data_dir)
+    assert [a["until"] for a in before] == [None, ended[0]["until"]]
+    DeadAirWatch(SimpleNamespace(config=config))
+    assert recent_dead_air(config.data_dir) == before
+    text = render(status_view(session, station, 5, data_dir=config.data_dir), as_json=False, count=5)
+    assert "MẤT TÍN HIỆU" not in text and "Mất tín hiệu trong 24 giờ qua (2 lần):" in text
+    assert f"từ {local:%d/%m %H:%M:%S} đến khi bộ phát dừng" in text

@@ -695,3 +695,9 @@ def test_api_adds_a_relay_item_with_the_pages_rules(editor):
     (item,) = r.get_json()["muc"]
     assert item["loai"] == "relay" and item["luong_tiep_song"] == "http://dai-huyen.vn/live.m3u8"
     assert item["thoi_luong_ms"] == 900_000
+    # A stream's password is never given back (the page and the audit trail hide it too).
+    secret = "icecast://nghe:bi-mat@dai-huyen.vn:8000/cchc.mp3"
+    body = {"item_type": "relay", "stream_url": secret, "relay_min": 5}
+    r = editor.api("POST", f"{url}/items", json=body)
+    assert r.status_code == 201 and "bi-mat" not in r.get_data(as_text=True)
+    assert r.get_json()["muc"][1]["luong_tiep_song"] == "icecast://nghe:***@dai-huyen.vn:8000/cchc.mp3"

@@ -351,7 +351,7 @@ def test_a_relay_item_is_added_with_its_stream_and_minutes(editor, store):
     assert "Thêm tiếp sóng" in html
     bad = {"item_type": "relay", "stream_url": "ftp://x", "relay_min": "15"}
     r = editor.form(f"/chuong-trinh/{pid}/muc", bad)
-    assert r.status_code == 400 and "http:// hoặc https://" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "http://, https:// hoặc icecast://" in r.get_data(as_text=True)
     url = "http://dai-huyen.vn:8000/truc-tiep.mp3"
     r = editor.form(f"/chuong-trinh/{pid}/muc", {"item_type": "relay", "stream_url": url, "relay_min": "0"})
     assert r.status_code == 400 and "Thời lượng tiếp sóng" in r.get_data(as_text=True)

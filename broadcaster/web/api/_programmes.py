@@ -6,6 +6,7 @@ from flask import jsonify, request, url_for
 from sqlalchemy import select
 
 from ... import content, rules
+from ...config import public_spec
 from ...db import utcnow
 from ...models import ItemType, Programme
 from .._core import commit, config, db, station
@@ -101,7 +102,7 @@ def programme_json(p: Programme) -> dict:
                 "ban_tin_id": d.item.segment_id,
                 "nhac_hieu": d.item.chime,
                 "lang_ms": d.item.pause_ms,
-                "luong_tiep_song": d.item.stream_url,
+                "luong_tiep_song": public_spec(d.item.stream_url) if d.item.stream_url else None,
                 "thoi_luong_ms": d.ms,
                 "uoc_tinh": d.estimated,
             }
