@@ -159,6 +159,14 @@ class ItemType(enum.StrEnum):
     RELAY = "relay"  # a live stream (tiếp sóng) aired for a set length
 
 
+#: What a relay item airs while its stream does not open, drops or is silent, as the editor names it.
+RELAY_FALLBACKS = {
+    "silence": "Im lặng",
+    "item": "Một tệp hoặc mục của đài",
+    "next": "Các mục tiếp theo của chương trình",
+}
+
+
 class AirStatus(enum.StrEnum):
     PENDING = "pending"
     PLAYING = "playing"
@@ -385,9 +393,14 @@ class ProgrammeItem(Base):
     pause_ms: Mapped[int | None] = mapped_column(Integer)
     stream_url: Mapped[str | None] = mapped_column(String(1000))  # a relay item's stream
     duration_s: Mapped[int | None] = mapped_column(Integer)  # how long a relay item airs
+    # What a relay item airs while its stream fails (RELAY_FALLBACKS); NULL: the station's choice
+    # (BROADCASTER_RELAY_FALLBACK, else silence). "item" airs ``fallback_segment``.
+    fallback: Mapped[str | None] = mapped_column(String(16))
+    fallback_segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
 
     programme: Mapped[Programme] = relationship(back_populates="items")
-    segment: Mapped[Segment | None] = relationship()
+    segment: Mapped[Segment | None] = relationship(foreign_keys=[segment_id])
+    fallback_segment: Mapped[Segment | None] = relationship(foreign_keys=[fallback_segment_id])
 
 
 schedule_zones = Table(

@@ -233,7 +233,15 @@ def _show_value(key: str, value: Any, tz: Any, maps: dict[str, dict]) -> str:
                 parts.append(CHIME_LABELS.get(it.get("chime"), f"nhạc hiệu {it.get('chime')}"))
             elif kind == "relay":
                 minutes = _num((it.get("duration_s") or 0) / 60)
-                parts.append(f"tiếp sóng {public_spec(str(it.get('stream_url')))} {minutes} phút")
+                text = f"tiếp sóng {public_spec(str(it.get('stream_url')))} {minutes} phút"
+                if it.get("fallback"):
+                    from ..models import RELAY_FALLBACKS
+
+                    chosen = RELAY_FALLBACKS.get(it["fallback"], it["fallback"]).lower()
+                    if it.get("fallback_segment_id"):
+                        chosen += f" (bản tin số {it['fallback_segment_id']})"
+                    text += f", mất sóng thì phát thay: {chosen}"
+                parts.append(text)
             elif kind == "pause":
                 parts.append(f"khoảng lặng {_num((it.get('pause_ms') or 0) / 1000)} giây")
             else:

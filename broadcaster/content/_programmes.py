@@ -14,7 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import public_spec
-from ..models import ItemType, Programme, ProgrammeItem, Segment, SegmentKind, SegmentStatus, Station, User
+from ..models import (
+    RELAY_FALLBACKS,
+    ItemType,
+    Programme,
+    ProgrammeItem,
+    Segment,
+    SegmentKind,
+    SegmentStatus,
+    Station,
+    User,
+)
 from ..rules import (
     CHIME_LABELS,
     RELAY_LENGTH_ERROR,
@@ -39,6 +49,7 @@ def _snap(programme: Programme) -> dict[str, Any]:
         {"type": it.item_type.value, "segment_id": it.segment_id, "chime": it.chime, "pause_ms": it.pause_ms}
         # The audit trail is shown on pages: a stream's password stays out of it.
         | ({"stream_url": public_spec(it.stream_url), "duration_s": it.duration_s} if it.stream_url else {})
+        | ({"fallback": it.fallback, "fallback_segment_id": it.fallback_segment_id} if it.fallback else {})
         for it in programme.items
     ]
     return data
@@ -128,18 +139,43 @@ def _renumber(session: Session, programme: Programme, items: list[ProgrammeItem]
     programme.items.sort(key=lambda it: it.position)
 
 
-def _approved_segment(session: Session, programme: Programme, segment_id: Any) -> Segment:
+def _approved_segment(
+    session: Session, programme: Programme, segment_id: Any, field: str = "segment_id"
+) -> Segment:
     try:
         seg = session.get(Segment, int(segment_id))
     except (TypeError, ValueError):
         seg = None
     if seg is None or seg.station_id != programme.station_id:
-        raise ContentError("Không tìm thấy bản tin đã chọn.", "segment_id")
+        raise ContentError("Không tìm thấy bản tin đã chọn.", field)
     if seg.status != SegmentStatus.APPROVED:
         raise ContentError(
-            f"Bản tin «{seg.title}» chưa được duyệt nên chưa đưa vào chương trình được.", "segment_id"
+            f"Bản tin «{seg.title}» chưa được duyệt nên chưa đưa vào chương trình được.", field
         )
     return seg
+
+
+def _relay_fallback(
+    session: Session, programme: Programme, item: ProgrammeItem, fallback: str | None, segment_id: Any
+) -> None:
+    """Set what a relay item airs while its stream fails; ContentError names the bad field.
+
+    Empty keeps the station's choice. A chosen item must be an approved segment of this station
+    now; whether it may still air is checked again before air (the forecast warns, the player
+    airs silence instead).
+    """
+    fallback = (fallback or "").strip() or None
+    if fallback is not None and fallback not in RELAY_FALLBACKS:
+        raise ContentError(
+            "Cách phát thay khi mất sóng phải là: " + ", ".join(RELAY_FALLBACKS.values()).lower() + ".",
+            "fallback",
+        )
+    item.fallback = fallback
+    item.fallback_segment = None
+    if fallback == "item":
+        if segment_id in (None, ""):
+            raise ContentError("Hãy chọn bản tin sẽ phát thay khi mất sóng.", "fallback_segment_id")
+        item.fallback_segment = _approved_segment(session, programme, segment_id, "fallback_segment_id")
 
 
 def add_item(
@@ -154,8 +190,13 @@ def add_item(
     position: int | None = None,
     stream_url: str | None = None,
     duration_s: Any = None,
+    fallback: str | None = None,
+    fallback_segment_id: Any = None,
 ) -> ProgrammeItem:
-    """Give back the new item appended to the programme (or inserted at ``position``)."""
+    """Give back the new item appended to the programme (or inserted at ``position``).
+
+    A relay item takes ``fallback`` (see RELAY_FALLBACKS; "item" with ``fallback_segment_id``).
+    """
     refuse_hub_origin(programme)
     try:
         kind = ItemType(item_type)
@@ -170,6 +211,7 @@ def add_item(
         item.chime = chime
     elif kind == ItemType.RELAY:
         item.stream_url, item.duration_s = _relay_fields(stream_url, duration_s)
+        _relay_fallback(session, programme, item, fallback, fallback_segment_id)
     else:
         try:
             ms = int(float(str(pause_ms).replace(",", ".")) * 1000) if pause_ms not in (None, "") else None

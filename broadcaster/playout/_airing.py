@@ -4,6 +4,11 @@ Split out of the player so each step reads on one screen. The times written are 
 heard (the paced sink's timeline), not when a write returned; an item that delivered less than its
 audio is ``failed`` with a reason, never ``played``; a small progress file tells crash recovery how
 far the sound got.
+
+A relay whose fallback is "the next items of the programme" has them aired early, inside its slot,
+each with its own as-run row and in full (the stream coming back waits for the item's end: an item
+is never cut mid-word, and one that outlasts the slot ends the relay late); they are then not aired
+again. Only the items before the next relay item are taken.
 """
 
 from __future__ import annotations
@@ -90,11 +95,15 @@ class Airing:
         self.resync = False
         self.last_heard: datetime | None = None  # when the last sound written will have been heard
         self.progress = _asrun.Progress(player.config.data_dir, job.occurrence_id)
+        self.filling = False  # an item is airing early inside a relay's slot
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> int:
         idx = self.job.resume_from
         while idx < len(self.items):
+            if idx in self.job.aired_early:
+                idx += 1
+                continue
             self._item(idx, self.items[idx])
             idx += 1
             if self.outcome == "skip":
@@ -152,7 +161,7 @@ class Airing:
             self.tally.played += 1
         elif status == AirStatus.FAILED:
             self.tally.fail(reason or "")
-        self.offset += item.nbytes
+        self.offset += max(item.nbytes, pos)  # a relay filled by an item that outlasted its slot: longer
 
     # -- steps ----------------------------------------------------------------------------------
     def _at_offset(self, off: int) -> datetime:
@@ -198,10 +207,19 @@ class Airing:
         """Give back how the item went, and how many of its bytes reached the sink."""
         pos = 0
         chunk_bytes = int(CHUNK_S * self.bps / 2) * 2
-        last = all(i.skip_reason or i.error for i in self.items[idx + 1 :])
+        last = self._last(idx)
         try:
             with item.open() as src:
-                while chunk := src.read(chunk_bytes):
+                while True:
+                    chunk = src.read(chunk_bytes)
+                    if not chunk and item.relay is not None and item.relay.wants_fill:
+                        pos += self._fill_next(idx, item, pos)
+                        if self.sink is None:
+                            return AirStatus.FAILED, self.sink_error, pos
+                        last = self._last(idx)  # the items it aired early may have been the rest
+                        continue
+                    if not chunk:
+                        break
                     if self.player._cut is not None:
                         raise SinkAborted()
                     chunk = self._windowed(chunk, pos)
@@ -234,6 +252,49 @@ class Airing:
             # A relay always fills its length; it aired if some of it was the stream.
             return (AirStatus.PLAYED if item.relay.relayed else AirStatus.FAILED), item.relay.summary(), pos
         return AirStatus.PLAYED, None, pos
+
+    def _last(self, idx: int) -> bool:
+        """Tell whether nothing after item ``idx`` will air (then the output plays out its buffer)."""
+        early = self.job.aired_early
+        return not self.filling and all(
+            i.skip_reason or i.error or k in early for k, i in enumerate(self.items[idx + 1 :], idx + 1)
+        )
+
+    def _fill_next(self, idx: int, relay_item: PreparedItem, pos: int) -> int:
+        """Air the programme's next item inside the relay's slot; give back the bytes it took.
+
+        The item gets its own as-run row where it sits in the relay's window, and is marked aired
+        early so the loop does not air it again. None left (or a cut): the relay fills by itself.
+        """
+        relay = relay_item.relay
+        relay.wants_fill = False
+        if self.player._cut is not None:
+            raise SinkAborted()
+        nxt = None
+        for k in range(idx + 1, len(self.items)):
+            if self.items[k].relay is not None:
+                break  # what follows another relay stays after it
+            if k not in self.job.aired_early:
+                nxt = k
+                break
+        if nxt is None:
+            relay.fill_next = False  # nothing left to air early: silence or the station's filler
+            return 0
+        item = self.items[nxt]
+        self.job.aired_early.add(nxt)
+        base = self.offset
+        self.offset = base + pos  # the item's place on the timeline: inside the relay's slot
+        self.filling = True
+        try:
+            self._item(nxt, item)
+        finally:
+            self.filling = False
+            took, self.offset = self.offset - base - pos, base
+        if took:
+            relay.filled_with(f"mục «{item.title}»", took)
+        if self.player._cut is not None:
+            raise SinkAborted()  # the item was cut (stop, emergency, live): so is the relay
+        return took
 
     def _short(self, item: PreparedItem, pos: int) -> str:
         return (

@@ -26,6 +26,7 @@ from ..models import (
     Priority,
     Programme,
     Schedule,
+    Segment,
     Station,
 )
 from ..rules import enabled_schedules, expand_occurrences, validate_schedule, why_not
@@ -56,18 +57,21 @@ class Airing:
     priority: Priority
     zones: list[str] = field(default_factory=list)
     segments: int = 0  # segment items in the running order
+    relays: int = 0  # relay items (tiếp sóng): a broadcast too, with no bulletin of the station
     problems: list[ItemProblem] = field(default_factory=list)
     skipped: str | None = None  # the whole airing will not air, and why
+    # Relay items whose chosen fallback item may not air that day (it would be silence), and why.
+    fallbacks: list[ItemProblem] = field(default_factory=list)
     given_way: str | None = None  # some of its zones give way to a priority airing, and why
 
     @property
     def nothing(self) -> bool:
         """True when no bulletin at all will air (chimes and pauses alone are not a broadcast)."""
-        return self.skipped is not None or len(self.problems) >= self.segments
+        return self.skipped is not None or len(self.problems) >= self.segments + self.relays
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.nothing and not self.given_way
+        return not self.problems and not self.nothing and not self.given_way and not self.fallbacks
 
     @property
     def when(self) -> str:
@@ -87,9 +91,18 @@ class Airing:
         return self._items_message()
 
     def _items_message(self) -> str:
+        head = self._skips_message()
+        for p in self.fallbacks:
+            head += (" " if head else "") + (
+                f"Nếu mất sóng khi tiếp sóng {self.when}, sẽ phát im lặng thay vì bản tin «{p.title}»: "
+                f"{p.reason}"
+            )
+        return head
+
+    def _skips_message(self) -> str:
         if self.skipped is not None:
             return f"Sẽ không phát gì {self.when}: {self.skipped}"
-        if self.segments == 0:
+        if self.segments + self.relays == 0:
             return f"Sẽ không phát gì {self.when}: chương trình chưa có bản tin nào."
         if self.nothing:
             return f"Sẽ không phát gì {self.when}: cả {self.counts}."
@@ -111,23 +124,38 @@ class Airing:
             "muc_bi_bo_qua": [
                 {"tieu_de": p.title, "ban_tin": p.segment_id, "ly_do": p.reason} for p in self.problems
             ],
+            "phat_thay_khong_duoc": [
+                {"tieu_de": p.title, "ban_tin": p.segment_id, "ly_do": p.reason} for p in self.fallbacks
+            ],
             "canh_bao": self.message or None,
         }
 
 
-def _problems(programme: Programme | None, day: date) -> tuple[int, list[ItemProblem]]:
+def _problem(segment: Segment | None, segment_id: int | None, day: date) -> ItemProblem | None:
+    """Give back why a segment item will not air that day (None: it will)."""
+    if segment is None:  # the player fails such an item; it airs nothing either
+        return ItemProblem("?", segment_id, "không còn", "Bản tin không còn trong cơ sở dữ liệu.")
+    blocked = why_not(segment, day)
+    return None if blocked is None else ItemProblem(segment.title, segment_id, blocked.short, blocked.reason)
+
+
+def _problems(programme: Programme | None, day: date) -> dict:
+    """Give back an airing's counts and problems: segment and relay items, the segments that will
+    be skipped, the relay fallbacks that will not air."""
     if programme is None:
-        return 0, []
+        return {}
     segments = [it for it in programme.items if it.item_type == ItemType.SEGMENT]
-    out = []
-    for it in segments:
-        if it.segment is None:  # the player fails such an item; it airs nothing either
-            out.append(ItemProblem("?", it.segment_id, "không còn", "Bản tin không còn trong cơ sở dữ liệu."))
-            continue
-        blocked = why_not(it.segment, day)
-        if blocked is not None:
-            out.append(ItemProblem(it.segment.title, it.segment_id, blocked.short, blocked.reason))
-    return len(segments), out
+    relays = [it for it in programme.items if it.item_type == ItemType.RELAY]
+    return {
+        "segments": len(segments),
+        "relays": len(relays),
+        "problems": [p for it in segments if (p := _problem(it.segment, it.segment_id, day))],
+        "fallbacks": [
+            p
+            for it in relays
+            if it.fallback == "item" and (p := _problem(it.fallback_segment, it.fallback_segment_id, day))
+        ],
+    }
 
 
 def forecast(
@@ -184,7 +212,7 @@ def forecast(
     for sid, zid, at, reason in rows:
         yielded.setdefault((sid, zid, at), reason or "")
 
-    cache: dict[tuple[int | None, date], tuple[int, list[ItemProblem]]] = {}
+    cache: dict[tuple[int | None, date], dict] = {}
     out: list[Airing] = []
     for sc, at in starts:
         if schedule_id is not None and sc.id != schedule_id:
@@ -198,7 +226,6 @@ def forecast(
         key = (sc.programme_id, local.date())
         if key not in cache:
             cache[key] = _problems(prog, local.date())
-        segments, problems = cache[key]
         zones = [z for z in sc.zones if z.enabled]
         airing = Airing(
             at=at,
@@ -209,8 +236,7 @@ def forecast(
             programme_id=sc.programme_id,
             priority=sc.priority,
             zones=[z.name for z in zones],
-            segments=segments,
-            problems=problems,
+            **cache[key],
         )
         reasons = [yielded[(sc.id, z.id, at)] for z in zones if (sc.id, z.id, at) in yielded]
         if not zones:
@@ -257,7 +283,6 @@ def _adhoc(
         if segment_id is not None and (prog is None or all(it.segment_id != segment_id for it in prog.items)):
             continue
         local = occ.scheduled_at.astimezone(tz)
-        segments, problems = _problems(prog, local.date())
         out.append(
             Airing(
                 at=occ.scheduled_at,
@@ -268,8 +293,7 @@ def _adhoc(
                 programme_id=occ.programme_id,
                 priority=occ.priority,
                 zones=[occ.zone.name] if occ.zone else [],
-                segments=segments,
-                problems=problems,
+                **_problems(prog, local.date()),
             )
         )
     return out

@@ -54,6 +54,8 @@ class Job:
     attempt: int = 0
     claimed: bool = False
     done: bool = False
+    # Items aired early inside a relay's slot (its fallback): not aired again, even after a resume.
+    aired_early: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

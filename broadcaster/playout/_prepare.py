@@ -24,6 +24,7 @@ from ..models import (
     CchcArea,
     ItemType,
     Programme,
+    ProgrammeItem,
     Segment,
     SegmentKind,
 )
@@ -290,7 +291,15 @@ def prepare(
             except (_media.AudioError, OSError) as exc:
                 item.error = str(exc) or f"Không có nhạc hiệu «{pi.chime}»."
         elif pi.item_type == ItemType.RELAY:
-            item = relay_item(config, pi.position, pi.stream_url or "", pi.duration_s or 0, None, "")
+            item = relay_item(
+                config,
+                pi.position,
+                pi.stream_url or "",
+                pi.duration_s or 0,
+                None,
+                "",
+                fill=_relay_fill(session, config, pi, local_day, render),
+            )
         else:
             item.title = f"Khoảng lặng {(pi.pause_ms or 0) / 1000:g} giây"
             spill.keep(item, _silence(config, pi.pause_ms or 0))
@@ -298,18 +307,73 @@ def prepare(
     return out
 
 
+@dataclass
+class RelayFill:
+    """A relay item's own fallback, as prepared: silence, an item's audio, or the next items."""
+
+    mode: str  # "silence", "item" or "next" (RELAY_FALLBACKS)
+    pcm: bytes | None = None  # the item's audio ("item")
+    label: str | None = None  # the item as the as-run row names it
+    note: str | None = None  # why the chosen item will not air (then silence)
+
+
+def _relay_fill(
+    session: Session, config: Config, pi: ProgrammeItem, local_day: date, render: bool
+) -> RelayFill | None:
+    """Give back what a relay item of a programme airs while its stream fails (None: the station's).
+
+    A chosen item airs only if it may air that day (the same check as any segment, approved and
+    valid): else silence, and the as-run row says why.
+    """
+    if pi.fallback is None:
+        return None
+    if pi.fallback != "item":
+        return RelayFill(pi.fallback)
+    probe = PreparedItem(position=pi.position, item_type=ItemType.SEGMENT, title="")
+    prepare_segment(
+        session,
+        config,
+        pi.fallback_segment,
+        probe,
+        _Spill(config, "fill"),
+        local_day=local_day,
+        render=render,
+    )
+    why = probe.skip_reason or probe.error
+    if why is not None:
+        return RelayFill("silence", note=f"không phát thay bằng bản tin đã chọn: {why.rstrip('.')}")
+    pcm = probe.pcm if probe.pcm is not None else probe.pcm_path.read_bytes()  # type: ignore[union-attr]
+    probe.release()
+    return RelayFill("item", pcm=pcm, label=f"bản tin «{probe.title}»")
+
+
 def relay_item(
-    config: Config, position: int, url: str, seconds: float, fallback: str | None, title: str
+    config: Config,
+    position: int,
+    url: str,
+    seconds: float,
+    fallback: str | None,
+    title: str,
+    *,
+    fill: RelayFill | None = None,
 ) -> PreparedItem:
-    """Give back a relay item: the stream is opened later, just ahead of air (see RelaySource)."""
+    """Give back a relay item: the stream is opened later, just ahead of air (see RelaySource).
+
+    ``fallback`` is a sound file; ``fill`` the item's own choice. With neither, the station's file
+    (BROADCASTER_RELAY_FALLBACK) or silence; it also follows the next items once none is left.
+    """
     item = PreparedItem(position=position, item_type=ItemType.RELAY, title=title or f"Tiếp sóng {_host(url)}")
-    pcm, name = None, None
-    fallback = fallback or config.relay_fallback  # the station's choice when the item names none
-    if fallback:
-        try:
-            pcm, name = _media.load_pcm(Path(fallback), config.sample_rate), Path(fallback).name
-        except _media.AudioError as exc:
-            log.warning("Không dùng được âm thanh phát thay khi tiếp sóng: %s", exc)
+    pcm, label = None, None
+    if fill is not None and fill.mode == "item":
+        pcm, label = fill.pcm, fill.label
+    elif fill is None or fill.mode == "next":
+        fallback = fallback or config.relay_fallback  # the station's choice when the item names none
+        if fallback:
+            try:
+                pcm = _media.load_pcm(Path(fallback), config.sample_rate)
+                label = f"tệp «{Path(fallback).name}»"
+            except _media.AudioError as exc:
+                log.warning("Không dùng được âm thanh phát thay khi tiếp sóng: %s", exc)
     if not url or seconds <= 0:
         item.error = "Mục tiếp sóng thiếu địa chỉ luồng hoặc thời lượng."
         return item
@@ -318,9 +382,12 @@ def relay_item(
         seconds,
         sample_rate=config.sample_rate,
         fallback=pcm,
-        fallback_name=name,
+        fallback_label=label,
         silence_s=config.relay_silence,
         tz=config.tz,
+        whole=fill is not None and fill.mode == "item",
+        fill_next=fill is not None and fill.mode == "next",
+        note=fill.note if fill is not None else None,
     )
     item.nbytes = item.relay.nbytes
     return item
@@ -391,6 +458,8 @@ def signature(session: Session, content: Content) -> tuple:
                 pi.pause_ms,
                 pi.stream_url,
                 pi.duration_s,
+                pi.fallback,
+                _segment_signature(pi.fallback_segment) if pi.fallback == "item" else None,
                 _segment_signature(pi.segment) if pi.item_type == ItemType.SEGMENT else None,
             )
             for pi in prog.items

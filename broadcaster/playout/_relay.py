@@ -2,9 +2,15 @@
 
 A :class:`RelaySource` is read by the airing like any prepared item, chunk by chunk at the sink's
 real-time pace, and always gives the item's full length: the stream's sound while the stream is up
-and not silent, else the chosen fallback (a sound file, looped; silence when none). A decoder
-thread keeps (re)opening the stream the whole time, so the relay comes back by itself. What aired
-is counted: seconds relayed, seconds filled and why, for the as-run row.
+and not silent, else the chosen fallback. A decoder thread keeps (re)opening the stream the whole
+time, so the relay comes back by itself. What aired is counted: seconds relayed, seconds filled by
+what, and why, for the as-run row.
+
+The fallbacks: silence; a sound file (the station's filler, looped, left at once when the stream
+is back); one of the station's items (its approved audio, looped, and always finished before the
+stream takes over again: an item is never cut mid-word); or the programme's next items
+(``fill_next``: the relay asks the airing for them, see ``wants_fill``, and they air early with their
+own as-run rows, each in full; when none is left, the station's filler or silence).
 """
 
 from __future__ import annotations
@@ -50,16 +56,24 @@ class RelaySource:
         *,
         sample_rate: int,
         fallback: bytes | None = None,
-        fallback_name: str | None = None,
+        fallback_label: str | None = None,
         silence_s: float = 10.0,
         tz=None,
+        whole: bool = False,
+        fill_next: bool = False,
+        note: str | None = None,
     ) -> None:
         self.url = url
         self.sample_rate = sample_rate
         self.bps = sample_rate * 2
         self.nbytes = int(seconds * sample_rate) * 2
         self.fallback = fallback or b""
-        self.fallback_name = fallback_name
+        # As the as-run row names it ("tệp «x.wav»", "bản tin «…»"); silence when no fallback.
+        self.fallback_label = fallback_label if self.fallback else "khoảng lặng"
+        self.whole = whole  # the fallback is an item: finished before the stream comes back
+        self.fill_next = fill_next  # the programme's next items fill first (see wants_fill)
+        self.wants_fill = False  # set by read() (which then gives b""): air the next item now
+        self.note = note  # why the chosen fallback could not be used
         self.silence_bytes = int(silence_s * sample_rate) * 2
         self.tz = tz
         self._buf = bytearray()
@@ -76,6 +90,7 @@ class RelaySource:
         self.given = 0
         self.relayed = 0
         self.filled = 0
+        self.fills: dict[str, int] = {}  # bytes filled by each fallback, by its label, in order
         self._fill_pos = 0
         self._quiet = 0  # bytes of silence from the stream in a row
         self._filling_for: str | None = None  # the reason the fallback is on air now
@@ -173,20 +188,35 @@ class RelaySource:
         self._filling_for = reason
 
     def _fill(self, n: int) -> bytes:
+        """Give back up to ``n`` bytes of the fallback (an item's stop at its end), counted."""
         if not self.fallback:
-            return bytes(n)
-        out = bytearray()
-        while len(out) < n:
-            take = self.fallback[self._fill_pos : self._fill_pos + n - len(out)]
-            out += take
-            self._fill_pos = (self._fill_pos + len(take)) % len(self.fallback)
-        return bytes(out)
+            out = bytes(n)
+        elif self.whole:
+            out = self.fallback[self._fill_pos : self._fill_pos + n]
+            self._fill_pos = (self._fill_pos + len(out)) % len(self.fallback)
+        else:
+            buf = bytearray()
+            while len(buf) < n:
+                take = self.fallback[self._fill_pos : self._fill_pos + n - len(buf)]
+                buf += take
+                self._fill_pos = (self._fill_pos + len(take)) % len(self.fallback)
+            out = bytes(buf)
+        self.filled_with(self.fallback_label, len(out))
+        return out
+
+    def filled_with(self, label: str, n: int) -> None:
+        """Count ``n`` bytes of the relay's length as aired by ``label`` (an item aired early)."""
+        self.filled += n
+        self.given += n
+        self.fills[label] = self.fills.get(label, 0) + n
 
     def read(self, n: int) -> bytes:
         """Give back the next ``n`` bytes (fewer at the end, none after it)."""
         n = min(n, self.nbytes - self.given) // 2 * 2
         if n <= 0:
             return b""
+        if self.whole and self._filling_for and self._fill_pos:
+            return self._fill(n)  # an item is half-way: it ends before the stream comes back
         deadline = time.monotonic() + READ_WAIT_S
         with self._lock:
             if not self._live:
@@ -214,8 +244,13 @@ class RelaySource:
             self._switch(self.error or "chưa mở được luồng")
         else:
             self._switch("luồng chậm, thiếu dữ liệu")
-        self.filled += n
-        self.given += n
+            if self.whole or self.fill_next:
+                # A moment short of data is no reason to start an item: a tenth of silence.
+                self.filled_with("khoảng lặng", n)
+                return bytes(n)
+        if self.fill_next:
+            self.wants_fill = True
+            return b""
         return self._fill(n)
 
     # -- the as-run row ---------------------------------------------------------------------------
@@ -223,8 +258,11 @@ class RelaySource:
         """Give back the as-run reason: seconds relayed, seconds filled, and why."""
         text = f"Tiếp sóng {_vn(self.relayed / self.bps)} giây"
         if self.filled:
-            what = f"tệp «{self.fallback_name}»" if self.fallback and self.fallback_name else "khoảng lặng"
-            text += f", phát thay bằng {what} {_vn(self.filled / self.bps)} giây"
+            text += ", phát thay bằng " + ", ".join(
+                f"{label} {_vn(n / self.bps)} giây" for label, n in self.fills.items()
+            )
+        if self.note:
+            text += f"; {self.note}"
         if self.events:
             text += " (" + "; ".join(self.events[:6]) + (" …" if len(self.events) > 6 else "") + ")"
         return text + "."

@@ -8,7 +8,16 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from sqlalchemy import select
 
 from .. import content, rules
-from ..models import KIND_LABELS, Programme, RenderJob, Role, Schedule, Segment, SegmentStatus
+from ..models import (
+    KIND_LABELS,
+    RELAY_FALLBACKS,
+    Programme,
+    RenderJob,
+    Role,
+    Schedule,
+    Segment,
+    SegmentStatus,
+)
 from ._core import apply, commit, config, db, has_role, me, roles, station
 
 bp = Blueprint("programmes", __name__, url_prefix="/chuong-trinh")
@@ -113,6 +122,7 @@ def _edit_page(prog: Programme, errors: dict | None = None, status: int = 200):
             forecast=warnings(forecast(db(), station(), programme_id=prog.id)),
             approved=_approved(),
             chimes=rules.CHIME_LABELS,
+            fallbacks=RELAY_FALLBACKS,
             kinds=KIND_LABELS,
             job_id=request.args.get("job", type=int),
         ),
@@ -157,6 +167,8 @@ def add_item(programme_id: int):
             pause_ms=f.get("pause_s"),
             stream_url=f.get("stream_url"),
             duration_s=f.get("relay_min"),
+            fallback=f.get("fallback"),
+            fallback_segment_id=f.get("fallback_segment_id"),
         )
         commit()
     except content.ContentError as exc:

@@ -701,3 +701,25 @@ def test_api_adds_a_relay_item_with_the_pages_rules(editor):
     r = editor.api("POST", f"{url}/items", json=body)
     assert r.status_code == 201 and "bi-mat" not in r.get_data(as_text=True)
     assert r.get_json()["muc"][1]["luong_tiep_song"] == "icecast://nghe:***@dai-huyen.vn:8000/cchc.mp3"
+    assert item["phat_thay"] is None and item["ban_tin_phat_thay"] is None  # the station's choice
+
+
+def test_api_sets_a_relay_items_fallback_with_the_pages_rules(editor, store):
+    r = editor.api("POST", "/api/v1/programmes", json={"title": "Tiếp sóng có phát thay"})
+    url = f"/api/v1/programmes/{r.get_json()['id']}/items"
+    relay = {"item_type": "relay", "stream_url": "http://dai-huyen.vn/a.mp3", "relay_min": 15}
+    draft = make_segment(store, title="Tin nháp")
+    ready = make_segment(store, title="Nhạc chờ", status=SegmentStatus.APPROVED)
+    for bad, field in (
+        ({"fallback": "nhac"}, "fallback"),
+        ({"fallback": "item"}, "fallback_segment_id"),
+        ({"fallback": "item", "fallback_segment_id": draft}, "fallback_segment_id"),
+    ):
+        r = editor.api("POST", url, json=relay | bad)
+        assert r.status_code == 400 and r.get_json()["truong"] == field, r.get_json()
+    r = editor.api("POST", url, json=relay | {"fallback": "item", "fallback_segment_id": ready})
+    assert r.status_code == 201, r.get_json()
+    r = editor.api("POST", url, json=relay | {"fallback": "next"})
+    first, second = r.get_json()["muc"]
+    assert (first["phat_thay"], first["ban_tin_phat_thay"]) == ("item", ready)
+    assert (second["phat_thay"], second["ban_tin_phat_thay"]) == ("next", None)

@@ -455,3 +455,40 @@ def test_operator_goes_live_from_the_control_page(operator, store):
     with store.sessions() as s:
         (cmd,) = s.scalars(select(ControlCommand)).all()
         assert (cmd.action, cmd.payload["live_s"]) == ("play", 150.0)
+
+
+def test_a_relay_items_fallback_is_chosen_in_the_editor(editor, store):
+    pid = _new_programme(editor)
+    html = editor.get(f"/chuong-trinh/{pid}").get_data(as_text=True)
+    for label in ("Im lặng", "Một tệp hoặc mục của đài", "Các mục tiếp theo của chương trình"):
+        assert f">{label}</option>" in html
+    url = "http://dai-huyen.vn:8000/truc-tiep.mp3"
+    relay = {"item_type": "relay", "stream_url": url, "relay_min": "5"}
+    draft = make_segment(store, title="Tin nháp")
+    ready = make_segment(store, title="Nhạc chờ", status=SegmentStatus.APPROVED)
+    # A chosen item must be one of the station's approved segments; nothing is saved otherwise.
+    for bad, says in (
+        ({"fallback": "nhac"}, "Cách phát thay khi mất sóng phải là"),
+        ({"fallback": "item"}, "Hãy chọn bản tin sẽ phát thay khi mất sóng."),
+        ({"fallback": "item", "fallback_segment_id": str(draft)}, "«Tin nháp» chưa được duyệt"),
+        ({"fallback": "item", "fallback_segment_id": "999999"}, "Không tìm thấy bản tin đã chọn."),
+    ):
+        r = editor.form(f"/chuong-trinh/{pid}/muc", relay | bad)
+        assert r.status_code == 400 and says in r.get_data(as_text=True), bad
+    assert _items(store, pid) == []
+    editor.form(f"/chuong-trinh/{pid}/muc", relay | {"fallback": "item", "fallback_segment_id": str(ready)})
+    editor.form(f"/chuong-trinh/{pid}/muc", relay | {"fallback": "next"})
+    editor.form(f"/chuong-trinh/{pid}/muc", relay)
+    first, second, third = _items(store, pid)
+    assert (first.fallback, first.fallback_segment_id) == ("item", ready)
+    assert (second.fallback, second.fallback_segment_id) == ("next", None)
+    assert (third.fallback, third.fallback_segment_id) == (None, None)
+    html = editor.get(f"/chuong-trinh/{pid}").get_data(as_text=True)
+    assert "mất sóng thì phát thay: bản tin «Nhạc chờ»" in html
+    assert "mất sóng thì phát thay: các mục tiếp theo của chương trình" in html
+    assert "mất sóng thì phát thay: theo cài đặt của đài" in html
+    with store.sessions() as s:
+        audit = s.scalars(
+            select(AuditLog).where(AuditLog.entity == "programme", AuditLog.action == "add_item")
+        ).all()
+    assert audit[0].after["items"][0]["fallback_segment_id"] == ready

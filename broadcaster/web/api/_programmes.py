@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ... import content, rules
 from ...config import public_spec
 from ...db import utcnow
-from ...models import ItemType, Programme
+from ...models import RELAY_FALLBACKS, ItemType, Programme
 from .._core import commit, config, db, station
 from ._base import READERS, WRITERS, ApiError, Field, actor, endpoint
 from ._segments import segment_json
@@ -38,6 +38,15 @@ ITEM_FIELDS = (
         "http://dai-huyen.vn:8000/truc-tiep.mp3",
     ),
     Field("relay_min", "number", "Thời lượng tiếp sóng, phút (khi loại là relay)", 15),
+    Field(
+        "fallback",
+        "string",
+        "Khi luồng tiếp sóng lỗi thì phát thay (khi loại là relay; bỏ trống: theo cài đặt của đài): "
+        + ", ".join(f"{k} = {v}" for k, v in RELAY_FALLBACKS.items()),
+        "next",
+        choices=tuple(RELAY_FALLBACKS),
+    ),
+    Field("fallback_segment_id", "integer", "Mã số bản tin đã duyệt phát thay (khi fallback là item)", 12),
     Field("position", "integer", "Chèn vào vị trí này (0 là đầu; bỏ trống: cuối chương trình)", 0),
 )
 MONTHLY_ITEM = (
@@ -103,6 +112,8 @@ def programme_json(p: Programme) -> dict:
                 "nhac_hieu": d.item.chime,
                 "lang_ms": d.item.pause_ms,
                 "luong_tiep_song": public_spec(d.item.stream_url) if d.item.stream_url else None,
+                "phat_thay": d.item.fallback,
+                "ban_tin_phat_thay": d.item.fallback_segment_id,
                 "thoi_luong_ms": d.ms,
                 "uoc_tinh": d.estimated,
             }
@@ -279,6 +290,8 @@ def item_add(programme_id: int, data: dict):
             position=data.get("position"),
             stream_url=data.get("stream_url"),
             duration_s=data.get("relay_min"),  # add_item reads the form's minutes
+            fallback=data.get("fallback"),
+            fallback_segment_id=data.get("fallback_segment_id"),
         )
     except content.ContentError as exc:
         if exc.field == "pause_ms":
