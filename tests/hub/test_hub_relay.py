@@ -2,9 +2,10 @@
 
 One scenario, real parts throughout: the hub's web app on a real PostgreSQL, served over real HTTP
 in this process (the officer's forms go to the same app); a real icecast2 fed by ffmpeg as the
-district's stream; the station's ``broadcaster sync --once``, ``run`` (the daemon) and ``status``
-as subprocesses on its own SQLite store. The station has two zones: one airs into a WAV file, the
-other's output is an Icecast server that is not there, so the relay also gives that zone dead air.
+district's stream; the station's ``broadcaster sync`` (once, then its loop), ``run`` (the daemon)
+and ``status`` as subprocesses on its own SQLite store. The station has two zones: one airs into a
+WAV file, the other's output is an Icecast server that is not there, so the relay also gives that
+zone dead air.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
         st = station_store.station(s)
         s.scalar(select(Zone).where(Zone.station_id == st.id)).sink = f"file:{root / 'aired.wav'}?realtime=1"
         s.add(Zone(station_id=st.id, code="thon-2", name="Thôn 2", sink=dead_sink))
-    daemon = log = None
+    daemon = loop = log = None
     try:
         page = officer.get("/dang-nhap").get_data(as_text=True)
         r = officer.post(
@@ -185,17 +186,33 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
             except content.NotAllowed:
                 s.rollback()
 
+        # The daemon, and the sync loop as a station runs it, here with an hour between rounds:
+        # only dead air beginning or ending makes it report in the meantime.
         log = root / "run.log"
         daemon = subprocess.Popen([*BC, "run"], env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        loop = subprocess.Popen(
+            [*BC, "sync"],
+            env=env | {"BROADCASTER_SYNC_INTERVAL": "3600"},
+            stdout=open(root / "sync.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
         assert utcnow() < at - timedelta(seconds=2), "set-up took longer than the lead time"
 
-        # While the relay airs, the dead zone's alarm is on: `status` says so, and so does the
-        # district's stations table (what its page refreshes every 5 s) once the station reports.
-        _wait(lambda: read_dead_air(root), 20, "the dead zone's alarm", log)
-        _bc(env, "sync", "--once")
-        table = officer.get("/huyen/cac-dai/bang").get_data(as_text=True)
-        assert "MẤT TÍN HIỆU" in table and 'class="dead-air"' in table, table
-        assert "cụm loa «Thôn 2»" in table and "icecast://source:***@" in table and SINK_SECRET not in table
+        def table_when(pred, timeout: float, what: str) -> str:
+            """The district's stations table (what its page refreshes itself with every 5 s)."""
+
+            def seen():
+                html = officer.get("/huyen/cac-dai/bang").get_data(as_text=True)
+                return html if pred(html) else None
+
+            return _wait(seen, timeout, what, log)
+
+        # While the relay airs, the dead zone's alarm is on: the district sees it at once, and
+        # `status` at the station says so.
+        now_on = table_when(lambda html: "MẤT TÍN HIỆU" in html, 25, "dead air at the hub")
+        assert read_dead_air(root) and 'class="dead-air"' in now_on, now_on
+        assert "cụm loa «Thôn 2»" in now_on and "icecast://source:***@" in now_on
+        assert SINK_SECRET not in now_on
         status = _bc(env, "status")
         assert "MẤT TÍN HIỆU trên cụm loa «Thôn 2» từ " in status, status
 
@@ -221,16 +238,15 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
         assert re.search(r"\d\d/\d\d \d\d:\d\d:\d\d–\d\d:\d\d:\d\d \(0:0[5-9]\)", line), line
 
         # The station reports it; the district's stations table (what the page refreshes) shows it.
-        _bc(env, "sync", "--once")
-        table = officer.get("/huyen/cac-dai/bang").get_data(as_text=True)
-        assert "MẤT TÍN HIỆU" not in table and "24 giờ qua: 1 lần" in table, table
-        assert "cụm loa «Thôn 2»" in table
-        assert "icecast://source:***@" in table and SINK_SECRET not in table
-        assert "Tiếp sóng Đài huyện" in table
+        after = table_when(lambda html: "MẤT TÍN HIỆU" not in html, 15, "its end at the hub")
+        assert "24 giờ qua: 1 lần" in after and "cụm loa «Thôn 2»" in after, after
+        assert "icecast://source:***@" in after and SINK_SECRET not in after
+        assert "Tiếp sóng Đài huyện" in after  # the last airing the station reported
     finally:
-        if daemon is not None:
-            daemon.terminate()
-            daemon.wait(timeout=20)
+        for proc in (daemon, loop):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=20)
         server.shutdown()
         if "broadcaster_hub" in app.extensions:
             app.extensions["broadcaster_hub"].contacts.close()
