@@ -20,6 +20,7 @@ from .. import topics
 from ..config import Config
 from ..db import utcnow
 from ..models import Emergency, EmergencyTarget, Origin, Station, User
+from ..rules import aware_instant
 from ._manifest import audio_path, audio_url
 from ._stations import HubError
 
@@ -209,16 +210,6 @@ def stop_emergency(session: Session, config: Config, em: Emergency, *, user: Use
     return codes
 
 
-def _when(raw: object) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else None
-
-
 def note_emergency_status(session: Session, code: str, report: dict) -> bool:
     """Give back whether a station's report (``emergency/status``) changed its progress row.
 
@@ -237,7 +228,7 @@ def note_emergency_status(session: Session, code: str, report: dict) -> bool:
     )
     if target is None:
         return False
-    at = _when(report.get("at")) or utcnow()
+    at = aware_instant(report.get("at")) or utcnow()
     column = f"{state}_at"
     changed = False
     if getattr(target, column) != at:

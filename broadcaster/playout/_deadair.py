@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..rules import aware_instant
 from ._sinks import public_spec
 
 if TYPE_CHECKING:
@@ -65,14 +66,6 @@ def read_dead_air(data_dir: Path) -> list[dict[str, Any]]:
     return alarms if alive else []
 
 
-def _when(raw: Any) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
-        return None
-    return at if at.tzinfo is not None else None
-
-
 def recent_dead_air(data_dir: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     """Give back the alarms that ended in the last 24 hours, newest first: each with ``until``
     (None when its daemon stopped during it, so when the sound came back is not known)."""
@@ -85,7 +78,7 @@ def recent_dead_air(data_dir: Path, now: datetime | None = None) -> list[dict[st
 def _within(ended: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     kept = []
     for a in ended:
-        at = _when(a.get("until")) or _when(a.get("since"))
+        at = aware_instant(a.get("until")) or aware_instant(a.get("since"))
         if at is not None and now - KEEP <= at <= now + timedelta(minutes=5):
             kept.append(a)
     return sorted(kept, key=lambda a: str(a.get("since")), reverse=True)

@@ -258,28 +258,25 @@ def forecast_lines(bad: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _local(raw: Any, tz: Any) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
-        return None
-    return at.astimezone(tz) if at.tzinfo is not None else None
-
-
 def dead_air_lines(payload: dict[str, Any], timezone: str, now: datetime) -> list[str]:
     """Give back the status lines of the dead-air alarms on now and of those that ended within
     the last 24 hours as of ``now`` (aware), in the station's time."""
     from zoneinfo import ZoneInfo
 
-    from ..rules import show_duration
+    from ..rules import aware_instant, show_duration
 
     def took(start: datetime, end: datetime) -> str:
         return show_duration(max(1, round((end - start).total_seconds() * 1000)))  # m:ss
 
     tz = ZoneInfo(timezone)
+
+    def _local(raw: Any) -> datetime | None:
+        at = aware_instant(raw)
+        return at.astimezone(tz) if at is not None else None
+
     lines = []
     for a in payload.get("mat_tin_hieu") or []:
-        since = _local(a.get("since"), tz)
+        since = _local(a.get("since"))
         if since is None:
             continue
         lines.append(
@@ -288,7 +285,7 @@ def dead_air_lines(payload: dict[str, Any], timezone: str, now: datetime) -> lis
         )
     past = []
     for a in payload.get("mat_tin_hieu_24_gio") or []:
-        since, until = _local(a.get("since"), tz), _local(a.get("until"), tz)
+        since, until = _local(a.get("since")), _local(a.get("until"))
         if since is None or now - (until or since) > timedelta(hours=24):
             continue
         span = (

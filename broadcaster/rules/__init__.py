@@ -27,7 +27,15 @@ __getattr__, __dir__, __all__ = lazy_face(
         "._airing": ("Unairable", "airability", "why_not"),
         "._chimes": ("CHIME_DIR", "CHIME_LABELS", "CHIMES", "Chime", "chime_ms"),
         "._errors": ("RuleError",),
-        "._numbers": ("show_duration", "show_local", "vn_fixed", "vn_int", "vn_num", "vn_pct"),
+        "._numbers": (
+            "aware_instant",
+            "show_duration",
+            "show_local",
+            "vn_fixed",
+            "vn_int",
+            "vn_num",
+            "vn_pct",
+        ),
         "._period": (
             "ACCEPTED_FORMS",
             "Period",

@@ -32,6 +32,18 @@ def vn_pct(x: float | None) -> str:
     return "—" if x is None else f"{vn_num(x)}%"
 
 
+def aware_instant(raw: object) -> datetime | None:
+    """Give back the aware time an ISO 8601 text names, or None for anything else (no zone, not
+    text, not a time): for fields another process wrote, which must never break a reader."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
 def show_local(dt: datetime | None, tz: str | ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """Give back an aware time shown in the station's zone, or a dash."""
     if dt is None:

@@ -18,7 +18,7 @@ from .. import hub
 from .. import reports as rp
 from ..config import public_spec
 from ..db import utcnow
-from ..rules import show_local
+from ..rules import aware_instant, show_local
 from ._core import config, db, roles
 from .reports import REPORT_ROLES, download, period_from_request, period_suggestions
 
@@ -28,23 +28,15 @@ bp = Blueprint("district", __name__, url_prefix="/huyen")
 # sign it (REPORT_ROLES), as at a station.
 
 
-def _when(raw: Any) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
-        return None
-    return at if at.tzinfo is not None else None
-
-
 def _dead_air(raw: Any, now: datetime) -> list[dict[str, Any]]:
     """Give back a station's dead-air alarms as the page shows them (when, how long, which output);
     what does not read as one is left out (a station's free-form status never breaks the page)."""
     out = []
     for a in raw if isinstance(raw, list) else []:
-        since = _when(a.get("since")) if isinstance(a, dict) else None
+        since = aware_instant(a.get("since")) if isinstance(a, dict) else None
         if since is None:
             continue
-        until, on = _when(a.get("until")), "until" not in a
+        until, on = aware_instant(a.get("until")), "until" not in a
         if not on and (until or since) < now - timedelta(hours=24):
             continue  # the last status of a station long silent: only the last day is shown
         out.append(
