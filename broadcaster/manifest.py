@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .models import AirStatus, CchcArea, ItemType, Priority, SegmentKind
+from .models import RELAY_FALLBACKS, AirStatus, CchcArea, ItemType, Priority, SegmentKind
 from .rules import MAX_RELAY_S, relay_length_ok, stream_url_ok
 
 VERSION = 1
@@ -78,6 +78,13 @@ class ItemSpec:
     pause_ms: int | None = None
     stream_url: str | None = None  # a relay (tiếp sóng): the stream, aired for duration_s seconds
     duration_s: int | None = None
+    fallback: str | None = None  # a relay's fallback (RELAY_FALLBACKS); None: the station's own
+    fallback_segment: str | None = None  # uid, with fallback "item"
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Give back the uids of the segments this item airs (itself, or as its fallback)."""
+        return tuple(uid for uid in (self.segment, self.fallback_segment) if uid is not None)
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,13 @@ def _item_json(i: ItemSpec) -> dict[str, Any]:
     if i.type == ItemType.CHIME:
         return {"type": "chime", "chime": i.chime}
     if i.type == ItemType.RELAY:
-        return {"type": "relay", "stream_url": i.stream_url, "duration_s": i.duration_s}
+        return {
+            "type": "relay",
+            "stream_url": i.stream_url,
+            "duration_s": i.duration_s,
+            "fallback": i.fallback,
+            "fallback_segment": i.fallback_segment,
+        }
     return {"type": "pause", "pause_ms": i.pause_ms}
 
 
@@ -241,7 +254,14 @@ def _item(raw: Any, where: str) -> ItemSpec:
             raise _fail(f"{where}.stream_url", "luồng tiếp sóng phải là địa chỉ http://, https:// hoặc icecast://")
         if not relay_length_ok(secs):
             raise _fail(f"{where}.duration_s", f"thời lượng tiếp sóng phải từ 1 đến {MAX_RELAY_S} giây")
-        return ItemSpec(kind, stream_url=url, duration_s=secs)
+        fallback = _get(raw, "fallback", str, where, optional=True)
+        if fallback is not None and fallback not in RELAY_FALLBACKS:
+            raise _fail(f"{where}.fallback", f"cách phát thay «{fallback[:40]}» không được nhận")
+        spare = _get(raw, "fallback_segment", str, where, optional=True)
+        if (fallback == "item") != (spare is not None):
+            raise _fail(f"{where}.fallback_segment", "chỉ và phải có khi phát thay bằng một mục")
+        spare = _uid(spare, f"{where}.fallback_segment") if spare is not None else None
+        return ItemSpec(kind, stream_url=url, duration_s=secs, fallback=fallback, fallback_segment=spare)
     ms = _get(raw, "pause_ms", int, where)
     if not 0 <= ms <= 600_000:
         raise _fail(f"{where}.pause_ms", "phải trong khoảng 0–600000")
@@ -295,7 +315,7 @@ def parse(doc: Any) -> Manifest:
         if not items:
             raise _fail(f"{where}.items", "chương trình không có mục nào")
         for i in items:
-            if i.segment is not None and i.segment not in seg_uids:
+            if any(uid not in seg_uids for uid in i.needs):
                 raise _fail(f"{where}.items", "bản tin không có trong bản kê")
         programmes.append(
             ProgrammeSpec(

@@ -121,31 +121,50 @@ def _programme_spec(
     config: Config, items, segments: dict, audio: dict, files: dict
 ) -> tuple[ItemSpec, ...] | None:
     out: list[ItemSpec] = []
+
+    def sent(seg: Segment | None) -> str | None:
+        # A segment goes with its audio, or not at all (its programme is then left out).
+        asset = seg.audio if seg is not None else None
+        if asset is None or not audio_path(config, asset).is_file():
+            return None
+        files[asset.sha256] = audio_path(config, asset)
+        segments[seg.uid] = SegmentSpec(
+            seg.uid, seg.title, seg.kind, seg.area, seg.procedure, asset.sha256, seg.chime_before
+        )
+        audio[asset.sha256] = AudioRef(
+            asset.sha256,
+            audio_path(config, asset).stat().st_size,
+            asset.duration_ms,
+            (Path(asset.path).suffix.lstrip(".") or "wav").lower(),
+            audio_url(asset.sha256),
+        )
+        return seg.uid
+
     for item in items:
         if item.item_type == ItemType.SEGMENT:
-            seg: Segment | None = item.segment
-            asset = seg.audio if seg is not None else None
-            if asset is None or not audio_path(config, asset).is_file():
+            uid = sent(item.segment)
+            if uid is None:
                 return None
-            files[asset.sha256] = audio_path(config, asset)
-            segments[seg.uid] = SegmentSpec(
-                seg.uid, seg.title, seg.kind, seg.area, seg.procedure, asset.sha256, seg.chime_before
-            )
-            audio[asset.sha256] = AudioRef(
-                asset.sha256,
-                audio_path(config, asset).stat().st_size,
-                asset.duration_ms,
-                (Path(asset.path).suffix.lstrip(".") or "wav").lower(),
-                audio_url(asset.sha256),
-            )
-            out.append(ItemSpec(ItemType.SEGMENT, segment=seg.uid))
+            out.append(ItemSpec(ItemType.SEGMENT, segment=uid))
         elif item.item_type == ItemType.CHIME:
             out.append(ItemSpec(ItemType.CHIME, chime=item.chime))
         elif item.item_type == ItemType.RELAY:
             url, secs = item.stream_url or "", item.duration_s
             if not (stream_url_ok(url) and relay_length_ok(secs)):
                 return None  # what a station would refuse (the whole manifest with it) is not sent
-            out.append(ItemSpec(ItemType.RELAY, stream_url=url, duration_s=secs))
+            # The district's fallback travels with it: its item (and that item's audio) too.
+            spare = sent(item.fallback_segment) if item.fallback == "item" else None
+            if item.fallback == "item" and spare is None:
+                return None
+            out.append(
+                ItemSpec(
+                    ItemType.RELAY,
+                    stream_url=url,
+                    duration_s=secs,
+                    fallback=item.fallback,
+                    fallback_segment=spare,
+                )
+            )
         elif item.item_type == ItemType.PAUSE:
             out.append(ItemSpec(ItemType.PAUSE, pause_ms=item.pause_ms or 0))
         else:

@@ -32,7 +32,16 @@ from ..rules import local_to_utc
 log = logging.getLogger("broadcaster.sync")
 
 #: What a hub item sets on the station's programme item (the rest is the station's own).
-ITEM_FIELDS = ("item_type", "segment_id", "chime", "pause_ms", "stream_url", "duration_s")
+ITEM_FIELDS = (
+    "item_type",
+    "segment_id",
+    "chime",
+    "pause_ms",
+    "stream_url",
+    "duration_s",
+    "fallback",
+    "fallback_segment_id",
+)
 
 
 @dataclass
@@ -130,7 +139,7 @@ def apply_manifest(
 
     programmes: dict[str, Programme] = {}
     for spec in manifest.programmes:
-        if any(i.segment is not None and i.segment not in segments for i in spec.items):
+        if any(uid not in segments for i in spec.items for uid in i.needs):
             continue
         prog = session.scalar(select(Programme).where(Programme.uid == spec.uid))
         if prog is None:
@@ -149,6 +158,8 @@ def apply_manifest(
                 "pause_ms": i.pause_ms if i.type == ItemType.PAUSE else None,
                 "stream_url": i.stream_url if i.type == ItemType.RELAY else None,
                 "duration_s": i.duration_s if i.type == ItemType.RELAY else None,
+                "fallback": i.fallback if i.type == ItemType.RELAY else None,
+                "fallback_segment_id": segments[i.fallback_segment].id if i.fallback_segment else None,
             }
             for i in spec.items
         ]

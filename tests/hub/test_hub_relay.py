@@ -138,6 +138,7 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
 
         def add_relay(url: str, minutes: str):
             form = {"csrf_token": token_field, "item_type": "relay", "stream_url": url, "relay_min": minutes}
+            form["fallback"] = "next"  # the programme's next items, should the stream fail
             return officer.post(f"/chuong-trinh/{prog_id}/muc", data=form)
 
         # What a station cannot relay is refused in Vietnamese, and nothing is added.
@@ -179,6 +180,7 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
             assert sched.origin == Origin.HUB and sched.enabled and len(sched.zones) == 2
             (item,) = sched.programme.items
             assert (item.item_type, item.stream_url, item.duration_s) == (ItemType.RELAY, stream, 8)
+            assert item.fallback == "next"
             prog = s.get(Programme, sched.programme_id)
             try:  # read-only at the station, like every row the district sends
                 content.add_item(s, prog, None, "relay", stream_url=icecast.url("/x.mp3"), duration_s="1")

@@ -57,7 +57,14 @@ def sample(at=None, priority=Priority.PRIORITY) -> Manifest:
                     ItemSpec(ItemType.CHIME, chime="thong-bao"),
                     ItemSpec(ItemType.SEGMENT, segment=seg),
                     ItemSpec(ItemType.PAUSE, pause_ms=500),
-                    ItemSpec(ItemType.RELAY, stream_url=STREAM, duration_s=900),
+                    # While the district's stream fails, the bulletin airs again in its place.
+                    ItemSpec(
+                        ItemType.RELAY,
+                        stream_url=STREAM,
+                        duration_s=900,
+                        fallback="item",
+                        fallback_segment=seg,
+                    ),
                 ),
             ),
         ),
@@ -89,6 +96,10 @@ def test_the_manifest_reads_back_what_it_writes_and_its_tag_follows_content():
         (lambda d: d["programmes"][0]["items"][3].update(duration_s=0), "từ 1 đến 21600 giây"),
         (lambda d: d["programmes"][0]["items"][3].update(duration_s=True), "sai kiểu"),
         (lambda d: d["programmes"][0]["items"][3].pop("stream_url"), r"items\[3\]\.stream_url\): thiếu"),
+        (lambda d: d["programmes"][0]["items"][3].update(fallback="nhac"), "cách phát thay «nhac»"),
+        (lambda d: d["programmes"][0]["items"][3].update(fallback_segment=None), "phải có khi phát thay"),
+        (lambda d: d["programmes"][0]["items"][3].update(fallback="next"), "phải có khi phát thay"),
+        (lambda d: d["programmes"][0]["items"][3].update(fallback_segment=_uid()), "bản tin không có trong"),
     ],
 )
 def test_a_bad_manifest_is_refused_whole_with_one_vietnamese_line(change, words):
@@ -132,8 +143,9 @@ def test_applying_twice_changes_nothing_and_a_withdrawn_airing_is_switched_off(s
             ItemType.PAUSE,
             ItemType.RELAY,
         ]
-        relay = sched.programme.items[3]
+        relay, seg = sched.programme.items[3], sched.programme.items[1].segment
         assert (relay.stream_url, relay.duration_s, relay.pause_ms) == (STREAM, 900, None)
+        assert (relay.fallback, relay.fallback_segment_id) == ("item", seg.id)
     with store.sessions.begin() as s:
         second = apply_manifest(s, store.station(s), m, present)
     assert not second.touched
@@ -142,13 +154,19 @@ def test_applying_twice_changes_nothing_and_a_withdrawn_airing_is_switched_off(s
 
     # The district moves its stream: the station's item follows, nothing else is touched.
     prog = m.programmes[0]
-    moved = replace(prog, items=(*prog.items[:3], replace(prog.items[3], stream_url="https://dai-huyen.vn/cchc.m3u8")))
+    hls = "https://dai-huyen.vn/cchc.m3u8"
+    hls = replace(prog.items[3], stream_url=hls, fallback="next", fallback_segment=None)
+    moved = replace(prog, items=(*prog.items[:3], hls))
     with store.sessions.begin() as s:
         third = apply_manifest(s, store.station(s), replace(m, programmes=(moved,)), present)
     assert (third.added, third.changed) == (0, 1)
     with store.sessions() as s:
-        relayed = select(ProgrammeItem.stream_url).where(ProgrammeItem.item_type == ItemType.RELAY)
-        assert s.scalar(relayed) == "https://dai-huyen.vn/cchc.m3u8"
+        relay = s.scalar(select(ProgrammeItem).where(ProgrammeItem.item_type == ItemType.RELAY))
+        assert (relay.stream_url, relay.fallback, relay.fallback_segment_id) == (
+            "https://dai-huyen.vn/cchc.m3u8",
+            "next",
+            None,
+        )
 
     with store.sessions.begin() as s:
         gone = apply_manifest(s, store.station(s), replace(m, airings=()), present)
@@ -284,3 +302,57 @@ def test_the_sync_loop_reports_status_only_when_it_says_something_new_or_is_due(
     assert memo.due(status | {"dead_air": [alarm]}, now=60)
     assert memo.due(status | {"dead_air_recent": [alarm | {"until": "2026-12-01T00:00:50+00:00"}]}, now=60)
     assert memo.due(status, now=STATUS_EVERY)  # clock offset and disk free are refreshed
+
+
+def test_the_hub_sends_a_relay_with_its_fallback_item_and_that_item_s_audio(store, station, config):
+    """A district relay whose fallback is one of its bulletins: the bulletin and its file go down
+    with it; with the file gone from the hub's disk, the programme is not sent at all."""
+    from datetime import time
+
+    from broadcaster.hub import district_part
+    from broadcaster.models import Recurrence, SegmentStatus
+
+    wav = config.media_dir / "du-phong.wav"
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    wav.write_bytes(b"RIFF" + bytes(40))
+    with store.sessions.begin() as s:
+        asset = AudioAsset(
+            station_id=station.id, sha256=SHA, path="du-phong.wav", duration_ms=5000, source="upload"
+        )
+        seg = Segment(
+            station_id=station.id,
+            title="Bản tin dự phòng",
+            kind=SegmentKind.CCHC_NEWS,
+            status=SegmentStatus.APPROVED,
+            upload_asset=asset,
+        )
+        prog = Programme(station_id=station.id, title="Tiếp sóng Đài huyện")
+        prog.items.append(
+            ProgrammeItem(
+                position=0,
+                item_type=ItemType.RELAY,
+                stream_url=STREAM,
+                duration_s=900,
+                fallback="item",
+                fallback_segment=seg,
+            )
+        )
+        tomorrow = (utcnow() + timedelta(days=1)).astimezone(config.tz).date()
+        sched = Schedule(
+            station_id=station.id,
+            programme=prog,
+            recurrence=Recurrence.ONCE,
+            start_date=tomorrow,
+            start_time=time(17, 0),
+            skip_dates=[],
+            priority=Priority.PRIORITY,
+        )
+        s.add(sched)
+        s.flush()
+        m = district_part(config, [sched]).manifest("xa-a")
+        (item,) = m.programmes[0].items
+        assert (item.fallback, item.fallback_segment) == ("item", seg.uid)
+        assert [x.uid for x in m.segments] == [seg.uid] and [a.sha256 for a in m.audio] == [SHA]
+        assert loads(m.dumps()) == m  # what a station reads back, checked whole
+        wav.unlink()
+        assert district_part(config, [sched]).manifest("xa-a").programmes == ()
