@@ -77,9 +77,12 @@ class Context:
         return cfg
 
     def store(self, *, upgrade: bool = False) -> Store:
+        """Give back the store, its writes keeping ``status``'s down-daemon answer current."""
+        from .playout import keep_status
         from .store import ensure_station, open_store
 
         store = open_store(self.config, upgrade=upgrade)
+        keep_status(store)
         if upgrade:
             ensure_station(store)
         return store

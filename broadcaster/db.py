@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -61,6 +62,9 @@ def new_uid() -> str:
 
 
 _WROTE = "broadcaster.wrote"  # Connection.info key: this transaction wrote something
+_COMMITTED = "broadcaster.committed"  # Connection.info key: a write was committed since checkout
+#: Who is told of a committed write, per engine (:func:`after_write`).
+_WRITE_LISTENERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
 
 
 def data_version_hooks(engine: Engine) -> None:
@@ -90,10 +94,30 @@ def data_version_hooks(engine: Engine) -> None:
                 cur.execute(f"PRAGMA user_version = {secrets.randbelow(2**31 - 2) + 1}")
             finally:
                 cur.close()
+            conn.info[_COMMITTED] = True
 
     @event.listens_for(engine, "rollback")
     def _forget(conn) -> None:
         conn.info.pop(_WROTE, None)
+
+    # The "commit" event comes before the DBAPI commit: listeners are told when the connection
+    # goes back to the pool, by then the write is visible to every reader. (Connection.info is
+    # the pool record's info, the same dict this sees.)
+    @event.listens_for(engine, "checkin")
+    def _told(_dbapi_conn, record) -> None:
+        if record.info.pop(_COMMITTED, False):
+            for listener in _WRITE_LISTENERS.get(engine, ()):
+                listener()
+
+
+def after_write(engine: Engine, listener: Callable[[], None]) -> None:
+    """Have ``listener()`` called after every commit that wrote through ``engine`` (a SQLite
+    engine from :func:`make_engine`; others never call it), once the write is visible to readers.
+
+    It runs in the writing thread, on its way back from the database: it must be quick and
+    must not raise.
+    """
+    _WRITE_LISTENERS.setdefault(engine, []).append(listener)
 
 
 def make_engine(url: str, **kw) -> Engine:

@@ -39,6 +39,7 @@ __getattr__, __dir__, __all__ = lazy_face(
         "._daemon": ("Daemon", "run_daemon"),
         "._deadair": ("dead_air_path", "read_dead_air", "recent_dead_air"),
         "._forecast": ("Airing", "forecast", "warnings"),
+        "._keeper": ("StatusKeeper", "keep_status", "status_keeper"),
         "._once": ("play_programme_once",),
         "._planner": ("bump_plan", "plan"),
         "._player": ("Job", "Player"),

@@ -39,12 +39,13 @@ from ..store import Store, station_state
 from . import _asrun
 from ._clock import REAL_CLOCK, Clock, JumpDetector, sd_notify
 from ._deadair import DeadAirWatch
+from ._keeper import StatusKeeper, status_keeper
 from ._mailbox import Mailbox
 from ._planner import plan, probe
 from ._player import OPEN_LEAD_S, Job, Player
 from ._prepare import Content
 from ._sinks import check_spec, resolve_spec
-from ._snapshot import SNAPSHOT_COUNT, write_snapshot
+from ._snapshot import SNAPSHOT_COUNT, drop_snapshot, write_snapshot
 from ._status import status_view
 from ._timers import MISFIRE_MARGIN_S, OCC_PREFIX, POLL_S, Timers, db_error
 from ._wake import WakeChannel, wake_address
@@ -100,6 +101,8 @@ class Daemon(Timers, Mailbox):
         # Set from any thread when what ``status`` shows may have changed; the "status" thread
         # rewrites the snapshot (see ``_snapshot``), so neither playout nor commands wait on it.
         self._status_dirty = threading.Event()
+        self._status_thread: threading.Thread | None = None
+        self._keeper: StatusKeeper | None = None
 
     # -- setup ----------------------------------------------------------------------------------
     def check_config(self) -> str | None:
@@ -147,6 +150,11 @@ class Daemon(Timers, Mailbox):
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> int:
+        # While the daemon runs its snapshot answers ``status``: its writes (as-run rows, the
+        # heartbeat) rebuild no cache until it stops (``_shutdown``).
+        self._keeper = status_keeper(self.store)
+        if self._keeper is not None:
+            self._keeper.hold()
         with unit_of_work(self.store.sessions) as s:
             station = self.store.station(s)
             self.station_id = station.id
@@ -163,7 +171,8 @@ class Daemon(Timers, Mailbox):
         self._wake = WakeChannel(wake_address(self.store.engine.url))
         prep = threading.Thread(target=self._prepare_loop, name="prepare", daemon=True)
         prep.start()
-        threading.Thread(target=self._status_loop, name="status", daemon=True).start()
+        self._status_thread = threading.Thread(target=self._status_loop, name="status", daemon=True)
+        self._status_thread.start()
         DeadAirWatch(self).start()
         jumps = JumpDetector(self.clock)
         try:
@@ -256,6 +265,12 @@ class Daemon(Timers, Mailbox):
                     state.daemon_pid = None
         except SQLAlchemyError:
             pass
+        if self._status_thread is not None:
+            self._status_dirty.set()  # wakes it to see the stop
+            self._status_thread.join(timeout=5)
+        drop_snapshot(self.config.data_dir, os.getpid())
+        if self._keeper is not None:
+            self._keeper.release()  # the answer ``status`` gives from now on, built once here
         if self._wake is not None:
             self._wake.close()
         log.info("Bộ phát đã dừng.")

@@ -5,11 +5,12 @@ Standard library only: ``status`` reads these without loading SQLAlchemy or the 
 answers in a fraction of the time the database path takes (issue 10).
 
 - The daemon keeps ``<data_dir>/run/status.json`` fresh while it runs (see ``_status.status_view``).
-- With the daemon down, the CLI keeps the last view it built from the database in
-  ``<data_dir>/run/status-cache.json``, keyed by the store's data version: every commit that writes
-  to a SQLite store sets ``PRAGMA user_version`` to a fresh random value (``broadcaster.db``), so
-  one read of that header field says whether anything changed since. The view covers an hour more
-  than it shows, and what lies in the past is dropped when it is printed.
+- With the daemon down, ``<data_dir>/run/status-cache.json`` holds a view built from the database,
+  keyed by the store's data version: every commit that writes to a SQLite store sets
+  ``PRAGMA user_version`` to a fresh random value (``broadcaster.db``), so one read of that header
+  field says whether anything changed since. The processes that write rebuild it after their
+  writes (``_keeper``), ``status`` itself when it had to read the database. The view covers an
+  hour more than it shows, and what lies in the past is dropped when it is printed.
 
 Whatever the source, :func:`render` prints the same view the same way at the moment it runs.
 """
@@ -60,6 +61,19 @@ def write_snapshot(data_dir: Path, view: dict[str, Any], count: int) -> None:
         "view": view,
     }
     _write_json(snapshot_path(data_dir), doc)
+
+
+def drop_snapshot(data_dir: Path, pid: int) -> None:
+    """Remove the snapshot if process ``pid`` wrote it: a daemon that stops leaves none claiming
+    to answer for it (then the cache or the database does)."""
+    path = snapshot_path(data_dir)
+    try:
+        with open(path, encoding="utf-8") as f:
+            mine = json.load(f).get("pid") == pid
+        if mine:
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
@@ -144,19 +158,42 @@ def _code_mark() -> list[int]:
     return [n, size, newest]
 
 
-def cache_key(db_url: str, station_code: str, timezone: str) -> dict[str, Any] | None:
-    """Give back what the down-daemon cache must match to be used: the SQLite store's data
-    version and schema, the station, the code; None when there is no such key (not SQLite, the
-    store unreadable, never written by a version that keeps the data version).
-
-    Read before the view is built: the data the view is built from is then at least as new as
-    the key, never older.
-    """
+def store_file(db_url: str) -> str | None:
+    """Give back the path of a SQLite store's file, or None when the store is no plain file
+    (PostgreSQL: the hub; in memory; a URI): such stores have no down-daemon cache."""
     if not db_url.startswith("sqlite:///"):
-        return None  # PostgreSQL (the hub): the database path every time
+        return None
     path = db_url.split("///", 1)[1]
     if not path or path.startswith(":memory:") or path.startswith("file:") or "?" in path:
         return None
+    return path
+
+
+def make_key(path: str, version: int, schema: str, station_code: str, timezone: str) -> dict[str, Any]:
+    """Give back the key a down-daemon cache is kept under: the store's data version and schema
+    as read with the view's data, the station, the code."""
+    return {
+        "format": _CACHE_FORMAT,
+        "db": str(Path(path).resolve()),
+        "version": version,
+        "schema": schema,
+        "station": station_code,
+        "timezone": timezone,
+        "code": _code_mark(),
+    }
+
+
+def cache_key(db_url: str, station_code: str, timezone: str) -> dict[str, Any] | None:
+    """Give back what the down-daemon cache must match to be used now: the SQLite store's data
+    version and schema, the station, the code; None when there is no such key (not SQLite, the
+    store unreadable, never written by a version that keeps the data version).
+
+    A cache is only written under the version read in the same read transaction as its view
+    (``_status.cached_view``), so a match means the view shows this very state of the store.
+    """
+    path = store_file(db_url)
+    if path is None:
+        return None  # PostgreSQL (the hub): the database path every time
     import sqlite3
 
     try:
@@ -174,15 +211,7 @@ def cache_key(db_url: str, station_code: str, timezone: str) -> dict[str, Any] |
         conn.close()
     if not version:
         return None
-    return {
-        "format": _CACHE_FORMAT,
-        "db": str(Path(path).resolve()),
-        "version": version,
-        "schema": schema,
-        "station": station_code,
-        "timezone": timezone,
-        "code": _code_mark(),
-    }
+    return make_key(path, version, schema, station_code, timezone)
 
 
 def write_cache(data_dir: Path, key: dict[str, Any], view: dict[str, Any], count: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,10 @@ from ..models import PRIORITY_LABELS, Origin, Station, StationState, Zone
 from ._control import daemon_alive, on_air, upcoming
 from ._deadair import read_dead_air, recent_dead_air
 from ._forecast import forecast, warnings
-from ._snapshot import HOURS
+from ._snapshot import CACHE_S, HOURS, make_key, store_file
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 def status_view(
@@ -91,3 +94,28 @@ def status_view(
             "next": next_lines,  # one per "sap_phat" entry, in the same order
         },
     }
+
+
+def cached_view(store: Store, count: int) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Give back the key and the view the down-daemon cache keeps (``count`` coming airings,
+    warnings an hour past the horizon: ``_snapshot.CACHE_S``), read in one read transaction;
+    the key is None for a store that has none (not a SQLite file, data version never set).
+
+    pysqlite opens no transaction for reads, so each statement would see the newest commit: a
+    write landing between the data version and the view's queries (or among them) would put
+    its version over older data. BEGIN makes every read below see one state of the store.
+    """
+    path = store_file(store.config.db_url)
+    version = schema = None
+    with store.sessions() as s:
+        if path is not None:
+            conn = s.connection()
+            conn.exec_driver_sql("BEGIN")
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+            schema = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        view = status_view(
+            s, store.station(s), count, hours=HOURS + CACHE_S / 3600, data_dir=store.config.data_dir
+        )
+    if path is None or not version:
+        return None, view
+    return make_key(path, version, schema, store.config.station_code, store.config.timezone), view

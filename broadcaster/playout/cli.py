@@ -152,8 +152,6 @@ def _report(occ, tz) -> None:
 
 def _cmd_status(args: argparse.Namespace, ctx) -> int:
     from ._snapshot import (
-        CACHE_S,
-        HOURS,
         SNAPSHOT_COUNT,
         cache_key,
         mark_gone,
@@ -164,23 +162,19 @@ def _cmd_status(args: argparse.Namespace, ctx) -> int:
     )
 
     # The daemon's snapshot first, then (daemon down) the cache of the last database answer if
-    # nothing was written since: both standard library only (issue 10). The database when the
-    # snapshot is missing, stale, written by a dead daemon or too short for ``-n`` and the cache
-    # is missing, out of date or too short.
+    # nothing was written since: both standard library only (issue 10); the writers keep that
+    # cache current (``_keeper``). The database when the snapshot is missing, stale, written by
+    # a dead daemon or too short for ``-n`` and the cache is missing, out of date or too short.
     config = ctx.config
     view, gone = read_snapshot(config.data_dir, args.count)
     if view is None:
-        key = cache_key(config.db_url, config.station_code, config.timezone)
-        view = read_cache(config.data_dir, key, args.count)
+        view = read_cache(config.data_dir, cache_key(config.db_url, config.station_code, config.timezone),
+                          args.count)
         if view is None:
-            from ._status import status_view
+            from ._status import cached_view
 
             count = max(args.count, SNAPSHOT_COUNT)
-            store = ctx.store()
-            with store.sessions() as s:
-                view = status_view(
-                    s, store.station(s), count, hours=HOURS + CACHE_S / 3600, data_dir=config.data_dir
-                )
+            key, view = cached_view(ctx.store(), count)
             view = mark_gone(view, gone)
             if key is not None:
                 write_cache(config.data_dir, key, view, count)

@@ -30,6 +30,7 @@ from ..models import (
     Role,
     User,
 )
+from ..playout import keep_status
 from ..store import Store, ensure_station, open_store
 from ._core import LoginUser, db, error_page, local
 from ._format import FILTERS
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     if store is None:
         store = open_store(config, upgrade=True)
         ensure_station(store)
+    keep_status(store)  # this process's writes keep ``broadcaster status``'s answer current
     app = Flask(
         __name__,
         template_folder=str(WEB_ROOT / "templates"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -214,3 +215,33 @@ def tones(pcm: bytes, rate: int, window_s: float) -> list[int]:
         spec = np.abs(np.fft.rfft(w * np.hanning(n)))
         out.append(int(round(np.argmax(spec) * rate / n / 10) * 10))
     return out
+
+
+def bc(env, *args, stdin: str | None = None):
+    """Give back the output of a ``broadcaster`` command run as its own process (it must succeed)."""
+    res = subprocess.run(
+        [sys.executable, "-m", "broadcaster.cli", *args],
+        env=env, input=stdin, capture_output=True, text=True, timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def status_and_loads(env, *args) -> tuple[str, bool]:
+    """Give back ``status``'s output and whether it loaded SQLAlchemy (one process for both)."""
+    code = (
+        "import contextlib, io, sys, broadcaster.cli as c\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert c.main({['status', *args]!r}) == 0\n"
+        "print(out.getvalue(), end='')\n"
+        "print('sqlalchemy' in sys.modules)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    out, _, loaded = res.stdout.rstrip("\n").rpartition("\n")
+    return out + "\n", loaded == "True"
+
+
+def loads_sqlalchemy(env, *args) -> bool:
+    return status_and_loads(env, *args)[1]
