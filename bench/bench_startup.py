@@ -7,9 +7,14 @@ of the real command (median of 5) on a one-line text, next to the bare interpret
 station database, and again in a station's (its pronunciation entries and saved settings read
 with sqlite3, not SQLAlchemy). Then the
 modules that cost most to import (``-X importtime``), for the whole command and for the audio
-room alone. ``status`` three ways (issue 10): the station daemon down and something written since
-the last ``status`` (it reads the database and keeps its answer), the daemon down and nothing
-written (it prints the kept answer), the daemon up (it reads the daemon's snapshot).
+room alone. ``status`` (issue 10): the station daemon down right after a write through a writer
+(a CLI command; a save through the web server's API, ``status`` a second later, as an officer
+would type it): the writer left the answer behind; the daemon down and nothing written; the cold
+path (no kept answer at all, e.g. the first ``status`` after a restore: it reads the database);
+the daemon up (it reads the daemon's snapshot). And what a web save costs (the API's answer time)
+when the web server is quiet and when the save lands while that server rebuilds the answer after
+the save before. Runs on any tree (only commands and HTTP): run it on the tree before a change
+for the "before" figures.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import os
 import re
 import resource
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -82,6 +89,73 @@ def start_daemon(py: str, env: dict[str, str]) -> subprocess.Popen:
     return proc
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def add_user(py: str, env: dict[str, str], name: str, role: str) -> None:
+    """Add an account with ``broadcaster user add``: a write by a short-lived CLI process."""
+    subprocess.run([py, "-m", "broadcaster.cli", "user", "add", name, "--role", role, "--password-stdin"],
+                   env=env, input=b"mat-khau-dai-du-12\n", check=True, capture_output=True)
+
+
+def web_saves(py: str, env: dict[str, str], runs: int = 10) -> dict[str, list[float]]:
+    """Give back the seconds each web save took (a schedule renamed through the API of a real
+    ``broadcaster web``, one worker), saves 1.5 s apart ("quiet") and 0.45 s apart (each lands as
+    the server rebuilds ``status``'s answer after the one before: "after a save"), and
+    ``status`` a second after a save ("status after a web save")."""
+    import requests
+
+    add_user(py, env, "quantri", "admin")
+    made = subprocess.run([py, "-m", "broadcaster.cli", "token", "add", "quantri", "--name", "bench"],
+                          env=env, check=True, capture_output=True, text=True)
+    token = made.stdout.strip().splitlines()[-1]
+    port = free_port()
+    web = subprocess.Popen([py, "-m", "broadcaster.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
+                           env={**env, "BROADCASTER_WEB_WORKERS": "1"}, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    try:
+        web.stdout.readline()  # the ready line
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {token}"
+        base = f"http://127.0.0.1:{port}/api/v1"
+        sid = api.get(f"{base}/schedules", timeout=30).json()["lich"][0]["id"]
+        n = 0
+
+        def save() -> float:
+            nonlocal n
+            n += 1
+            t = time.perf_counter()
+            r = api.patch(f"{base}/schedules/{sid}", json={"name": f"Lịch thử {n}"}, timeout=30)
+            took = time.perf_counter() - t
+            if r.status_code != 200:
+                raise SystemExit(f"web save refused: {r.status_code} {r.text[:200]}")
+            return took
+
+        save()  # warm the worker
+        time.sleep(1.5)
+        figures: dict[str, list[float]] = {"quiet": [], "after a save": [], "status after a web save": []}
+        for _ in range(runs):
+            figures["quiet"].append(save())
+            time.sleep(1.5)
+        for _ in range(runs):
+            figures["after a save"].append(save())
+            time.sleep(0.45)
+        time.sleep(1.5)
+        for _ in range(RUNS):
+            save()
+            time.sleep(1.0)
+            t = time.perf_counter()
+            subprocess.run([py, "-m", "broadcaster.cli", "status"], env=env, check=True, capture_output=True)
+            figures["status after a web save"].append(time.perf_counter() - t)
+        return figures
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(timeout=30)
+
+
 def main() -> int:
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
@@ -105,9 +179,14 @@ def main() -> int:
         helps = wall([py, "-m", "broadcaster.cli", "--help"], env)
         norm_db = wall([py, "-m", "broadcaster.cli", "normalize"], station, LINE.encode())
         rend_db = wall([py, "-m", "broadcaster.cli", "render", str(src), "-o", str(out), "--force"], station)
+        # `status` on a station with the starter column: two daily slots, their items waiting.
+        subprocess.run([py, "-m", "broadcaster.cli", "init"], env=station, check=True, capture_output=True)
         cache = Path(station["BROADCASTER_DATA_DIR"]) / "run" / "status-cache.json"
+        names = (f"canbo{i}" for i in range(1000))
         status = wall([py, "-m", "broadcaster.cli", "status"], station,
-                      before=lambda: cache.unlink(missing_ok=True))  # as after any write
+                      before=lambda: add_user(py, station, next(names), "editor"))
+        status_cold = wall([py, "-m", "broadcaster.cli", "status"], station,
+                           before=lambda: cache.unlink(missing_ok=True))  # no kept answer at all
         status_kept = wall([py, "-m", "broadcaster.cli", "status"], station)
         status_kept_imports = importtime(STATUS_CODE, station)
         daemon = start_daemon(py, {**station, "BROADCASTER_SINK": "null"})
@@ -118,9 +197,11 @@ def main() -> int:
             daemon.terminate()
             daemon.wait(timeout=30)
         render_help = wall([py, "-m", "broadcaster.cli", "render", "--help"], env)
+        saves = web_saves(py, station)
         rows = (("python -c pass", bare), ("broadcaster --help", helps),
-                ("broadcaster status (down, written)", status),
+                ("broadcaster status (down, CLI write)", status),
                 ("broadcaster status (down, kept)", status_kept),
+                ("broadcaster status (down, cold)", status_cold),
                 ("broadcaster status (daemon up)", status_up),
                 ("broadcaster render --help", render_help), ("broadcaster normalize", norm),
                 ("broadcaster render --force (WAV)", rend), ("espeak-ng alone, same line", alone),
@@ -134,10 +215,20 @@ def main() -> int:
               "loudness and writing)   target <= 300 ms")
         print(f"start-up before work, render, station database ≈ {(rend_db[0] - alone[0]) * 1000:.0f} ms"
               f" / {(rend_db[1] - alone[1]) * 1000:.0f} ms CPU   target <= 300 ms")
-        for label, (w, c) in (("--help", helps), ("status (down, written)", status),
+        for label, (w, c) in (("--help", helps), ("status (down, CLI write)", status),
                               ("status (down, kept)", status_kept), ("status (up)", status_up),
                               ("render --help", render_help)):
-            print(f"start-up, {label:22s} {w * 1000:6.0f} ms / {c * 1000:6.0f} ms CPU   target <= 300 ms")
+            print(f"start-up, {label:24s} {w * 1000:6.0f} ms / {c * 1000:6.0f} ms CPU   target <= 300 ms")
+        took = saves["status after a web save"]
+        print(f"start-up, {'status (down, web save)':24s} {statistics.median(took) * 1000:6.0f} ms wall "
+              f"(median of {len(took)}, worst {max(took) * 1000:.0f} ms)   target <= 300 ms")
+        print(f"start-up, {'status (down, cold)':24s} {status_cold[0] * 1000:6.0f} ms / "
+              f"{status_cold[1] * 1000:6.0f} ms CPU   (no kept answer: the first status after a restore; "
+              "reads the database)")
+        for label in ("quiet", "after a save"):
+            took = sorted(saves[label])
+            print(f"web save (schedule renamed through the API), {label:12s}: median "
+                  f"{statistics.median(took) * 1000:5.1f} ms, worst {took[-1] * 1000:5.1f} ms of {len(took)}")
         for label, code, where in (
             ("broadcaster --help", "import sys, contextlib, io; sys.argv=['broadcaster','--help']; "
                                    "import broadcaster.cli as c\n"

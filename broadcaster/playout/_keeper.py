@@ -11,8 +11,9 @@ has that layer loaded, so it rebuilds the cache itself after its writes, off the
   :data:`MOST_S` after that write), rebuilds once for the whole burst, and ends;
 - at the exit of the process whatever is pending is rebuilt at once, so a one-shot CLI write
   leaves a fresh cache behind;
-- nothing is rebuilt while a live daemon's snapshot answers ``status``; the daemon holds its own
-  keeper while it runs and rebuilds once when it stops.
+- nothing is rebuilt while a live daemon's snapshot answers ``status`` (the daemon holds its own
+  keeper while it runs and rebuilds once when it stops), nor in a data dir where neither the
+  daemon nor ``status`` ever ran (a fresh install, a test's store: no one there asks).
 
 The key is the data version read in the same read transaction as the view's data
 (``_status.cached_view``): a write landing meanwhile leaves a key that no longer matches, never
@@ -29,7 +30,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from ..db import after_write
-from ._snapshot import SNAPSHOT_COUNT, cache_key, read_snapshot, store_file, write_cache
+from ._snapshot import SNAPSHOT_COUNT, cache_key, cache_path, read_snapshot, store_file, write_cache
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -119,13 +120,18 @@ class StatusKeeper:
             )
 
     def rebuild(self) -> bool:
-        """Give back whether a fresh cache was written: not while a live daemon's snapshot
-        answers ``status``, nor when the store changed again before the file was written (that
-        write's own keeper has the newer answer)."""
+        """Give back whether a fresh cache was written: not in a data dir where no one asks
+        (neither ``status`` nor the daemon ever ran: no ``run/`` folder), not while a live
+        daemon's snapshot answers ``status``, nor when the store changed again before the file
+        was written (that write's own keeper has the newer answer)."""
         from ._status import cached_view
 
         cfg = self.config
         with self._building:
+            # A station's daemon makes run/ on its first start, ``status`` on its first answer; a
+            # data dir without it (a fresh install before either, a test's store) is not kept.
+            if not cache_path(cfg.data_dir).parent.is_dir():
+                return False
             if read_snapshot(cfg.data_dir, 0)[0] is not None:
                 return False
             key, view = cached_view(self._own_store(), SNAPSHOT_COUNT)

@@ -17,7 +17,7 @@ from broadcaster import content
 from broadcaster.db import after_write
 from broadcaster.models import Zone
 from broadcaster.playout import _keeper, _status, keep_status
-from broadcaster.playout._snapshot import cache_key, read_cache, snapshot_path
+from broadcaster.playout._snapshot import cache_key, cache_path, read_cache, snapshot_path
 
 from .conftest import (
     add_once,
@@ -43,8 +43,9 @@ def test_after_a_cli_web_or_daemon_write_status_prints_the_answer_the_writer_lef
     """Real processes throughout: CLI writes, approvals through the web server's API, a daemon
     that stops; after each, ``status`` prints the change without loading SQLAlchemy."""
     bc(env, "init", "--no-starter")
-    out, loaded = status_and_loads(env)
-    assert not loaded and "Không có buổi phát nào sắp tới." in out and ALL_AIR in out
+    assert not cache_path(config.data_dir).parent.exists()  # no one asked here yet: nothing kept
+    out, loaded = status_and_loads(env)  # the first answer: from the database, then kept
+    assert loaded and "Không có buổi phát nào sắp tới." in out and ALL_AIR in out
     bc(env, "init")  # the starter column: two slots a day, their items still waiting for approval
     out, loaded = status_and_loads(env)
     assert not loaded and "CẢNH BÁO — 4 buổi phát" in out and "chưa được duyệt" in out
@@ -99,6 +100,7 @@ def test_a_write_during_a_rebuild_never_leaves_a_cache_that_hides_it(
     not take that cache for B's state: it reads the database and shows B. The rebuild B set off
     then leaves a cache that shows B."""
     keep_status(store)
+    cache_path(config.data_dir).parent.mkdir()  # as after a first ``status``: kept from now on
     held, go = threading.Event(), threading.Event()
     real = _status.status_view
 
