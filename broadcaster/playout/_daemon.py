@@ -102,6 +102,7 @@ class Daemon(Timers, Mailbox):
         # rewrites the snapshot (see ``_snapshot``), so neither playout nor commands wait on it.
         self._status_dirty = threading.Event()
         self._status_thread: threading.Thread | None = None
+        self._dead_air: DeadAirWatch | None = None
         self._keeper: StatusKeeper | None = None
 
     # -- setup ----------------------------------------------------------------------------------
@@ -173,7 +174,8 @@ class Daemon(Timers, Mailbox):
         prep.start()
         self._status_thread = threading.Thread(target=self._status_loop, name="status", daemon=True)
         self._status_thread.start()
-        DeadAirWatch(self).start()
+        self._dead_air = DeadAirWatch(self)
+        self._dead_air.start()
         jumps = JumpDetector(self.clock)
         try:
             self.scheduler = self._make_scheduler()
@@ -268,6 +270,9 @@ class Daemon(Timers, Mailbox):
         if self._status_thread is not None:
             self._status_dirty.set()  # wakes it to see the stop
             self._status_thread.join(timeout=5)
+        if self._dead_air is not None:
+            self._dead_air.join(timeout=5)
+            self._dead_air.close()
         drop_snapshot(self.config.data_dir, os.getpid())
         if self._keeper is not None:
             self._keeper.release()  # the answer ``status`` gives from now on, built once here

@@ -113,6 +113,16 @@ class DeadAirWatch(threading.Thread):
             except Exception:  # noqa: BLE001 - the watchdog must never take playout down
                 log.warning("Lỗi khi kiểm tra mất tín hiệu.", exc_info=True)
 
+    def close(self) -> None:
+        """Write the file as the daemon stops (the thread ended): the alarms on end with it,
+        when the sound came back unknown, as for a daemon that died. What is read in this
+        process after (``status``'s kept answer, built as the daemon stops) then shows them
+        among the past ones, not as on."""
+        stopped = [{**a, "until": None} for a in self.on.values()]
+        self.on = {}
+        self.ended = _within([*self.ended, *stopped], datetime.now(UTC))
+        _write(self.daemon_.config.data_dir, [], self.ended)
+
     def check(self, now: float | None = None) -> None:
         d = self.daemon_
         now = time.monotonic() if now is None else now

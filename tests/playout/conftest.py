@@ -245,3 +245,16 @@ def status_and_loads(env, *args) -> tuple[str, bool]:
 
 def loads_sqlalchemy(env, *args) -> bool:
     return status_and_loads(env, *args)[1]
+
+
+def from_the_database(env, config, *args) -> str:
+    """Give back ``status``'s output from the database (the cache moved away, then put back)."""
+    from broadcaster.playout._snapshot import cache_path
+
+    path = cache_path(config.data_dir)
+    aside = path.with_name("aside.json")
+    path.rename(aside)
+    try:
+        return bc(env, "status", *args)
+    finally:
+        aside.replace(path)

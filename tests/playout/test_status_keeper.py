@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from broadcaster import content
 from broadcaster.db import after_write
 from broadcaster.models import Zone
-from broadcaster.playout import _keeper, _status, keep_status
+from broadcaster.playout import _keeper, _status, keep_status, read_dead_air
 from broadcaster.playout._snapshot import cache_key, cache_path, read_cache, snapshot_path
 
 from .conftest import (
@@ -24,6 +24,7 @@ from .conftest import (
     add_programme,
     add_segment,
     bc,
+    from_the_database,
     status_and_loads,
     wait_for,
     whole_seconds_from_now,
@@ -156,3 +157,30 @@ def test_a_burst_of_writes_costs_one_rebuild_after_it_and_reads_cost_none(
     session.rollback()
     keeper.flush()  # nothing pending: no rebuild
     assert 1 <= len(rebuilds) <= 2 and len(seen) == 20
+
+
+def test_a_daemon_stopped_during_dead_air_leaves_the_answer_the_database_gives(
+    store, env, config, session, station
+):
+    """The daemon builds the kept answer as it stops, in its own process: an alarm on at that
+    moment is shown as past ("until the daemon stopped"), the same answer as the database
+    path's once the daemon is gone, never as still on."""
+    cache_path(config.data_dir).parent.mkdir()  # as after a first ``status``
+    zone = zone_with_sink(session, station, f"icecast://source:bi-mat@127.0.0.1:{free_port()}/thon-2.mp3")
+    seg = add_segment(session, station, config, "Tin mười giây", freq=500, secs=10.0)
+    add_once(session, station, add_programme(session, station, [seg]), zone, whole_seconds_from_now(2),
+             config.tz)
+    session.commit()
+    daemon = subprocess.Popen([sys.executable, "-m", "broadcaster.cli", "run"],
+                              env={**env, "BROADCASTER_DEAD_AIR": "2"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: read_dead_air(config.data_dir), timeout=20)  # the output gets no sound
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    out, loaded = status_and_loads(env)
+    assert not loaded and "MẤT TÍN HIỆU" not in out
+    assert "Mất tín hiệu trong 24 giờ qua (1 lần)" in out and "đến khi bộ phát dừng" in out
+    assert out == from_the_database(env, config)

@@ -24,6 +24,7 @@ from .conftest import (
     add_programme,
     add_segment,
     bc,
+    from_the_database,
     loads_sqlalchemy,
     status_and_loads,
     wait_for,
@@ -151,17 +152,6 @@ def test_a_stale_or_broken_snapshot_sends_status_to_the_database(daemon, env, co
         assert "Chuyên mục sáng" in bc(env, "status")
     finally:
         proc.send_signal(signal.SIGCONT)
-
-
-def from_the_database(env, config, *args) -> str:
-    """Give back ``status``'s output from the database (the cache moved away, then put back)."""
-    path = cache_path(config.data_dir)
-    aside = path.with_name("aside.json")
-    path.rename(aside)
-    try:
-        return bc(env, "status", *args)
-    finally:
-        aside.replace(path)
 
 
 def test_with_the_daemon_down_status_answers_from_a_cache_no_write_has_outdated(
