@@ -2,7 +2,8 @@
 
 Real parts only: a real SQLite file in WAL mode, migrated by Alembic (once a run: each test's store
 is a copy of that one); a real PostgreSQL server started once for the session (``pg_url``) by the
-tests that ask for it.
+tests that ask for it; Debian's chromium launched once for the session (``browser``), each test in
+contexts of its own.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hubkit import stop
 
 from broadcaster.config import Config, load
 from broadcaster.pgserver import PgServer, PgUnavailable, free_port  # noqa: F401 - free_port for tests
@@ -103,7 +106,6 @@ def render_worker(env: dict[str, str], store: Store):
 
     Call it to start one; it gives back the ``Popen``. The store fixture made the schema first.
     """
-    import subprocess
     import sys
 
     procs: list[subprocess.Popen] = []
@@ -121,13 +123,7 @@ def render_worker(env: dict[str, str], store: Store):
 
     yield start
     for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -139,6 +135,63 @@ def pg_url():
         pytest.fail(str(exc))
     yield server.url
     server.stop()
+
+
+@contextmanager
+def chromium():
+    """Give back Debian's chromium driven by Playwright (never a browser download), closed after;
+    the test is skipped where it is not installed."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("chromium is not on PATH (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox", "--lang=vi-VN"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """The session's chromium: launched once a run, for the tests that ask for ``browser``."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def browser(_chromium):
+    """The session's chromium; the contexts (cookies, pages) a test opens are closed after it."""
+    yield _chromium
+    for ctx in _chromium.contexts:
+        ctx.close()
+
+
+def screenshots(folder: Path):
+    """Give back ``shot(page, step)``, which keeps ``folder/NN-step.png`` (the folder emptied first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    n = [0]
+
+    def shot(page, step: str) -> None:
+        n[0] += 1
+        page.screenshot(path=str(folder / f"{n[0]:02d}-{step}.png"), full_page=True)
+
+    return shot
+
+
+@pytest.fixture
+def hub_site(pg_url, tmp_path):
+    """A hub (``hubkit.HubWeb``) on a new database of the session's PostgreSQL: settings go into its
+    ``env`` first, then it is seeded through its ``store`` and its web started; stopped at the end."""
+    from hubkit import HubWeb
+
+    site = HubWeb(pg_url, tmp_path / "hub")
+    yield site
+    site.close()
 
 
 class Broker:

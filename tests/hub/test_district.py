@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import subprocess
 import sys
-import time as clock
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+import requests
+from conftest import screenshots
 from docx import Document
 from openpyxl import load_workbook
 
 from broadcaster import content, hub, reports
-from broadcaster.config import load
 from broadcaster.db import utcnow
 from broadcaster.models import Origin, Priority, Programme, Recurrence, Schedule
 from broadcaster.rules import parse_period
-from broadcaster.store import ensure_station, open_store
 
 OCT = parse_period("2026-10")
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # the report is made in November
@@ -61,30 +58,39 @@ def _at(day: int, hour: int = 6) -> datetime:
     return datetime(2026, 10, day, hour, tzinfo=OCT.tz).astimezone(UTC)
 
 
-def seed(s, home) -> dict[str, tuple[object, str, list[dict]]]:
-    """Register three stations and a daily district airing on 3 days for two of them; give back
-    code -> (station, token, the as-run rows it will send)."""
-    a, tok_a = hub.add_station(s, "xa-a", "Xã An Hòa", groups=["cụm ven biển"])
-    b, tok_b = hub.add_station(s, "xa-b", EVIL)
-    c, tok_c = hub.add_station(s, "xa-c", "Xã Cát Tiên")
-    prog = Programme(station_id=home.id, origin=Origin.HUB, title="Tin huyện tháng 10")
+def _district_daily(s, home, title: str, targets, name: str, at: time, days: tuple[int, int], priority):
+    """Give back a district schedule ``name`` of a new programme ``title``, daily at ``at`` local
+    from one day of October 2026 to another (a 30-minute window), aimed at ``targets``."""
+    prog = Programme(station_id=home.id, origin=Origin.HUB, title=title)
     s.add(prog)
     s.flush()
     sched = Schedule(
         station_id=home.id,
         origin=Origin.HUB,
         programme_id=prog.id,
-        name="Lịch tiếp dân",
+        name=name,
         recurrence=Recurrence.DAILY,
-        start_time=time(6, 0),
-        start_date=date(2026, 10, 5),
-        end_date=date(2026, 10, 7),
-        priority=Priority.PRIORITY,
+        start_time=at,
+        start_date=date(2026, 10, days[0]),
+        end_date=date(2026, 10, days[1]),
+        priority=priority,
         window_minutes=30,
     )
-    sched.targets = [a, b]
+    sched.targets = targets
     s.add(sched)
     s.flush()
+    return sched
+
+
+def seed(s, home) -> dict[str, tuple[object, str, list[dict]]]:
+    """Register three stations and a daily district airing on 3 days for two of them; give back
+    code -> (station, token, the as-run rows it will send)."""
+    a, tok_a = hub.add_station(s, "xa-a", "Xã An Hòa", groups=["cụm ven biển"])
+    b, tok_b = hub.add_station(s, "xa-b", EVIL)
+    c, tok_c = hub.add_station(s, "xa-c", "Xã Cát Tiên")
+    sched = _district_daily(
+        s, home, "Tin huyện tháng 10", [a, b], "Lịch tiếp dân", time(6, 0), (5, 7), Priority.PRIORITY
+    )
     airings = [hub.airing_uid(sched.uid, sched.recurrence, _at(d)) for d in (5, 6, 7)]
     rows_a = [
         _row(_at(2), "cchc_news", 3, area="procedure"),
@@ -158,24 +164,17 @@ def test_a_district_offer_declined_or_not_taken_is_no_miss_and_an_accepted_one_i
         home = district.station(s)
         a = hub.find_station(s, "xa-a", district.config.station_code)
         c = hub.find_station(s, "xa-c", district.config.station_code)
-        prog = Programme(station_id=home.id, origin=Origin.HUB, title="Thông báo thu thuế")
-        s.add(prog)
-        s.flush()
-        offer = Schedule(
-            station_id=home.id,
-            origin=Origin.HUB,
-            programme_id=prog.id,
-            name="Thông báo thu thuế",
-            recurrence=Recurrence.DAILY,
-            start_time=time(17, 0),
-            start_date=date(2026, 10, 12),
-            end_date=date(2026, 10, 15),
-            priority=Priority.NORMAL,
-            window_minutes=30,
+        offer = _district_daily(
+            s,
+            home,
+            "Thông báo thu thuế",
+            [a, c],
+            "Thông báo thu thuế",
+            time(17, 0),
+            (12, 15),
+            Priority.NORMAL,
         )
-        offer.targets = [a, c]
-        s.add(offer)
-        s.flush()
+        prog = offer.programme
         uid = {d: hub.airing_uid(offer.uid, offer.recurrence, _at(d, 17)) for d in (12, 13, 14, 15)}
         decided = NOW - timedelta(days=45)
         decisions = [
@@ -362,157 +361,97 @@ def test_a_station_sends_its_next_airing_with_its_status(store):
 # chromium (never a browser download) as a district officer. Screenshots: tests/artifacts/hub/.
 
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "hub"
-OFFICER_PASSWORD = "mat-khau-huyen-dai-1"
 
 
 @pytest.fixture
-def hub_web(pg_url, tmp_path):
-    import psycopg
-    import requests
-    from conftest import free_port
-
-    name = f"district_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    port = free_port()
-    env = {
-        "BROADCASTER_DATA_DIR": str(tmp_path / "hub"),
-        "BROADCASTER_DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/" + name,
-        "BROADCASTER_MODE": "hub",
-        "BROADCASTER_STATION_CODE": "huyen",
-        "BROADCASTER_STATION_NAME": "Trung tâm Văn hóa – Thông tin huyện",
-        "BROADCASTER_WEB_PORT": str(port),
-        "BROADCASTER_WEB_WORKERS": "1",
-        "BROADCASTER_SINK": "null",
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        "TZ": "UTC",
-    }
-    store = open_store(load(env), upgrade=True)
-    ensure_station(store)
-    with store.sessions.begin() as s:
-        home = store.station(s)
+def hub_web(hub_site):
+    """The hub (``hubkit.HubWeb``), its web started, the district seeded and the stations' rows and
+    status posted to it."""
+    hub_site.env["BROADCASTER_STATION_NAME"] = "Trung tâm Văn hóa – Thông tin huyện"
+    with hub_site.store.sessions.begin() as s:
+        home = hub_site.store.station(s)
         seeded = {code: (tok, rows) for code, (_st, tok, rows) in seed(s, home).items()}
-        content.create_user(s, home, "lanhdao", OFFICER_PASSWORD, "approver", full_name="Lê Thị Thu")
-    a_tok, a_rows = seeded["xa-a"]
-    a_rows += [_row(_at(20) + timedelta(minutes=k), "hotline", 1, title=f"Dòng {k}") for k in range(55)]
-    log = (tmp_path / "web.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "broadcaster.cli", "web"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = clock.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "web.log").read_text()
-            try:
-                requests.get(base + "/dang-nhap", timeout=2)
-                break
-            except requests.RequestException:
-                assert clock.monotonic() < deadline, "the hub's web did not answer in 30 s"
-                clock.sleep(0.2)
-        nxt = {"title": "Bản tin tối", "at": (utcnow() + timedelta(hours=3)).isoformat()}
-        for code, (tok, rows) in seeded.items():
-            if code == "xa-c":
-                continue  # never calls: offline
-            status = {"clock": utcnow().isoformat(), "software": "0.9.1", "disk_free_bytes": 5 * 1024**3}
-            if code == "xa-a":
-                status |= {"next_airing": nxt, "on_air": "Chuyên mục CCHC tháng 11"}
-            else:
-                status |= {"last_error": "Không tải được tệp âm thanh: hết thời gian chờ."}
-            r = requests.post(
-                base + "/api/v1/station/report",
-                json={"asrun": rows, "status": status},
-                headers={"Authorization": f"Bearer {tok}", "X-Broadcaster-Station": code},
-                timeout=20,
-            )
-            assert r.status_code == 200 and len(r.json()["ack"]) == len(rows), r.text
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        store.engine.dispose()
+    seeded["xa-a"][1].extend(
+        _row(_at(20) + timedelta(minutes=k), "hotline", 1, title=f"Dòng {k}") for k in range(55)
+    )
+    hub_site.start()
+    nxt = {"title": "Bản tin tối", "at": (utcnow() + timedelta(hours=3)).isoformat()}
+    for code, (tok, rows) in seeded.items():
+        if code == "xa-c":
+            continue  # never calls: offline
+        status = {"clock": utcnow().isoformat(), "software": "0.9.1", "disk_free_bytes": 5 * 1024**3}
+        if code == "xa-a":
+            status |= {"next_airing": nxt, "on_air": "Chuyên mục CCHC tháng 11"}
+        else:
+            status |= {"last_error": "Không tải được tệp âm thanh: hết thời gian chờ."}
+        r = requests.post(
+            hub_site.base + "/api/v1/station/report",
+            json={"asrun": rows, "status": status},
+            headers={"Authorization": f"Bearer {tok}", "X-Broadcaster-Station": code},
+            timeout=20,
+        )
+        assert r.status_code == 200 and len(r.json()["ack"]) == len(rows), r.text
+    return hub_site
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_district_officer_reads_the_hub_pages_and_downloads_the_report(hub_web, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not on PATH (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def test_a_district_officer_reads_the_hub_pages_and_downloads_the_report(hub_web, browser):
+    from playwright.sync_api import expect
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
-    n = [0]
+    shot = screenshots(SHOTS)
 
-    def shot(page, step: str) -> None:
-        n[0] += 1
-        page.screenshot(path=str(SHOTS / f"{n[0]:02d}-{step}.png"), full_page=True)
+    # 1. The officer signs in and lands on the stations page.
+    page = hub_web.officer_page(
+        browser, "/huyen/cac-dai", viewport={"width": 1440, "height": 900}, accept_downloads=True
+    )
+    expect(page.get_by_role("heading", name="Các đài xã")).to_be_visible()
+    row_a, row_b, row_c = (page.locator(f"tr[data-station='{c}']") for c in ("xa-a", "xa-b", "xa-c"))
+    expect(row_a).to_contain_text("Trực tuyến")
+    expect(row_a).to_contain_text("Bản tin tối")
+    expect(row_a).to_contain_text("Chuyên mục CCHC tháng 11")
+    expect(row_a).to_contain_text("0.9.1")
+    expect(row_a).to_contain_text("5,0 GB")
+    expect(row_a).to_contain_text("Dòng 54")  # its last airing
+    expect(row_b).to_contain_text("Không tải được tệp âm thanh")
+    expect(row_c).to_contain_text("Mất liên lạc")
+    expect(row_c).to_contain_text("Chưa liên lạc")
+    # Every column is on screen at 1440 px: the table needs no sideways scroll.
+    wrap = "document.querySelector('#hub-stations .table-wrap')"
+    assert page.evaluate(f"{wrap}.scrollWidth <= {wrap}.clientWidth + 1")
+    shot(page, "stations")
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--lang=vi-VN"])
-        try:
-            ctx = b.new_context(
-                viewport={"width": 1440, "height": 900}, locale="vi-VN", accept_downloads=True
-            )
-            ctx.set_default_timeout(15_000)
-            page = ctx.new_page()
+    # 2. It opens station A's as-run, for October, and turns the page.
+    row_a.get_by_role("link", name="xa-a").click()
+    expect(page.get_by_role("heading", name="Nhật ký phát: Xã An Hòa")).to_be_visible()
+    page.fill("#rp-period", "tháng 10/2026")
+    page.get_by_role("button", name="Xem").click()
+    expect(page.locator("#asrun-summary")).to_contain_text("63 dòng nhật ký đã nhận, trang 1/2")
+    expect(page.locator("#bang-nhat-ky tbody tr")).to_have_count(50)
+    expect(page.locator("#bang-nhat-ky tbody tr").first).to_contain_text("Dòng 54")
+    shot(page, "asrun-page-1")
+    page.get_by_role("link", name="Cũ hơn →").click()
+    expect(page.locator("#bang-nhat-ky tbody tr")).to_have_count(13)
+    expect(page.locator("#bang-nhat-ky")).to_contain_text("Bị ngắt")
+    shot(page, "asrun-page-2")
 
-            # 1. The officer signs in and lands on the stations page.
-            page.goto(hub_web + "/huyen/cac-dai")
-            page.fill("#f-username", "lanhdao")
-            page.fill("#f-password", OFFICER_PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.get_by_role("heading", name="Các đài xã")).to_be_visible()
-            row_a, row_b, row_c = (page.locator(f"tr[data-station='{c}']") for c in ("xa-a", "xa-b", "xa-c"))
-            expect(row_a).to_contain_text("Trực tuyến")
-            expect(row_a).to_contain_text("Bản tin tối")
-            expect(row_a).to_contain_text("Chuyên mục CCHC tháng 11")
-            expect(row_a).to_contain_text("0.9.1")
-            expect(row_a).to_contain_text("5,0 GB")
-            expect(row_a).to_contain_text("Dòng 54")  # its last airing
-            expect(row_b).to_contain_text("Không tải được tệp âm thanh")
-            expect(row_c).to_contain_text("Mất liên lạc")
-            expect(row_c).to_contain_text("Chưa liên lạc")
-            # Every column is on screen at 1440 px: the table needs no sideways scroll.
-            wrap = "document.querySelector('#hub-stations .table-wrap')"
-            assert page.evaluate(f"{wrap}.scrollWidth <= {wrap}.clientWidth + 1")
-            shot(page, "stations")
-
-            # 2. It opens station A's as-run, for October, and turns the page.
-            row_a.get_by_role("link", name="xa-a").click()
-            expect(page.get_by_role("heading", name="Nhật ký phát: Xã An Hòa")).to_be_visible()
-            page.fill("#rp-period", "tháng 10/2026")
-            page.get_by_role("button", name="Xem").click()
-            expect(page.locator("#asrun-summary")).to_contain_text("63 dòng nhật ký đã nhận, trang 1/2")
-            expect(page.locator("#bang-nhat-ky tbody tr")).to_have_count(50)
-            expect(page.locator("#bang-nhat-ky tbody tr").first).to_contain_text("Dòng 54")
-            shot(page, "asrun-page-1")
-            page.get_by_role("link", name="Cũ hơn →").click()
-            expect(page.locator("#bang-nhat-ky tbody tr")).to_have_count(13)
-            expect(page.locator("#bang-nhat-ky")).to_contain_text("Bị ngắt")
-            shot(page, "asrun-page-2")
-
-            # 3. The district report for October: on the page, then in each form.
-            page.get_by_role("link", name="Báo cáo huyện").click()
-            page.fill("#rp-period", "tháng 10/2026")
-            page.get_by_role("button", name="Xem").click()
-            expect(page.locator("table[data-table='xa_con_thieu']")).to_contain_text("Xã Cát Tiên")
-            expect(page.locator("table[data-table='tin_huyen_chua_phat'] tbody tr")).to_have_count(3)
-            shot(page, "district-report")
-            files = {}
-            for fmt, label in (
-                ("csv", "Xuất CSV"),
-                ("xlsx", "Xuất XLSX (Excel)"),
-                ("docx", "Xuất DOCX (Word)"),
-            ):
-                with page.expect_download() as dl:
-                    page.get_by_role("link", name=label).click()
-                assert dl.value.suggested_filename == f"bao-cao-huyen_2026-10.{fmt}"
-                files[fmt] = Path(dl.value.path()).read_bytes()
-            ctx.close()
-        finally:
-            b.close()
+    # 3. The district report for October: on the page, then in each form.
+    page.get_by_role("link", name="Báo cáo huyện").click()
+    page.fill("#rp-period", "tháng 10/2026")
+    page.get_by_role("button", name="Xem").click()
+    expect(page.locator("table[data-table='xa_con_thieu']")).to_contain_text("Xã Cát Tiên")
+    expect(page.locator("table[data-table='tin_huyen_chua_phat'] tbody tr")).to_have_count(3)
+    shot(page, "district-report")
+    files = {}
+    for fmt, label in (
+        ("csv", "Xuất CSV"),
+        ("xlsx", "Xuất XLSX (Excel)"),
+        ("docx", "Xuất DOCX (Word)"),
+    ):
+        with page.expect_download() as dl:
+            page.get_by_role("link", name=label).click()
+        assert dl.value.suggested_filename == f"bao-cao-huyen_2026-10.{fmt}"
+        files[fmt] = Path(dl.value.path()).read_bytes()
 
     lines = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
     # Station A sent 55 hotline items more than in the SQLite case: 61 items, 67.5 minutes.

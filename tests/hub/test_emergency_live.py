@@ -11,68 +11,24 @@ it; with the hub's web down the station speaks the text with its offline voice.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
-import pytest
-import requests
-from conftest import Broker, free_port  # tests/ is on sys.path (pytest rootdir insert), no package
+from conftest import Broker  # tests/ is on sys.path (pytest rootdir insert), no package
+from hubkit import live_district, run, start, stop
 from sqlalchemy import select
 
 from broadcaster import hub as hub_mod
 from broadcaster import topics
-from broadcaster.config import load
 from broadcaster.db import utcnow
 from broadcaster.live import send, wait_for
 from broadcaster.models import Emergency, EmergencyTarget, Station
-from broadcaster.store import open_store
 
-BC = [sys.executable, "-m", "broadcaster.cli"]
-FAST = {"BROADCASTER_MQTT_KEEPALIVE": "2", "BROADCASTER_MQTT_HEARTBEAT": "1"}
 READER = Path(__file__).resolve().parents[1] / "playout" / "pcm_reader.py"
 SHORT = "Bão số chín sắp đổ bộ."
-
-
-def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*BC, *args], env=env, capture_output=True, text=True, timeout=120)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"broadcaster {' '.join(args)} → {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc
-
-
-def start(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
-    fh = open(log, "ab")  # noqa: SIM115 - kept open for the child
-    return subprocess.Popen([*BC, *args], env=env, stdout=fh, stderr=fh)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def base_env(root: Path) -> dict[str, str]:
-    root.mkdir(parents=True, exist_ok=True)
-    return {
-        "BROADCASTER_DATA_DIR": str(root),
-        "BROADCASTER_TTS_ORDER": "pyttsx3",
-        "BROADCASTER_SINK": "null",
-        "PATH": os.environ.get("PATH", ""),
-        "TZ": os.environ.get("TZ", "UTC"),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-    }
 
 
 def first_bytes(log: Path) -> list[float]:
@@ -88,61 +44,20 @@ def last_bytes(log: Path) -> list[float]:
     return [float(v) for _p, k, v in (ln.split() for ln in log.read_text().splitlines()) if k == "last"]
 
 
-@pytest.fixture
-def hub_db(pg_url):
-    name = f"khan_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return pg_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 401
-    except requests.RequestException:
-        return False
-
-
-def test_an_emergency_airs_where_sent_expires_stops_and_falls_back_to_the_offline_voice(hub_db, tmp_path):
+def test_an_emergency_airs_where_sent_expires_stops_and_falls_back_to_the_offline_voice(hub_site, tmp_path):
     broker = Broker(tmp_path / "mqtt")
-    port = free_port()
-    hub = base_env(tmp_path / "hub") | {
-        "BROADCASTER_DATABASE_URL": hub_db,
-        "BROADCASTER_MODE": "hub",
-        "BROADCASTER_STATION_CODE": "huyen-thu",
-        "BROADCASTER_WEB_PORT": str(port),
-        "BROADCASTER_WEB_WORKERS": "1",
-        "BROADCASTER_MQTT_URL": broker.hub_url,
-    }
     sinks = {code: tmp_path / f"sink-{code}.log" for code in ("xa-a", "xa-b")}
-    envs = {
-        code: base_env(tmp_path / code)
-        | FAST
-        | {
-            "BROADCASTER_STATION_CODE": code,
-            "BROADCASTER_HUB_URL": f"http://127.0.0.1:{port}",
-            "BROADCASTER_MQTT_URL": broker.url,
-            "BROADCASTER_SYNC_INTERVAL": "3600",
-            "BROADCASTER_SINK": f"command:{sys.executable} {READER} {sinks[code]}",
-        }
-        for code in ("xa-a", "xa-b")
-    }
-    inits = [
-        subprocess.Popen([*BC, "init", "--no-starter"], env=e, stdout=subprocess.DEVNULL)
-        for e in (hub, *envs.values())
-    ]
-    assert [p.wait(120) for p in inits] == [0, 0, 0]
-    csv = tmp_path / "dai.csv"
-    csv.write_text("code,name,group\nxa-a,Xã A,cụm ven biển\nxa-b,Xã B,miền núi\n", encoding="utf-8")
-    run(hub, "station", "import", str(csv), "-o", str(tmp_path / "tokens.csv"))
-    for line in (tmp_path / "tokens.csv").read_text().splitlines()[1:]:
-        code, token = line.split(",")
-        envs[code]["BROADCASTER_HUB_TOKEN"] = token
-    procs: list[subprocess.Popen] = []
-    web = start(hub, "web", log=tmp_path / "web.log")  # starting while the broker's files are made
-    procs.append(web)
+    envs = live_district(
+        hub_site,
+        broker,
+        {"xa-a": "cụm ven biển", "xa-b": "miền núi"},
+        lambda code: {"BROADCASTER_SINK": f"command:{sys.executable} {READER} {sinks[code]}"},
+    )
+    hub = hub_site.env
+    web = hub_site.start(wait=False).proc  # starting while the broker's files are made
+    procs: list[subprocess.Popen] = []  # the web is stopped by its fixture
     run(hub, "hub", "mqtt-config", str(broker.root), "--port", str(broker.port))
-    hub_store = open_store(load({k: v for k, v in hub.items() if k.startswith("BROADCASTER_")}))
+    hub_store = hub_site.store
     cfg = hub_store.config
 
     def rows(uid: str) -> dict[str, EmergencyTarget]:
@@ -170,7 +85,7 @@ def test_an_emergency_airs_where_sent_expires_stops_and_falls_back_to_the_offlin
         broker.start()
         procs.append(start(hub, "hub", "live", log=tmp_path / "live.log"))
         procs += [start(envs[c], "run", log=tmp_path / f"run-{c}.log") for c in envs]
-        assert wait_for(lambda: _answers(f"http://127.0.0.1:{port}/api/v1/station/manifest"), 30)
+        hub_site.ready()
 
         def online() -> bool:
             with hub_store.sessions() as s:
@@ -245,4 +160,3 @@ def test_an_emergency_airs_where_sent_expires_stops_and_falls_back_to_the_offlin
         for p in reversed(procs):
             stop(p)
         broker.stop()
-        hub_store.engine.dispose()

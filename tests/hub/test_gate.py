@@ -8,11 +8,9 @@ makes them, in sessions of a third store (another process as far as the workers 
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-import psycopg
 import pytest
 from sqlalchemy import event, select
 
@@ -23,28 +21,16 @@ from broadcaster.hub._manifest import LOOKBACK, MAX_AGE
 from broadcaster.manifest import HORIZON_DAYS, loads
 from broadcaster.models import Recurrence, Schedule, Station
 from broadcaster.rules import expand
-from broadcaster.store import ensure_station, open_store
+from broadcaster.store import open_store
 from broadcaster.web import create_app
 
 API = "/api/v1/station/manifest"
 
 
 @pytest.fixture
-def district(pg_url, tmp_path):
-    name = f"gate_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    cfg = load(
-        {
-            "BROADCASTER_DATA_DIR": str(tmp_path),
-            "BROADCASTER_DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/" + name,
-            "BROADCASTER_MODE": "hub",
-            "BROADCASTER_STATION_CODE": "huyen",
-            "BROADCASTER_TTS_ORDER": "pyttsx3",
-        }
-    )
-    cli = open_store(cfg, upgrade=True)
-    ensure_station(cli)
+def district(hub_site):
+    cli = hub_site.store  # its own database on the session's PostgreSQL, closed by the fixture
+    cfg = cli.config
     tokens = {}
     with cli.sessions.begin() as s:
         for code in ("xa-a", "xa-b"):
@@ -55,7 +41,6 @@ def district(pg_url, tmp_path):
         if "broadcaster_hub" in w.application.extensions:
             w.application.extensions["broadcaster_hub"].contacts.close()
         w.application.extensions["broadcaster_store"].engine.dispose()
-    cli.engine.dispose()
 
 
 def _publish(d, title: str, to: str = "xa-a") -> str:

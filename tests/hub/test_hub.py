@@ -8,10 +8,8 @@ subprocesses too. A small proxy in this process cuts or corrupts audio on its wa
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,13 +17,11 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
-from conftest import free_port  # tests/ is on sys.path (pytest rootdir insert), "tests" is no package
+from hubkit import BC, HubWeb, base_env, run, run_all, store_of
 from sqlalchemy import func, select
 
-from broadcaster.config import load
 from broadcaster.db import utcnow
 from broadcaster.manifest import loads
 from broadcaster.models import (
@@ -40,79 +36,21 @@ from broadcaster.models import (
     Segment,
     SegmentStatus,
 )
-from broadcaster.store import ensure_station, open_store
+from broadcaster.store import ensure_station
 from broadcaster.sync import file_sha256
 
-BC = [sys.executable, "-m", "broadcaster.cli"]
 WEEK_ROWS = 7 * 24 * 4  # a week offline at four airings an hour: more than one upload batch
 
 
-def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run_all((env, *args), check=check)[0]
+class Hub(HubWeb):
+    """The district's hub of these tests, with its stations' tokens; asks as a station would."""
 
-
-def run_all(*calls: tuple, check: bool = True) -> list[subprocess.CompletedProcess]:
-    """Run ``broadcaster`` commands side by side, each ``(env, *args)``; give back their results.
-
-    Independent commands at once: each pays Python's start, the suite need not pay them in a row.
-    """
-    procs = [
-        (
-            args,
-            subprocess.Popen(
-                [*BC, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            ),
+    def __init__(self, pg_url: str, root: Path) -> None:
+        # Two workers, as in production: the request budget and the caches must hold across them.
+        super().__init__(
+            pg_url, root, code="huyen-thu", workers=2, BROADCASTER_STATION_NAME="Trung tâm huyện"
         )
-        for env, *args in calls
-    ]
-    done = []
-    for args, p in procs:
-        out, err = p.communicate(timeout=120)
-        result = subprocess.CompletedProcess(p.args, p.returncode, out, err)
-        if check and p.returncode != 0:
-            raise AssertionError(f"broadcaster {' '.join(args)} → {p.returncode}\n{out}\n{err}")
-        done.append(result)
-    return done
-
-
-def base_env(data_dir: Path) -> dict[str, str]:
-    return {
-        "BROADCASTER_DATA_DIR": str(data_dir),
-        "BROADCASTER_TTS_ORDER": "pyttsx3",
-        "BROADCASTER_SINK": "null",
-        "PATH": os.environ.get("PATH", ""),
-        "TZ": os.environ.get("TZ", "UTC"),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-    }
-
-
-class Hub:
-    def __init__(self, env: dict[str, str], url: str, port: int) -> None:
-        self.env, self.db_url, self.port = env, url, port
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen | None = None
         self.tokens: dict[str, str] = {}
-        self.store = open_store(load(env))
-
-    def start(self) -> None:
-        log = open(Path(self.env["BROADCASTER_DATA_DIR"]) / "web.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen([*BC, "web"], env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.base + "/api/v1/station/manifest", timeout=2).status_code == 401:
-                    return
-            except requests.RequestException:
-                pass
-            assert self.proc.poll() is None, "the hub's web stopped at start"
-            time.sleep(0.1)
-        raise AssertionError("the hub's web did not answer")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-        self.proc = None
 
     def get(self, path: str, code: str | None = None, token: str | None = None, **headers: str):
         h = dict(headers)
@@ -125,27 +63,12 @@ class Hub:
 
 @pytest.fixture(scope="module")
 def hub(pg_url, tmp_path_factory):
-    name = f"hub_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
-    root = tmp_path_factory.mktemp("hub")
-    port = free_port()
-    env = base_env(root) | {
-        "BROADCASTER_DATABASE_URL": url,
-        "BROADCASTER_MODE": "hub",
-        "BROADCASTER_STATION_CODE": "huyen-thu",
-        "BROADCASTER_STATION_NAME": "Trung tâm huyện",
-        "BROADCASTER_WEB_PORT": str(port),
-        # Two workers, as in production: the request budget and the caches must hold across them.
-        "BROADCASTER_WEB_WORKERS": "2",
-    }
-    run(env, "init", "--no-starter")
-    h = Hub(env, url, port)
+    h = Hub(pg_url, tmp_path_factory.mktemp("hub"))
+    run(h.env, "init", "--no-starter")
     stations = (("xa-a", "cụm ven biển"), ("xa-b", "cụm ven biển"), ("xa-c", "miền núi"))
     added = run_all(
         *(
-            (env, "station", "add", code, "--name", f"Xã {code[-1].upper()}", "--group", g)
+            (h.env, "station", "add", code, "--name", f"Xã {code[-1].upper()}", "--group", g)
             for code, g in stations
         )
     )
@@ -153,8 +76,7 @@ def hub(pg_url, tmp_path_factory):
         h.tokens[code] = out.stdout.strip().splitlines()[-1]
     h.start()
     yield h
-    h.stop()
-    h.store.engine.dispose()
+    h.close()
 
 
 def publish(hub: Hub, tmp: Path, title: str, at, to: str, priority: str = "priority") -> str:
@@ -197,7 +119,6 @@ def later(hub, tmp_path_factory):
 
 
 def station_env(hub: Hub, root: Path, code: str, token: str | None = None, url: str | None = None) -> dict:
-    root.mkdir(parents=True, exist_ok=True)
     env = base_env(root) | {
         "BROADCASTER_STATION_CODE": code,
         "BROADCASTER_HUB_URL": url or hub.base,
@@ -206,14 +127,10 @@ def station_env(hub: Hub, root: Path, code: str, token: str | None = None, url: 
     }
     # What `broadcaster init --no-starter` does, in this process: the station's commands under
     # test are sync, run and status, not init.
-    store = open_store(load({k: v for k, v in env.items() if k.startswith("BROADCASTER_")}), upgrade=True)
+    store = store_of(env, upgrade=True)
     ensure_station(store)
     store.engine.dispose()
     return env
-
-
-def station_store(env):
-    return open_store(load({k: v for k, v in env.items() if k.startswith("BROADCASTER_")}))
 
 
 # --------------------------------------------------------------------------- the whole path
@@ -272,7 +189,7 @@ def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path
         again = run(env_a, "sync", "--once")
         assert "bản kê không đổi" in again.stdout and "thêm 0, sửa 0, rút 0" in again.stdout, again.stdout
 
-        store_a = station_store(env_a)
+        store_a = store_of(env_a)
         with store_a.sessions() as s:
             sched = s.scalar(select(Schedule).where(Schedule.uid == uid))
             assert sched.origin == Origin.HUB and sched.enabled
@@ -300,7 +217,7 @@ def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path
                     .where(Schedule.uid == uid, Occurrence.status == AirStatus.PLAYED)
                 )
 
-        store_b = station_store(env_b)
+        store_b = store_of(env_b)
         _wait(lambda: aired(store_a) and aired(store_b), 120, f"both stations air at {at:%H:%M:%S}", logs)
         assert (tmp_path / "a" / "aired.wav").stat().st_size > 10_000
 
@@ -518,14 +435,14 @@ def test_a_download_cut_half_way_resumes_with_range(hub, later, proxy, tmp_path)
     assert proxy.ranges[0] == "" and proxy.ranges[1].startswith("bytes=") and proxy.ranges[1] != "bytes=0-"
     files = _hub_files(env)
     assert len(files) == 1 and file_sha256(files[0]) == files[0].name.split(".")[0]
-    with station_store(env).sessions() as s:
+    with store_of(env).sessions() as s:
         assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
 
     # A bad manifest next time: refused, and the last good one stays in force (nothing withdrawn).
     proxy.bad_manifest = True
     bad = run(env, "sync", "--once", check=False)
     assert bad.returncode == 1 and "Giữ bản kê trước đó" in bad.stdout and "rút 0" in bad.stdout, bad.stdout
-    with station_store(env).sessions() as s:
+    with store_of(env).sessions() as s:
         assert s.scalar(select(Schedule.enabled).where(Schedule.uid == later))
 
 
@@ -537,7 +454,7 @@ def test_a_corrupt_download_is_refused_and_never_scheduled(hub, later, proxy, tm
         out.stdout
     )
     assert _hub_files(env) == []  # neither a final file nor a partial one is left
-    store = station_store(env)
+    store = store_of(env)
     with store.sessions() as s:
         assert s.scalar(select(Schedule.id).where(Schedule.uid == later)) is None
         assert s.scalar(select(func.count(Segment.id)).where(Segment.origin == Origin.HUB)) == 0

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hubkit import own_schedule
 from sqlalchemy import func, select
 
 from broadcaster import content, hub
@@ -28,13 +29,10 @@ from broadcaster.models import (
     Origin,
     Priority,
     Programme,
-    ProgrammeItem,
     Recurrence,
     Role,
     Schedule,
-    Segment,
     SegmentKind,
-    SegmentStatus,
     User,
 )
 from broadcaster.playout import forecast, plan
@@ -158,30 +156,14 @@ def test_accepting_checks_the_time_like_any_schedule_and_keeps_nothing_when_refu
     m = manifest(at)
     _apply(store, m)
     with store.sessions.begin() as s:
-        st = store.station(s)
-        seg = Segment(
-            station_id=st.id,
-            title="Tin xã",
-            body="x",
-            kind=SegmentKind.CCHC_NEWS,
-            status=SegmentStatus.APPROVED,
-        )
-        prog = Programme(station_id=st.id, title="Buổi sáng của xã")
-        prog.items.append(ProgrammeItem(position=0, item_type=ItemType.SEGMENT, segment=seg))
-        s.add(prog)
-        s.flush()
-        s.add(
-            Schedule(
-                station_id=st.id,
-                programme_id=prog.id,
-                name="Buổi sáng",
-                recurrence=Recurrence.DAILY,
-                start_date=datetime.now(TZ).date(),
-                start_time=time(6, 0),
-                window_minutes=30,
-                skip_dates=[],
-                zones=list(st.zones),
-            )
+        own_schedule(
+            s,
+            store.station(s),
+            "Buổi sáng",
+            "Buổi sáng của xã",
+            Recurrence.DAILY,
+            datetime.now(TZ).date(),
+            time(6, 0),
         )
     leader = None  # the command line's system account
     with store.sessions() as s:
@@ -230,32 +212,15 @@ def test_an_offer_past_its_time_is_expired_and_a_withdrawn_one_cannot_be_decided
 
 def test_a_district_priority_airing_takes_a_local_normal_slot_visibly(store, station, config):
     with store.sessions.begin() as s:
-        st = store.station(s)
-        seg = Segment(
-            station_id=st.id,
-            title="Tin xã",
-            body="x",
-            kind=SegmentKind.CCHC_NEWS,
-            status=SegmentStatus.APPROVED,
-        )
-        prog = Programme(station_id=st.id, title="Chuyên mục của xã")
-        prog.items.append(ProgrammeItem(position=0, item_type=ItemType.SEGMENT, segment=seg))
-        s.add(prog)
-        s.flush()
-        local = Schedule(
-            station_id=st.id,
-            programme_id=prog.id,
-            name="Buổi chiều",
-            recurrence=Recurrence.DAILY,
-            start_date=datetime.now(TZ).date(),
-            start_time=time(16, 59),
-            window_minutes=30,
-            skip_dates=[],
-            zones=list(st.zones),
-        )
-        s.add(local)
-        s.flush()
-        local_id = local.id
+        local_id = own_schedule(
+            s,
+            store.station(s),
+            "Buổi chiều",
+            "Chuyên mục của xã",
+            Recurrence.DAILY,
+            datetime.now(TZ).date(),
+            time(16, 59),
+        ).id
     at = _local(1, 17, 0)
     m = manifest(at, Priority.PRIORITY, title="Tin bão của huyện")
     _apply(store, m)

@@ -11,24 +11,19 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 
+from hubkit import own_schedule, run, store_of
 from sqlalchemy import select
 
 from broadcaster import content
 from broadcaster.db import utcnow
 from broadcaster.models import (
-    ItemType,
     Offer,
     OfferState,
-    Programme,
-    ProgrammeItem,
     Recurrence,
     Schedule,
-    Segment,
-    SegmentKind,
-    SegmentStatus,
 )
 
-from .test_hub import hub, publish, run, station_env, station_store  # noqa: F401 - hub is a fixture
+from .test_hub import hub, publish, station_env  # noqa: F401 - hub is a fixture
 
 
 def _minute(at: datetime) -> datetime:
@@ -38,30 +33,14 @@ def _minute(at: datetime) -> datetime:
 def _own_normal_airing(store, at_local: datetime) -> None:
     """The commune's own normal airing at ``at_local`` (its wall time), as its officers would save it."""
     with store.sessions.begin() as s:
-        st = store.station(s)
-        seg = Segment(
-            station_id=st.id,
-            title="Tin xã",
-            body="x",
-            kind=SegmentKind.CCHC_NEWS,
-            status=SegmentStatus.APPROVED,
-        )
-        prog = Programme(station_id=st.id, title="Chuyên mục của xã")
-        prog.items.append(ProgrammeItem(position=0, item_type=ItemType.SEGMENT, segment=seg))
-        s.add(prog)
-        s.flush()
-        s.add(
-            Schedule(
-                station_id=st.id,
-                programme_id=prog.id,
-                name="Buổi chiều của xã",
-                recurrence=Recurrence.ONCE,
-                start_date=at_local.date(),
-                start_time=at_local.time().replace(tzinfo=None),
-                window_minutes=30,
-                skip_dates=[],
-                zones=list(st.zones),
-            )
+        own_schedule(
+            s,
+            store.station(s),
+            "Buổi chiều của xã",
+            "Chuyên mục của xã",
+            Recurrence.ONCE,
+            at_local.date(),
+            at_local.time().replace(tzinfo=None),
         )
 
 
@@ -73,7 +52,7 @@ def test_offers_decided_at_two_stations_reach_the_hub_and_priority_displaces_vis
 
     env_a = station_env(hub, tmp_path / "a", "xa-a")
     env_b = station_env(hub, tmp_path / "b", "xa-b")
-    store_a, store_b = station_store(env_a), station_store(env_b)
+    store_a, store_b = store_of(env_a), store_of(env_b)
     tz = store_a.config.tz
     _own_normal_airing(store_a, urgent_at.astimezone(tz))
     for env in (env_a, env_b):

@@ -7,18 +7,14 @@ hub's own manifest builder, as a station's poll would get it.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from broadcaster import content, hub
-from broadcaster.config import load
 from broadcaster.models import AuditLog, Priority, Schedule, Zone
 from broadcaster.rules import CHIME_LABELS
-from broadcaster.store import ensure_station, open_store
 from broadcaster.web import create_app
 
 PASSWORD = "mat-khau-huyen-lich-1"
@@ -26,21 +22,9 @@ CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 @pytest.fixture
-def district(pg_url, tmp_path):
-    name = f"target_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    cfg = load(
-        {
-            "BROADCASTER_DATA_DIR": str(tmp_path),
-            "BROADCASTER_DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/" + name,
-            "BROADCASTER_MODE": "hub",
-            "BROADCASTER_STATION_CODE": "huyen",
-            "BROADCASTER_TTS_ORDER": "pyttsx3",
-        }
-    )
-    store = open_store(cfg, upgrade=True)
-    ensure_station(store)
+def district(hub_site):
+    store = hub_site.store  # its own database on the session's PostgreSQL, closed by the fixture
+    cfg = store.config
     with store.sessions.begin() as s:
         home = store.station(s)
         content.create_user(s, home, "canbo", PASSWORD, "approver")
@@ -63,7 +47,6 @@ def district(pg_url, tmp_path):
     yield cfg, store, client, ids
     if "broadcaster_hub" in app.extensions:
         app.extensions["broadcaster_hub"].contacts.close()
-    store.engine.dispose()
 
 
 def _airs(cfg, store, code: str) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import chromium, screenshots  # tests/ is on sys.path; "tests" is no package
 from sqlalchemy import select
 
 from broadcaster.config import load
@@ -34,7 +34,6 @@ from broadcaster.store import ensure_station, open_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "artifacts" / "browser"
 PASSWORD = "mat-khau-trinh-duyet-1"
@@ -163,30 +162,16 @@ def station_procs(tmp_path):
 
 @pytest.fixture
 def browser():
-    if CHROMIUM is None:
-        pytest.skip("chromium is not on PATH (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=vi-VN"])
-        try:
-            yield b
-        finally:
-            b.close()
+    # Its own chromium, not the session's: on the session's, test_offers_browser (run after this
+    # file) saw the menu still count the offer it had just accepted (the count is cached per web
+    # worker for dashboard.DATA_TTL); kept apart until that is looked into.
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
 def shots():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
-    n = [0]
-
-    def shot(page, step: str) -> None:
-        n[0] += 1
-        page.screenshot(path=str(SHOTS / f"{n[0]:02d}-{step}.png"), full_page=True)
-
-    return shot
+    return screenshots(SHOTS)
 
 
 def _login(browser, base: str, username: str):
