@@ -14,7 +14,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -137,28 +136,32 @@ def pg_url():
     server.stop()
 
 
-@contextmanager
-def chromium():
-    """Give back Debian's chromium driven by Playwright (never a browser download), closed after;
-    the test is skipped where it is not installed."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("chromium is not on PATH (apt-get install chromium)")
+@pytest.fixture(scope="session")
+def playwright():
+    """Playwright's sync API, started once a run: a second one may not start beside it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox", "--lang=vi-VN"])
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
+
+
+def launch_chromium(playwright):
+    """Give back Debian's chromium (never a browser download), headless; the test is skipped
+    where it is not installed."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("chromium is not on PATH (apt-get install chromium)")
+    return playwright.chromium.launch(
+        executable_path=path, headless=True, args=["--no-sandbox", "--lang=vi-VN"]
+    )
 
 
 @pytest.fixture(scope="session")
-def _chromium():
+def _chromium(playwright):
     """The session's chromium: launched once a run, for the tests that ask for ``browser``."""
-    with chromium() as b:
-        yield b
+    b = launch_chromium(playwright)
+    yield b
+    b.close()
 
 
 @pytest.fixture

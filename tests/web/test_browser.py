@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import chromium, screenshots  # tests/ is on sys.path; "tests" is no package
+from conftest import launch_chromium, screenshots  # tests/ is on sys.path; "tests" is no package
 from sqlalchemy import select
 
 from broadcaster.config import load
@@ -161,12 +161,13 @@ def station_procs(tmp_path):
 
 
 @pytest.fixture
-def browser():
+def browser(playwright):
     # Its own chromium, not the session's: on the session's, test_offers_browser (run after this
     # file) saw the menu still count the offer it had just accepted (the count is cached per web
     # worker for dashboard.DATA_TTL); kept apart until that is looked into.
-    with chromium() as b:
-        yield b
+    b = launch_chromium(playwright)
+    yield b
+    b.close()
 
 
 @pytest.fixture
