@@ -528,6 +528,9 @@ class AsRunEntry(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[AirStatus] = mapped_column(_enum(AirStatus), default=AirStatus.PLAYING, index=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    # A relay item: how much of it was the stream, and how much the fallback filled (NULL otherwise).
+    relayed_ms: Mapped[int | None] = mapped_column(Integer)
+    filled_ms: Mapped[int | None] = mapped_column(Integer)
     sink: Mapped[str | None] = mapped_column(String(500))
     #: When the district hub acknowledged this row (None: still to send; never deleted here).
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -560,6 +563,8 @@ class HubAsRun(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[AirStatus] = mapped_column(_enum(AirStatus))
     reason: Mapped[str | None] = mapped_column(Text)
+    relayed_ms: Mapped[int | None] = mapped_column(Integer)  # as the station's row says
+    filled_ms: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -17,7 +17,10 @@ Definitions, the same on the page and in the CSV / XLSX / DOCX exports:
   station has called since without one, and *not reported yet* if it has not called since.
   A normal-level airing is an offer the commune may decline (Circular 39): declined, or left
   undecided until its time, it is listed as such, not missed; accepted, it is judged at the time
-  the commune chose.
+  the commune chose. A district relay (tiếp sóng) is aired when the station's relay row says it
+  aired some of the stream (played).
+* **Relays**: every relay row of the period, its seconds of the stream and its seconds filled
+  (the fallback aired while the stream failed), as the station measured them.
 
 Every figure is a GROUP BY over the hub's rows of the period (months bucketed by a CASE on UTC
 edges, portable across SQLite and PostgreSQL); only district airings are expanded in Python.
@@ -28,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import utcnow
@@ -99,6 +102,9 @@ class CommuneRow:
     column_months: set[tuple[int, int]] = field(default_factory=set)
     good_months: set[tuple[int, int]] = field(default_factory=set)
     hub_airings: list[HubAiring] = field(default_factory=list)
+    relays: int = 0
+    relayed_ms: int = 0
+    filled_ms: int = 0
 
     @property
     def minutes(self) -> float:
@@ -174,6 +180,11 @@ def _aired():
     )
 
 
+def _aired_airing():
+    # A district airing is aired by a played content item, or by a relay that aired its stream.
+    return or_(_aired(), and_(HubAsRun.status == AirStatus.PLAYED, HubAsRun.item_type == ItemType.RELAY))
+
+
 def _in(period: Period):
     return and_(_when() >= period.start_utc, _when() < period.end_utc)
 
@@ -224,6 +235,19 @@ def compute_district_report(
                 if n_good:
                     rows[sid].good_months.add(ym)
 
+    for sid, n, relayed, filled in session.execute(
+        select(
+            HubAsRun.station_id,
+            func.count(HubAsRun.id),
+            func.coalesce(func.sum(HubAsRun.relayed_ms), 0),
+            func.coalesce(func.sum(HubAsRun.filled_ms), 0),
+        )
+        .where(_in(period), HubAsRun.item_type == ItemType.RELAY, HubAsRun.relayed_ms.is_not(None))
+        .group_by(HubAsRun.station_id)
+    ):
+        if sid in rows:
+            rows[sid].relays, rows[sid].relayed_ms, rows[sid].filled_ms = n, int(relayed), int(filled)
+
     for sid, found in _district_airings(session, stations, period, now).items():
         rows[sid].hub_airings = found
     return DistrictReport(period, now, months, current, [rows[st.id] for st in stations])
@@ -264,7 +288,7 @@ def _district_airings(
                 HubAsRun.station_id,
                 HubAsRun.status,
                 HubAsRun.reason,
-                case((_aired(), True), else_=False),
+                case((_aired_airing(), True), else_=False),
             ).where(HubAsRun.schedule_uid.in_(chunk))
         ):
             rows.setdefault((uid, sid), []).append((AirStatus(_value(status)), reason, bool(aired)))
@@ -434,7 +458,35 @@ def district_tables(report: DistrictReport, limit: int = LIST_LIMIT) -> list[Tab
         t4.note = "Mọi tin, bài của huyện đã đến giờ đều đã được các đài xã phát."
     elif k > limit:
         t4.note = _cut_note(limit, k, "số buổi đã phát trên số buổi đến giờ của từng xã ở bảng 1")
-    return [t1, t2, t3, t4]
+
+    t5 = Table(
+        "tiep_song",
+        "Tiếp sóng chương trình của huyện, tỉnh",
+        ["STT", "Đài xã", "Số lần tiếp sóng", "Tiếp sóng (phút)", "Phát thay khi mất sóng (phút)"],
+        total=True,
+        numeric_from=2,
+    )
+    relaying = [r for r in report.rows if r.relays]
+    for i, r in enumerate(relaying, 1):
+        t5.rows.append([i, f"{r.name} ({r.code})", r.relays, _minutes(r.relayed_ms), _minutes(r.filled_ms)])
+    if relaying:
+        t5.rows.append(
+            [
+                "",
+                "Tổng cộng",
+                sum(r.relays for r in relaying),
+                _minutes(sum(r.relayed_ms for r in relaying)),
+                _minutes(sum(r.filled_ms for r in relaying)),
+            ]
+        )
+        t5.note = "Phát thay: thời gian đài phát mục dự phòng hoặc im lặng vì luồng tiếp sóng không vào được."
+    else:
+        t5.note = "Trong kỳ không đài xã nào tiếp sóng."
+    return [t1, t2, t3, t4, t5]
+
+
+def _minutes(ms: int) -> float:
+    return round(ms / 60000, 1)
 
 
 def district_narrative(report: DistrictReport) -> list[str]:
@@ -459,6 +511,15 @@ def district_narrative(report: DistrictReport) -> list[str]:
         )
     if due:
         out.append(f"Tin, bài của huyện: đã phát {vn_int(aired)} trên {vn_int(due)} buổi đã đến giờ.")
+    relays = sum(r.relays for r in report.rows)
+    if relays:
+        relayed = vn_num(_minutes(sum(r.relayed_ms for r in report.rows)))
+        filled = vn_num(_minutes(sum(r.filled_ms for r in report.rows)))
+        stations = sum(1 for r in report.rows if r.relays)
+        out.append(
+            f"Tiếp sóng: {stations} đài, {vn_int(relays)} lần, {relayed} phút tiếp sóng; "
+            f"{filled} phút phát thay khi mất sóng."
+        )
     return out
 
 

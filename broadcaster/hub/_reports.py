@@ -67,6 +67,12 @@ def _enum(cls: type, raw: Any, key: str, *, optional: bool = False) -> Any:
         raise RowError(f"{key} có giá trị không nhận") from None
 
 
+def _ms(raw: Any, key: str) -> int | None:
+    if raw is not None and (not isinstance(raw, int) or isinstance(raw, bool) or raw < 0):
+        raise RowError(f"{key} phải là số nguyên không âm")
+    return raw
+
+
 def row_values(raw: Any) -> dict[str, Any]:
     """Give back the model values of one posted row, or raise RowError."""
     if not isinstance(raw, dict):
@@ -74,9 +80,7 @@ def row_values(raw: Any) -> dict[str, Any]:
     status = _enum(AirStatus, raw.get("status"), "status")
     if status not in FINAL_STATUSES:
         raise RowError("chỉ nhận dòng đã kết thúc")
-    duration = raw.get("duration_ms")
-    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration < 0):
-        raise RowError("duration_ms phải là số nguyên không âm")
+    duration, relayed, filled = (_ms(raw.get(k), k) for k in ("duration_ms", "relayed_ms", "filled_ms"))
     position = raw.get("position", 0)
     if not isinstance(position, int) or isinstance(position, bool):
         raise RowError("position phải là số nguyên")
@@ -98,6 +102,8 @@ def row_values(raw: Any) -> dict[str, Any]:
         "duration_ms": duration,
         "status": status,
         "reason": _text(raw.get("reason"), "reason", 2000),
+        "relayed_ms": relayed,
+        "filled_ms": filled,
     }
 
 

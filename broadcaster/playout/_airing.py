@@ -27,6 +27,7 @@ from ._sinks import Sink, SinkAborted, SinkError
 
 if TYPE_CHECKING:
     from ._player import Job, Player
+    from ._relay import RelaySource
 
 CHUNK_S = 0.1
 FADE_S = 3.0
@@ -42,6 +43,13 @@ CUT_REASONS = {
 #: What cuts in on an airing like a priority item; the cut airing follows the schedule's rule
 #: (``on_interrupt``: resume from the cut item afterwards, or just log it interrupted).
 CUT_INS = ("emergency", "live")
+
+
+def _relayed(item: PreparedItem) -> RelaySource | None:
+    """Give back the stream a relay item aired (a live airing is read like one, but is no relay)."""
+    from ._live import LiveSource
+
+    return None if item.relay is None or isinstance(item.relay, LiveSource) else item.relay
 
 
 @dataclass
@@ -156,7 +164,16 @@ class Airing:
             started = self._at_offset(self.offset)
             ended = started + timedelta(seconds=pos / self.bps)
         self.last_heard = ended
-        self.player._complete(entry_id, status, started, ended, reason, pos * 1000 // self.bps)
+        relay = _relayed(item)
+        self.player._complete(
+            entry_id,
+            status,
+            started,
+            ended,
+            reason,
+            pos * 1000 // self.bps,
+            None if relay is None else (relay.relayed * 1000 // self.bps, relay.filled * 1000 // self.bps),
+        )
         if status == AirStatus.PLAYED:
             self.tally.played += 1
         elif status == AirStatus.FAILED:

@@ -307,6 +307,7 @@ class Player:
         ended: datetime,
         reason: str | None,
         aired_ms: int,
+        relay_ms: tuple[int, int] | None = None,
     ) -> None:
         with unit_of_work(self.sessions) as s:
             e = s.get(AsRunEntry, entry_id)
@@ -315,6 +316,8 @@ class Player:
             e.ended_at = ended
             e.duration_ms = aired_ms
             e.reason = reason
+            if relay_ms is not None:  # a relay: its seconds of the stream and filled, for reports
+                e.relayed_ms, e.filled_ms = relay_ms
 
     def _finish_missed(self, job: Job, reason: str | None = None) -> None:
         with unit_of_work(self.sessions) as s:

@@ -44,6 +44,8 @@ def row_json(e: AsRunEntry) -> dict[str, Any]:
         "duration_ms": e.duration_ms,
         "status": e.status.value,
         "reason": e.reason,
+        "relayed_ms": e.relayed_ms,
+        "filled_ms": e.filled_ms,
     }
 
 

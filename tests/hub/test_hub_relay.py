@@ -29,8 +29,9 @@ from werkzeug.serving import make_server
 from broadcaster import content, hub
 from broadcaster.config import load
 from broadcaster.db import utcnow
-from broadcaster.models import AirStatus, AsRunEntry, ItemType, Origin, Programme, Schedule, Zone
+from broadcaster.models import AirStatus, AsRunEntry, HubAsRun, ItemType, Origin, Programme, Schedule, Zone
 from broadcaster.playout import read_dead_air
+from broadcaster.rules import parse_period
 from broadcaster.store import ensure_station, open_store
 from broadcaster.web import create_app
 
@@ -244,6 +245,22 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
         assert "24 giờ qua: 1 lần" in after and "cụm loa «Thôn 2»" in after, after
         assert "icecast://source:***@" in after and SINK_SECRET not in after
         assert "Tiếp sóng Đài huyện" in after  # the last airing the station reported
+
+        # Its as-run rows up (whatever the loop has sent already): the district's report counts the
+        # relay as the district airing aired, with its seconds of the stream and filled.
+        _bc(env, "sync", "--once")
+        with hub_store.sessions() as s:
+            up = list(s.scalars(select(HubAsRun)))
+            report = hub.compute_district_report(s, "huyen", parse_period(f"{local:%Y-%m}", cfg.timezone))
+        relays = sorted((r.status, r.relayed_ms, r.filled_ms) for r in up)
+        assert len(relays) == 2 and relays[1][0] == AirStatus.PLAYED and 7500 <= relays[1][1] <= 8000, relays
+        assert relays[1][2] <= 500 and relays[0] == (AirStatus.FAILED, None, None), relays  # never opened
+        (row,) = report.rows
+        assert row.count("aired") == 1 and row.relays == 1 and 7500 <= row.relayed_ms <= 8000
+        t5 = hub.district_tables(report)[-1]
+        assert t5.title == "Tiếp sóng chương trình của huyện, tỉnh"
+        assert t5.rows[0][1:3] == ["Xã An Hòa (xa-a)", 1]
+        assert any(line.startswith("Tiếp sóng: 1 đài, 1 lần") for line in hub.district_narrative(report))
     finally:
         for proc in (daemon, loop):
             if proc is not None:
