@@ -12,66 +12,39 @@ from __future__ import annotations
 
 import array
 import re
-import subprocess
-import sys
 import threading
-import time
-import uuid
 import wave
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 from conftest import free_port  # tests/ is on sys.path; "tests" is no package
+from hubkit import base_env, new_database, run, start, stop, store_of, wait_until
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from broadcaster import content, hub
-from broadcaster.config import load
 from broadcaster.db import utcnow
 from broadcaster.models import AirStatus, AsRunEntry, HubAsRun, ItemType, Origin, Programme, Schedule, Zone
 from broadcaster.playout import read_dead_air
 from broadcaster.rules import parse_period
-from broadcaster.store import ensure_station, open_store
+from broadcaster.store import ensure_station
 from broadcaster.web import create_app
 
-BC = [sys.executable, "-m", "broadcaster.cli"]
 PASSWORD = "mat-khau-huyen-tiep-song-1"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 LISTEN_SECRET = "nghe-bi-mat-7"  # in the relay URL the officer types: never shown back
 SINK_SECRET = "nguon-bi-mat-2"  # the dead zone's Icecast source password
 
 
-def _env(root: Path, **extra: str) -> dict[str, str]:
-    import os
-
-    root.mkdir(parents=True, exist_ok=True)
-    return {
-        "BROADCASTER_DATA_DIR": str(root),
-        "BROADCASTER_TTS_ORDER": "pyttsx3",
-        "BROADCASTER_SINK": "null",
-        "PATH": os.environ.get("PATH", ""),
-        "TZ": os.environ.get("TZ", "UTC"),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        **extra,
-    }
-
-
 def _bc(env: dict[str, str], *args: str) -> str:
-    res = subprocess.run([*BC, *args], env=env, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, f"broadcaster {' '.join(args)} → {res.returncode}\n{res.stdout}\n{res.stderr}"
-    return res.stdout
+    return run(env, *args).stdout
 
 
 def _wait(pred, timeout: float, what: str, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.1)
-    tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
-    raise AssertionError(f"{what}: not in {timeout:g} s\n{tail}")
+    """Give back ``pred()``'s first true value, waiting up to ``timeout`` seconds."""
+    seen: list = []
+    wait_until(lambda: seen.append(pred()) or seen[-1], timeout, what, log=log)
+    return seen[-1]
 
 
 def _peak(path: Path) -> int:
@@ -84,18 +57,14 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
     pg_url, icecast, tmp_path
 ):
     icecast.feed("/huyen.mp3")  # the district's live stream (a 440 Hz tone)
-    name = f"relay_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    hub_env = _env(
-        tmp_path / "hub",
-        BROADCASTER_DATABASE_URL=pg_url.rsplit("/", 1)[0] + "/" + name,
-        BROADCASTER_MODE="hub",
-        BROADCASTER_STATION_CODE="huyen",
-    )
-    cfg = load({k: v for k, v in hub_env.items() if k.startswith("BROADCASTER_")})
-    hub_store = open_store(cfg, upgrade=True)
+    hub_env = base_env(tmp_path / "hub") | {
+        "BROADCASTER_DATABASE_URL": new_database(pg_url, "relay"),
+        "BROADCASTER_MODE": "hub",
+        "BROADCASTER_STATION_CODE": "huyen",
+    }
+    hub_store = store_of(hub_env, upgrade=True)
     ensure_station(hub_store)
+    cfg = hub_store.config
     with hub_store.sessions.begin() as s:
         home = hub_store.station(s)
         content.create_user(s, home, "canbo", PASSWORD, "admin")
@@ -112,15 +81,13 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
 
     # The station: its store made first (what `init` does), two zones, the watchdog at 2 s.
     root = tmp_path / "xa-a"
-    env = _env(
-        root,
-        BROADCASTER_STATION_CODE="xa-a",
-        BROADCASTER_HUB_URL=f"http://127.0.0.1:{server.server_port}",
-        BROADCASTER_HUB_TOKEN=token,
-        BROADCASTER_DEAD_AIR="2",
-    )
-    station_cfg = load({k: v for k, v in env.items() if k.startswith("BROADCASTER_")})
-    station_store = open_store(station_cfg, upgrade=True)
+    env = base_env(root) | {
+        "BROADCASTER_STATION_CODE": "xa-a",
+        "BROADCASTER_HUB_URL": f"http://127.0.0.1:{server.server_port}",
+        "BROADCASTER_HUB_TOKEN": token,
+        "BROADCASTER_DEAD_AIR": "2",
+    }
+    station_store = store_of(env, upgrade=True)
     ensure_station(station_store)
     dead_sink = f"icecast://source:{SINK_SECRET}@127.0.0.1:{free_port()}/thon-2.mp3"
     with station_store.sessions.begin() as s:
@@ -192,13 +159,8 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
         # The daemon, and the sync loop as a station runs it, here with an hour between rounds:
         # only dead air beginning or ending makes it report in the meantime.
         log = root / "run.log"
-        daemon = subprocess.Popen([*BC, "run"], env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
-        loop = subprocess.Popen(
-            [*BC, "sync"],
-            env=env | {"BROADCASTER_SYNC_INTERVAL": "3600"},
-            stdout=open(root / "sync.log", "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
+        daemon = start(env, "run", log=log)
+        loop = start(env | {"BROADCASTER_SYNC_INTERVAL": "3600"}, "sync", log=root / "sync.log")
         assert utcnow() < at - timedelta(seconds=2), "set-up took longer than the lead time"
 
         def table_when(pred, timeout: float, what: str) -> str:
@@ -264,8 +226,7 @@ def test_a_district_relay_airs_at_the_station_and_its_dead_air_shows_at_the_dist
     finally:
         for proc in (daemon, loop):
             if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=20)
+                stop(proc)
         server.shutdown()
         if "broadcaster_hub" in app.extensions:
             app.extensions["broadcaster_hub"].contacts.close()
