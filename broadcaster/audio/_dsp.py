@@ -183,6 +183,16 @@ def _expand(knots: np.ndarray) -> np.ndarray:
 _HB_HALF = 16
 _HB = np.sinc(np.arange(-_HB_HALF, _HB_HALF) + 0.5) * np.kaiser(2 * _HB_HALF, 8.0)
 _HB = (_HB / _HB.sum()).astype(np.float32)
+#: The half-band filter as two 32 × 32 matrices: with the signal in rows of 32, the odd samples
+#: of row r are ``row[r] @ _HB_NOW + row[r + 1] @ _HB_NEXT``. A matrix product runs the 32 taps
+#: in compiled, vectorised code; np.correlate made one small dot product per sample (3× slower).
+_HB_ROW = 2 * _HB_HALF
+_lag = np.arange(2 * _HB_ROW)[:, None] - np.arange(_HB_ROW)[None, :]  # i - j
+_HB_NOW, _HB_NEXT = np.split(np.where((_lag >= 0) & (_lag < 2 * _HB_HALF),
+                                      _HB[np.clip(_lag, 0, 2 * _HB_HALF - 1)], 0).astype(np.float32), 2)
+#: Rows per matrix product: 256 × 32 × 32 stays at OpenBLAS's single-thread threshold (its
+#: threads would spin on the other CPU that espeak-ng or the other segment needs).
+_HB_ROWS = 256
 
 
 def upsample(x: np.ndarray, up: int, down: int) -> np.ndarray:
@@ -191,11 +201,21 @@ def upsample(x: np.ndarray, up: int, down: int) -> np.ndarray:
         return x
     if (up, down) != (2, 1):
         return _kernels.resample_poly(x, up, down).astype(np.float32, copy=False)
-    h = _HB_HALF
-    xp = np.concatenate((np.zeros(h, np.float32), x, np.zeros(h, np.float32)))
-    out = np.empty(2 * len(x), np.float32)
+    n, h, w = len(x), _HB_HALF, _HB_ROW
+    rows = -(-n // w)
+    # src[i] = x[i - h + 1], zero outside; odd output n = sum_k _HB[k] * src[n + k].
+    src = np.zeros((rows + 1) * w, np.float32)
+    src[h - 1:h - 1 + n] = x
+    src = src.reshape(rows + 1, w)
+    odd = np.empty((rows, w), np.float32)
+    part = np.empty((_HB_ROWS, w), np.float32)
+    for r in range(0, rows, _HB_ROWS):
+        s = min(r + _HB_ROWS, rows)
+        np.matmul(src[r:s], _HB_NOW, out=odd[r:s])
+        odd[r:s] += np.matmul(src[r + 1:s + 1], _HB_NEXT, out=part[:s - r])
+    out = np.empty(2 * n, np.float32)
     out[0::2] = x
-    out[1::2] = np.correlate(xp, _HB, "valid")[1:len(x) + 1]  # between x[n] and x[n+1]
+    out[1::2] = odd.ravel()[:n]
     return out
 
 
@@ -406,6 +426,9 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
     g = np.float32(10 ** (gain_db / 20))
     ceiling = 10 ** (ceiling_db / 20)
     sos = k_weighting(rate).astype(np.float32)
+    # The spool's block peaks times the gain are the peaks of the gained blocks exactly (float
+    # rounding is monotonic and the windows start on block boundaries): not measured again.
+    spool_peaks = spool.stats()[0]
 
     def job(a: int) -> tuple[bytes, np.ndarray, float]:
         b = min(a + seg, n)
@@ -413,7 +436,10 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         w1 = w0 + -(-(b + ctx - w0) // BLOCK) * BLOCK
         x = spool.read(w0, w1)
         x *= g
-        peaks = np.abs(x).reshape(-1, BLOCK).max(1)
+        peaks = np.zeros((w1 - w0) // BLOCK, np.float32)
+        lo, hi = max(w0, 0) // BLOCK, min(w1 // BLOCK, len(spool_peaks))
+        peaks[lo - w0 // BLOCK:hi - w0 // BLOCK] = spool_peaks[lo:hi]
+        peaks *= g
         x *= _expand(limiter_knots(peaks, ceiling))
         # Loudness of the limited signal, before the rate change (which keeps every frequency
         # under the engine's Nyquist as it is: ≤ 0.01 LU): half the samples to filter.
@@ -424,7 +450,9 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         tp = true_peak(z, j0, j1)
         out = z[j0:j1]  # z is not read again: scaled, rounded and clipped in place
         out *= np.float32(32768)
-        np.clip(np.rint(out, out=out), -32768, 32767, out=out)
+        np.rint(out, out=out)
+        if tp >= 32767 / 32768:  # under the ceiling nothing rounds out of range: no clipping pass
+            np.clip(out, -32768, 32767, out=out)
         pcm = out.astype("<i2").tobytes()
         return pcm, np.square(k, dtype=np.float64), tp
 
