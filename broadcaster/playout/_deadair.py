@@ -4,8 +4,8 @@ The daemon's :class:`DeadAirWatch` looks at every zone's player once a second. A
 the journal once when it starts and once when it ends, and kept in ``<data_dir>/run/dead_air.json``
 (standard library only), which the dashboard shows and the sync process sends to the hub with the
 station's status. The file names the daemon that wrote it; a dead writer's alarms are not shown as
-on, they count among the past ones. Alarms that ended are kept there :data:`KEEP` (24 h, across
-daemon restarts): ``status`` and the hub's stations page show them.
+on, they count among the past ones. Alarms that ended are kept there 24 hours
+(``_snapshot.of_the_day``, across daemon restarts): ``status`` and the hub's stations page show them.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..rules import aware_instant
 from ._sinks import public_spec
+from ._snapshot import of_the_day
 
 if TYPE_CHECKING:
     from ._daemon import Daemon
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("broadcaster.playout")
 
 CHECK_EVERY_S = 1.0
-#: How long an alarm that ended is still shown (``status``, the hub's stations page).
-KEEP = timedelta(hours=24)
 
 
 def dead_air_path(data_dir: Path) -> Path:
@@ -72,16 +70,7 @@ def recent_dead_air(data_dir: Path, now: datetime | None = None) -> list[dict[st
     alarms, ended, alive = _read(data_dir)
     if not alive:
         ended = ended + [{**a, "until": None} for a in alarms]
-    return _within(ended, now or datetime.now(UTC))
-
-
-def _within(ended: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    kept = []
-    for a in ended:
-        at = aware_instant(a.get("until")) or aware_instant(a.get("since"))
-        if at is not None and now - KEEP <= at <= now + timedelta(minutes=5):
-            kept.append(a)
-    return sorted(kept, key=lambda a: str(a.get("since")), reverse=True)
+    return of_the_day(ended, now or datetime.now(UTC))
 
 
 def _write(data_dir: Path, alarms: list[dict[str, Any]], ended: list[dict[str, Any]] = ()) -> None:
@@ -120,7 +109,7 @@ class DeadAirWatch(threading.Thread):
         among the past ones, not as on."""
         stopped = [{**a, "until": None} for a in self.on.values()]
         self.on = {}
-        self.ended = _within([*self.ended, *stopped], datetime.now(UTC))
+        self.ended = of_the_day([*self.ended, *stopped], datetime.now(UTC))
         _write(self.daemon_.config.data_dir, [], self.ended)
 
     def check(self, now: float | None = None) -> None:
@@ -154,7 +143,7 @@ class DeadAirWatch(threading.Thread):
                 alarm = self.on.pop(zone_id)
                 log.warning("Hết mất tín hiệu trên %s («%s»).", alarm["zone"], alarm["title"])
                 ended_at = datetime.now(UTC)
-                self.ended = _within([{**alarm, "until": ended_at.isoformat()}, *self.ended], ended_at)
+                self.ended = of_the_day([{**alarm, "until": ended_at.isoformat()}, *self.ended], ended_at)
                 changed = True
         if changed:
             _write(d.config.data_dir, list(self.on.values()), self.ended)

@@ -253,10 +253,28 @@ def read_cache(data_dir: Path, key: dict[str, Any] | None, count: int) -> dict[s
         return None
 
 
+#: How long a dead-air alarm that ended is still shown (``status``, the hub's stations page).
+DEAD_AIR_KEPT = timedelta(hours=24)
+
+
+def of_the_day(ended: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Give back the dead-air alarms that ended (or, end unknown, began) within
+    :data:`DEAD_AIR_KEPT` of ``now`` (aware), newest first."""
+    from ..rules import aware_instant
+
+    kept = []
+    for a in ended:
+        at = aware_instant(a.get("until")) or aware_instant(a.get("since"))
+        if at is not None and now - DEAD_AIR_KEPT <= at <= now + timedelta(minutes=5):
+            kept.append(a)
+    return sorted(kept, key=lambda a: str(a.get("since")), reverse=True)
+
+
 def window(view: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Give back the view as of ``now`` (aware): coming airings from :data:`LATE_S` ago, warnings
     of airings in the next :data:`HOURS` hours. A view built just now is left as it is; an older
-    one (the cache) loses what has passed and what it holds beyond the horizon."""
+    one (the cache) loses what has passed and what it holds beyond the horizon, and the dead air
+    of more than a day ago."""
     payload, lines = view["payload"], view["lines"]
     since = now - timedelta(seconds=LATE_S)
     keep = [i for i, o in enumerate(payload["sap_phat"]) if datetime.fromisoformat(o["at"]) >= since]
@@ -264,7 +282,12 @@ def window(view: dict[str, Any], now: datetime) -> dict[str, Any]:
     warn = [a for a in payload["canh_bao"] if now <= datetime.fromisoformat(a["luc"]) < until]
     return {
         **view,
-        "payload": {**payload, "sap_phat": [payload["sap_phat"][i] for i in keep], "canh_bao": warn},
+        "payload": {
+            **payload,
+            "sap_phat": [payload["sap_phat"][i] for i in keep],
+            "canh_bao": warn,
+            "mat_tin_hieu_24_gio": of_the_day(payload.get("mat_tin_hieu_24_gio") or [], now),
+        },
         "lines": {**lines, "next": [lines["next"][i] for i in keep]},
     }
 
@@ -315,7 +338,7 @@ def dead_air_lines(payload: dict[str, Any], timezone: str, now: datetime) -> lis
     past = []
     for a in payload.get("mat_tin_hieu_24_gio") or []:
         since, until = _local(a.get("since")), _local(a.get("until"))
-        if since is None or now - (until or since) > timedelta(hours=24):
+        if since is None:
             continue
         span = (
             f"{since:%d/%m %H:%M:%S}–{until:%H:%M:%S} ({took(since, until)})"

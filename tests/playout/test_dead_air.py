@@ -95,6 +95,8 @@ def test_status_names_dead_air_on_now_and_of_the_last_day_across_a_daemon_restar
     # A day later the old one is gone from the same view (a cached view ages by itself).
     later = render(view, as_json=False, count=5, now=now + timedelta(hours=22))
     assert "(0:42)" not in later and "Mất tín hiệu trong 24 giờ qua" not in later
+    for at, n in ((now, 1), (now + timedelta(hours=22), 0)):  # and in status --json
+        assert len(json.loads(render(view, as_json=True, count=5, now=at))["mat_tin_hieu_24_gio"]) == n
 
     # The daemon that wrote the file died with its alarm on: it is no longer on, and is kept as
     # one of the day's, its end unknown; a new daemon's watchdog carries it on.
