@@ -115,6 +115,8 @@ def test_the_next_items_fill_a_dropped_stream_and_air_once(icecast, config, stor
     assert rb.ended_at <= relay.ended_at + slack and rc.started_at >= relay.ended_at - slack
     assert abs((relay.ended_at - relay.started_at).total_seconds() - 10) < 0.5
     assert relay.duration_ms == 10_000
+    # The report's numbers: the items aired early count as filled.
+    assert relay.filled_ms >= 5_000 and relay.relayed_ms + relay.filled_ms == 10_000, relay.reason
     runs = [f for f, n in _runs(read_wav(out), config.sample_rate) if n >= 2]
     assert runs == [440, 660, 880, 440, 1000], runs
 
