@@ -43,6 +43,7 @@ from ._programmes import (
     propose_monthly,
     remove_item,
     save_monthly,
+    set_relay_fallback,
     update_programme,
 )
 from ._pronunciations import delete_pronunciation, save_pronunciation
@@ -173,6 +174,7 @@ __all__ = [
     "record_success",
     "reject",
     "remove_item",
+    "set_relay_fallback",
     "revoke_token",
     "save_monthly",
     "save_pronunciation",

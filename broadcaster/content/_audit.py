@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "add_item": "Thêm mục",
     "remove_item": "Bỏ mục",
     "move_item": "Đổi thứ tự mục",
+    "set_fallback": "Đổi cách phát thay khi mất sóng",
     "set_password": "Đặt mật khẩu",
     "revoke": "Thu hồi",
     "play_now": "Phát ngay",

@@ -254,6 +254,35 @@ def _relay_fields(url: str | None, minutes: Any) -> tuple[str, int]:
     return url, secs
 
 
+def set_relay_fallback(
+    session: Session,
+    programme: Programme,
+    user: User | None,
+    item_id: Any,
+    fallback: str | None,
+    fallback_segment_id: Any = None,
+) -> ProgrammeItem:
+    """Give back the relay item with its new fallback (the rules of :func:`add_item`, audited)."""
+    refuse_hub_origin(programme)
+    item = _find(programme, item_id)
+    if item.item_type != ItemType.RELAY:
+        raise ContentError("Chỉ mục tiếp sóng mới có cách phát thay khi mất sóng.", "fallback")
+    before = _snap(programme)
+    _relay_fallback(session, programme, item, fallback, fallback_segment_id)
+    session.flush()
+    record(
+        session,
+        user=user,
+        action="set_fallback",
+        entity="programme",
+        entity_id=programme.id,
+        before=before,
+        after=_snap(programme),
+        station_id=programme.station_id,
+    )
+    return item
+
+
 def _find(programme: Programme, item_id: Any) -> ProgrammeItem:
     for it in programme.items:
         if str(it.id) == str(item_id):

@@ -183,6 +183,14 @@ def item_action(programme_id: int, item_id: int, action: str):
     prog = _programme(programme_id)
     if action == "xoa":
         apply(lambda: content.remove_item(db(), prog, me(), item_id), "")
+    elif action == "phat-thay":
+        f = request.form
+        apply(
+            lambda: content.set_relay_fallback(
+                db(), prog, me(), item_id, f.get("fallback"), f.get("fallback_segment_id")
+            ),
+            "Đã lưu cách phát thay khi mất sóng.",
+        )
     elif action in ("len", "xuong"):
         step = -1 if action == "len" else 1
         apply(lambda: content.move_item(db(), prog, me(), item_id, step), "")

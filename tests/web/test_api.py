@@ -723,3 +723,8 @@ def test_api_sets_a_relay_items_fallback_with_the_pages_rules(editor, store):
     first, second = r.get_json()["muc"]
     assert (first["phat_thay"], first["ban_tin_phat_thay"]) == ("item", ready)
     assert (second["phat_thay"], second["ban_tin_phat_thay"]) == ("next", None)
+    change = f"{url}/{second['id']}/fallback"
+    r = editor.api("POST", change, json={"fallback": "item", "fallback_segment_id": draft})
+    assert r.status_code == 400 and r.get_json()["truong"] == "fallback_segment_id", r.get_json()
+    r = editor.api("POST", change, json={"fallback": "item", "fallback_segment_id": ready})
+    assert r.status_code == 200 and r.get_json()["muc"][1]["ban_tin_phat_thay"] == ready, r.get_json()

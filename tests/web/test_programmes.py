@@ -492,3 +492,13 @@ def test_a_relay_items_fallback_is_chosen_in_the_editor(editor, store):
             select(AuditLog).where(AuditLog.entity == "programme", AuditLog.action == "add_item")
         ).all()
     assert audit[0].after["items"][0]["fallback_segment_id"] == ready
+    # Changed later on the item's own row, with the same rules; a bad choice changes nothing.
+    change = f"/chuong-trinh/{pid}/muc/{third.id}/phat-thay"
+    r = editor.form(change, {"fallback": "item", "fallback_segment_id": str(draft)}, follow_redirects=True)
+    assert "«Tin nháp» chưa được duyệt" in r.get_data(as_text=True)
+    assert _items(store, pid)[2].fallback is None
+    r = editor.form(change, {"fallback": "silence"}, follow_redirects=True)
+    assert "Đã lưu cách phát thay khi mất sóng." in r.get_data(as_text=True)
+    assert _items(store, pid)[2].fallback == "silence"
+    with store.sessions() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "set_fallback")) is not None

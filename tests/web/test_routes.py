@@ -140,6 +140,7 @@ EXPECT: dict[tuple[str, str], frozenset | str] = {
     ("api.item_add", "POST"): WRITERS,
     ("api.item_delete", "DELETE"): WRITERS,
     ("api.item_move", "POST"): WRITERS,
+    ("api.item_fallback", "POST"): WRITERS,
     ("api.schedule", "GET"): ALL,
     ("api.schedule_check", "POST"): READERS,
     ("api.zones", "GET"): ALL,

@@ -19,6 +19,17 @@ PROGRAMME_FIELDS = (
     Field("description", "string", "Mô tả", "Phát lúc 5 giờ 30 hằng ngày"),
     Field("month", "string", "Tháng của chuyên mục (mm/yyyy hoặc yyyy-mm)", "12/2026"),
 )
+FALLBACK_FIELDS = (
+    Field(
+        "fallback",
+        "string",
+        "Khi luồng tiếp sóng lỗi thì phát thay (khi loại là relay; bỏ trống: theo cài đặt của đài): "
+        + ", ".join(f"{k} = {v}" for k, v in RELAY_FALLBACKS.items()),
+        "next",
+        choices=tuple(RELAY_FALLBACKS),
+    ),
+    Field("fallback_segment_id", "integer", "Mã số bản tin đã duyệt phát thay (khi fallback là item)", 12),
+)
 ITEM_FIELDS = (
     Field("item_type", "string", "Loại mục", "segment", True, choices=tuple(ItemType)),
     Field("segment_id", "integer", "Mã số bản tin đã duyệt (khi loại là segment)", 12),
@@ -38,15 +49,7 @@ ITEM_FIELDS = (
         "http://dai-huyen.vn:8000/truc-tiep.mp3",
     ),
     Field("relay_min", "number", "Thời lượng tiếp sóng, phút (khi loại là relay)", 15),
-    Field(
-        "fallback",
-        "string",
-        "Khi luồng tiếp sóng lỗi thì phát thay (khi loại là relay; bỏ trống: theo cài đặt của đài): "
-        + ", ".join(f"{k} = {v}" for k, v in RELAY_FALLBACKS.items()),
-        "next",
-        choices=tuple(RELAY_FALLBACKS),
-    ),
-    Field("fallback_segment_id", "integer", "Mã số bản tin đã duyệt phát thay (khi fallback là item)", 12),
+    *FALLBACK_FIELDS,
     Field("position", "integer", "Chèn vào vị trí này (0 là đầu; bỏ trống: cuối chương trình)", 0),
 )
 MONTHLY_ITEM = (
@@ -315,6 +318,25 @@ def item_add(programme_id: int, data: dict):
 def item_delete(programme_id: int, item_id: int):
     prog = find_programme(programme_id)
     content.remove_item(db(), prog, actor(), item_id)
+    commit()
+    return jsonify(programme_json(prog))
+
+
+@endpoint(
+    "/programmes/<int:programme_id>/items/<int:item_id>/fallback",
+    "POST",
+    tag=TAG,
+    summary="Đổi cách phát thay khi mất sóng của một mục tiếp sóng",
+    roles=WRITERS,
+    body=FALLBACK_FIELDS,
+    errors=(400, 404),
+    example=EXAMPLE,
+)
+def item_fallback(programme_id: int, item_id: int, data: dict):
+    prog = find_programme(programme_id)
+    content.set_relay_fallback(
+        db(), prog, actor(), item_id, data.get("fallback"), data.get("fallback_segment_id")
+    )
     commit()
     return jsonify(programme_json(prog))
 
