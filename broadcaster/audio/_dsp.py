@@ -156,7 +156,7 @@ _GUARD = 1e-10
 _guard = np.zeros(0, np.float32)
 
 
-def k_filter(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
+def k_filter(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None, *, overwrite: bool = False):
     """Return ``x`` through the K-weighting sections ``sos`` (and the end state when ``zi`` is given).
 
     In digital silence (espeak's pauses, the inserted gaps: a quarter of a text) the filter's
@@ -170,7 +170,11 @@ def k_filter(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None):
         guard = np.full(max(len(x), 1 << 16), _GUARD, np.float32)
         guard[1::2] = -_GUARD
         _guard = guard
-    guarded = x + guard[: len(x)]
+    if overwrite:  # the caller gives ``x`` up: guarded and filtered in place
+        x += guard[: len(x)]
+        guarded = x
+    else:
+        guarded = x + guard[: len(x)]
     return _kernels.sosfilt(sos, guarded, zi, overwrite_x=True)
 
 
@@ -242,18 +246,19 @@ def true_peak(z: np.ndarray, start: int, stop: int) -> float:
     # ends count whenever near the top). Only the few samples near the top are compared with
     # their neighbours: one pass over the segment instead of six.
     i = np.flatnonzero(a > best * 10 ** (-TP_SEARCH_DB / 20))
-    inner = i[(i > 0) & (i < len(a) - 1)]
-    keep = (a[inner] >= a[inner - 1]) & (a[inner] >= a[inner + 1])
-    i = np.concatenate((i[(i == 0) | (i == len(a) - 1)], inner[keep]))
-    # The gap after a peak sample, and the one before it.
-    n = np.union1d(i, i[i > 0] - 1) + start
+    ai = a[i]
+    keep = (ai >= a[np.maximum(i - 1, 0)]) & (ai >= a[np.minimum(i + 1, len(a) - 1)])
+    i = i[keep | (i == 0) | (i == len(a) - 1)]
+    # The gap after a peak sample, and the one before it: pairs in order, each gap once.
+    n = np.stack((i - 1, i), 1).ravel()
+    n = n[np.concatenate(([True], n[1:] != n[:-1])) & (n >= 0)] + start
     n = n[(n - half + 1 >= 0) & (n + half < len(z))]
     if not len(n):
         return best
     # Between n and n+1 at phase p: sum_k h_p[k] * z[n + half - k] (no BLAS: its threads spin).
     vals = np.zeros((len(n), _TP_PHASES.shape[1]), np.float32)
-    for i in range(taps):
-        vals += z[n - half + 1 + i][:, None] * _TP_PHASES[i]
+    for k in range(taps):
+        vals += z[n - half + 1 + k][:, None] * _TP_PHASES[k]
     return max(best, float(np.abs(vals).max()))
 
 
@@ -271,7 +276,7 @@ class Spool:
         self._file = None
         self._dir = directory
         self._spill = spill_bytes
-        self._rest = np.zeros(0, np.float32)
+        self._rest = np.zeros(0, np.int16)  # samples short of a whole block, for the next append
         self._zi = np.zeros((2, 2), np.float32)
         self._sos = k_weighting(rate).astype(np.float32)
         self._peaks: list[np.ndarray] = []
@@ -306,23 +311,29 @@ class Spool:
             self._mem += pcm
         self.frames += len(pcm) // 2
         samples = np.frombuffer(pcm, "<i2")
-        for i in range(0, len(samples), 1 << 20):  # a long clip in slices: bounded temporaries
-            part = samples[i:i + (1 << 20)].astype(np.float32) / np.float32(32768)
-            self._add_blocks(np.concatenate((self._rest, part)))
+        if len(self._rest):
+            samples = np.concatenate((self._rest, samples))
+        n = len(samples) // BLOCK * BLOCK
+        self._rest = samples[n:].copy()
+        for i in range(0, n, 1 << 20):  # a long clip in slices: bounded temporaries
+            self._add_blocks(samples[i:min(i + (1 << 20), n)])
 
-    def _add_blocks(self, x: np.ndarray) -> None:
-        n = len(x) // BLOCK * BLOCK
-        self._rest, x = x[n:], x[:n]
-        if not n:
-            return
-        self._peaks.append(np.abs(x).reshape(-1, BLOCK).max(1))
-        k, self._zi = k_filter(self._sos, x, self._zi)
-        self._energy.append(np.square(k).reshape(-1, BLOCK).sum(1))
+    def _add_blocks(self, s: np.ndarray) -> None:
+        # Peaks from the integers (half the memory to go through): |s| / 32768 exactly, as floats.
+        r = s.reshape(-1, BLOCK)
+        top = np.maximum(r.max(1).astype(np.int32), -r.min(1).astype(np.int32))
+        self._peaks.append(top.astype(np.float32) * np.float32(1 / 32768))
+        x = s.astype(np.float32)
+        x *= np.float32(1 / 32768)
+        k, self._zi = k_filter(self._sos, x, self._zi, overwrite=True)
+        k = k.reshape(-1, BLOCK)
+        self._energy.append(np.einsum("ij,ij->i", k, k))  # squares summed per block, no temporary
 
     def stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Return per-block sample peaks and K-weighted energies (the last block zero-padded)."""
         if len(self._rest):
-            self._add_blocks(np.concatenate((self._rest, np.zeros(BLOCK - len(self._rest), np.float32))))
+            self._add_blocks(np.concatenate((self._rest, np.zeros(BLOCK - len(self._rest), np.int16))))
+            self._rest = np.zeros(0, np.int16)
         if len(self._peaks) != 1:  # one array from now on: the pieces are let go
             self._peaks = [np.concatenate(self._peaks) if self._peaks else np.zeros(0, np.float32)]
             self._energy = [np.concatenate(self._energy) if self._energy else np.zeros(0, np.float32)]
