@@ -463,7 +463,9 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
     # rounding is monotonic and the windows start on block boundaries): not measured again.
     spool_peaks = spool.stats()[0]
 
-    def job(a: int) -> tuple[bytes, np.ndarray, float]:
+    sub_len = rate // 10  # BS.1770's 100 ms sub-blocks, counted from the start of the sound
+
+    def job(a: int) -> tuple[bytes, tuple[float, int], np.ndarray, tuple[float, int], float]:
         b = min(a + seg, n)
         w0 = a - ctx
         w1 = w0 + -(-(b + ctx - w0) // BLOCK) * BLOCK
@@ -474,10 +476,18 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         peaks[lo - w0 // BLOCK:hi - w0 // BLOCK] = spool_peaks[lo:hi]
         peaks *= g
         x *= _expand(limiter_knots(peaks, ceiling))
+        z = upsample(x, up, down)
         # Loudness of the limited signal, before the rate change (which keeps every frequency
         # under the engine's Nyquist as it is: ≤ 0.01 LU): half the samples to filter.
-        k = k_filter(sos, x)[ctx:ctx + b - a]  # the context before lets the filter settle
-        z = upsample(x, up, down)
+        k = k_filter(sos, x, overwrite=z is not x)[ctx:ctx + b - a]  # the context lets it settle
+        sq = np.square(k, out=k)
+        # Summed here per sub-block (the part before the first boundary and after the last
+        # are joined with the neighbouring segments'): the main thread only adds them up.
+        first = min(b - a, -a % sub_len)
+        cut = first + (b - a - first) // sub_len * sub_len
+        sums = sq[first:cut].reshape(-1, sub_len).sum(1, dtype=np.float64)
+        head = (float(sq[:first].sum(dtype=np.float64)), first)
+        tail = (float(sq[cut:].sum(dtype=np.float64)), b - a - cut)
         j0 = ctx * up // down
         j1 = j0 + output_frames(b, rate, out_rate) - a * up // down
         tp = true_peak(z, j0, j1)
@@ -487,12 +497,11 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         if tp >= 32767 / 32768:  # under the ceiling nothing rounds out of range: no clipping pass
             np.clip(out, -32768, 32767, out=out)
         pcm = out.astype("<i2").tobytes()
-        return pcm, np.square(k, dtype=np.float64), tp
+        return pcm, head, sums, tail, tp
 
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
-    sub_len = rate // 10
     subs: list[np.ndarray] = []
-    rest = np.zeros(0)
+    carry, carried = 0.0, 0  # a sub-block begun in the segment before
     peak = 0.0
     frames = 0
     starts = list(range(0, n, seg))
@@ -504,17 +513,19 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
             if len(pending) > workers:
                 break
         while pending:
-            pcm, ksq, tp = pending.popleft().result()
+            pcm, head, sums, tail, tp = pending.popleft().result()
             nxt = next(it, None)
             if nxt is not None:
                 pending.append(pool.submit(job, nxt))
             write(pcm)
             frames += len(pcm) // 2
             peak = max(peak, tp)
-            e = np.concatenate((rest, ksq))
-            m = len(e) // sub_len * sub_len
-            subs.append(e[:m].reshape(-1, sub_len).mean(1))
-            rest = e[m:]
+            carry, carried = carry + head[0], carried + head[1]
+            if carried == sub_len:
+                subs.append(np.array([carry / sub_len]))
+                carry, carried = 0.0, 0
+            subs.append(sums / sub_len)
+            carry, carried = carry + tail[0], carried + tail[1]
     loud = gated_loudness(np.concatenate(subs) if subs else np.zeros(0))
     return Output(frames, loud, 20 * math.log10(peak) if peak > 0 else float("-inf"))
 
