@@ -81,7 +81,8 @@ def test_a_job_killed_mid_render_is_taken_up_again_and_completes(store, render_w
     assert done.status == "done", done.error
     assert done.done == done.total == n and done.attempts == 2 and done.done > mid.done
     with store.sessions() as s:
-        segs = s.scalars(select(Segment).join(ProgrammeItem).where(ProgrammeItem.programme_id == pid)).all()
+        segs = s.scalars(select(Segment).join(ProgrammeItem, ProgrammeItem.segment_id == Segment.id)
+                          .where(ProgrammeItem.programme_id == pid)).all()
         assert len(segs) == n and all(seg.render_asset_id is not None for seg in segs)
     second.terminate()
     _out, err = second.communicate(timeout=30)
