@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -58,6 +59,7 @@ class StatusKeeper:
         self._first: float | None = None  # monotonic time of the first write not yet rebuilt
         self._last = 0.0
         self._thread: threading.Thread | None = None
+        self._busy = False  # the thread took the pending writes and is rebuilding
         self._held = False
         self._building = threading.Lock()  # one rebuild at a time in this process
         self._store: Store | None = None
@@ -70,8 +72,12 @@ class StatusKeeper:
                 self._first = now
             self._last = now
             if self._thread is None and not self._held:
-                self._thread = threading.Thread(target=self._run, name="status-keeper", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._run, name="status-keeper", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # the interpreter is stopping: the exit's flush rebuilds
+                    return
+                self._thread = thread
 
     def hold(self) -> None:
         """Note writes without rebuilding until :meth:`release` (a running daemon's snapshot
@@ -87,15 +93,15 @@ class StatusKeeper:
         self.flush()
 
     def flush(self) -> None:
-        """Rebuild now if a write is pending, else wait for a rebuild under way (process exit)."""
+        """Wait for a rebuild under way, then rebuild now if a write is still pending (the
+        process is about to exit, or the daemon stops)."""
         with self._cond:
+            while self._busy:
+                self._cond.wait()
             pending = self._first is not None
             self._first = None
         if pending:
             self._rebuild_logged()
-        else:
-            with self._building:
-                pass
 
     def _run(self) -> None:
         while True:
@@ -108,7 +114,13 @@ class StatusKeeper:
                     self._cond.wait(wait)
                     continue
                 self._first = None
-            self._rebuild_logged()
+                self._busy = True
+            try:
+                self._rebuild_logged()
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
 
     def _rebuild_logged(self) -> None:
         try:
@@ -176,6 +188,11 @@ def keep_status(store: Store) -> StatusKeeper | None:
 def status_keeper(store: Store) -> StatusKeeper | None:
     """Give back the keeper :func:`keep_status` gave ``store``, if any."""
     return _KEEPERS.get(store.engine)
+
+
+# A forked child (a gunicorn worker) opens its own store: the parent's keepers, their engines and
+# maybe their locks held at the fork, are not its to flush.
+os.register_at_fork(after_in_child=_KEEPERS.clear)
 
 
 @atexit.register
