@@ -102,14 +102,16 @@ def test_a_write_during_a_rebuild_never_leaves_a_cache_that_hides_it(
     then leaves a cache that shows B."""
     keep_status(store)
     cache_path(config.data_dir).parent.mkdir()  # as after a first ``status``: kept from now on
-    held, go = threading.Event(), threading.Event()
+    # Each rebuild is held after it read its view until the test lets it go on.
+    held, go = [threading.Event(), threading.Event()], [threading.Event(), threading.Event()]
     real = _status.status_view
 
     def slow_view(*args, **kw):
         view = real(*args, **kw)
-        if not held.is_set():  # the first rebuild only
-            held.set()
-            assert go.wait(30)
+        n = sum(e.is_set() for e in held)
+        if n < len(held):
+            held[n].set()
+            assert go[n].wait(30)
         return view
 
     monkeypatch.setattr(_status, "status_view", slow_view)
@@ -118,13 +120,15 @@ def test_a_write_during_a_rebuild_never_leaves_a_cache_that_hides_it(
     add_once(session, station, add_programme(session, station, [seg], title="Buổi chiều"), zone,
              whole_seconds_from_now(7200), config.tz)
     session.commit()  # write A
-    assert held.wait(20)
+    assert held[0].wait(20)
     content.archive(session, seg, None)  # write B: the coming airing now has nothing to air
     session.commit()
-    go.set()
+    go[0].set()
+    assert held[1].wait(20)  # the first rebuild is over; B's own waits
     out, loaded = status_and_loads(env)
     assert loaded and "CẢNH BÁO — 1 buổi phát" in out and "«Buổi chiều»" in out
-    wait_for(lambda: kept(config), timeout=20)  # B's own rebuild
+    go[1].set()
+    wait_for(lambda: kept(config), timeout=20)
     out, loaded = status_and_loads(env)
     assert not loaded and "CẢNH BÁO — 1 buổi phát" in out
 
