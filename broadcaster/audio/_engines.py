@@ -145,21 +145,16 @@ def _read_wav(path: Path) -> tuple[bytes, int]:
 
 
 def _groups(items: list, size_of, target: int) -> list[list]:
-    """Return items cut into as few contiguous groups as keep each about ``target`` in size.
-
-    The groups are balanced (an item goes to the group its middle falls in): a text of four
-    targets makes four groups, not five with a small one left over, i.e. one espeak-ng process
-    (~11 ms of start-up) fewer, and the parallel processes finish together.
-    """
-    sizes = [size_of(it) for it in items]
-    total = sum(sizes)
-    count = max(1, -(-total // max(1, target)))
-    groups: list[list] = [[] for _ in range(count)]
-    done = 0
-    for it, size in zip(items, sizes, strict=True):
-        groups[min(count - 1, (2 * done + size) * count // (2 * total or 1))].append(it)
-        done += size
-    return [g for g in groups if g] or [[]]
+    """Return items cut into contiguous groups of about ``target`` total size."""
+    groups: list[list] = [[]]
+    size = 0
+    for it in items:
+        if groups[-1] and size + size_of(it) > target:
+            groups.append([])
+            size = 0
+        groups[-1].append(it)
+        size += size_of(it)
+    return groups
 
 
 def _parallel(fn, groups: list) -> list:
