@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 
-from hubkit import own_schedule, run, store_of
+from hubkit import own_schedule, run_all, store_of
 from sqlalchemy import select
 
 from broadcaster import content
@@ -55,9 +55,8 @@ def test_offers_decided_at_two_stations_reach_the_hub_and_priority_displaces_vis
     store_a, store_b = store_of(env_a), store_of(env_b)
     tz = store_a.config.tz
     _own_normal_airing(store_a, urgent_at.astimezone(tz))
-    for env in (env_a, env_b):
-        out = run(env, "sync", "--once").stdout
-        assert "Đồng bộ với huyện xong" in out and "quyết định" not in out
+    for done in run_all((env_a, "sync", "--once"), (env_b, "sync", "--once")):  # side by side
+        assert "Đồng bộ với huyện xong" in done.stdout and "quyết định" not in done.stdout
 
     # Each commune sees the offer waiting; A airs it 45 minutes later, B declines with a reason.
     chosen = offered_at + timedelta(minutes=45)
@@ -69,25 +68,28 @@ def test_offers_decided_at_two_stations_reach_the_hub_and_priority_displaces_vis
         offer = s.scalar(select(Offer).join(Schedule).where(Schedule.uid == offer_uid))
         content.decline_offer(s, offer, None, "Xã đang phát chuyên mục bầu cử giờ đó")
 
-    for env in (env_a, env_b):
-        out = run(env, "sync", "--once").stdout
-        assert "báo 1 quyết định về tin từ huyện" in out, out
-    again = run(env_b, "sync", "--once").stdout  # acknowledged: not sent again
-    assert "quyết định" not in again, again
+    for done in run_all((env_a, "sync", "--once"), (env_b, "sync", "--once")):
+        assert "báo 1 quyết định về tin từ huyện" in done.stdout, done.stdout
+    # What follows only reads: the commands side by side.
+    again, listed, text, status = run_all(
+        (env_b, "sync", "--once"),
+        (hub.env, "hub", "offers", "--json"),
+        (hub.env, "hub", "offers"),
+        (env_a, "status", "--json"),
+    )
+    assert "quyết định" not in again.stdout, again.stdout  # acknowledged: not sent again
 
-    rows = {r["uid"]: r for r in json.loads(run(hub.env, "hub", "offers", "--json").stdout)}
+    rows = {r["uid"]: r for r in json.loads(listed.stdout)}
     answers = {st["code"]: st for st in rows[offer_uid]["stations"]}
     assert answers["xa-a"]["decision"] == "accepted"
     assert datetime.fromisoformat(answers["xa-a"]["air_at"]) == chosen
     assert answers["xa-b"]["decision"] == "declined"
     assert answers["xa-b"]["reason"] == "Xã đang phát chuyên mục bầu cử giờ đó"
     assert urgent_uid not in rows  # a priority item asks nobody
-    text = run(hub.env, "hub", "offers").stdout
-    assert "xa-b" in text and "từ chối; lý do: Xã đang phát chuyên mục bầu cử giờ đó" in text
+    assert "xa-b" in text.stdout and "từ chối; lý do: Xã đang phát chuyên mục bầu cử giờ đó" in text.stdout
 
     # Station A, before air: the accepted offer at its own time, and its own airing giving way.
-    status = json.loads(run(env_a, "status", "--json").stdout)
-    warnings = [w["canh_bao"] for w in status["canh_bao"]]
+    warnings = [w["canh_bao"] for w in json.loads(status.stdout)["canh_bao"]]
     local = urgent_at.astimezone(tz)
     assert any(
         f"Sẽ không phát gì lúc {local:%H:%M}" in w
