@@ -32,6 +32,7 @@ from broadcaster.models import (
     Schedule,
     Segment,
     SegmentKind,
+    Station,
     StationState,
 )
 from broadcaster.sync import apply_manifest
@@ -266,6 +267,12 @@ def test_the_hub_stations_page_shows_who_called_and_a_station_has_no_hub_routes(
             sess["_user_id"], sess["_fresh"] = f"{admin_id}:0", True
         page = c.get("/huyen/cac-dai")
         html = page.get_data(as_text=True)
+        # The station falls silent: its last word on dead air is said to be just that.
+        with store.sessions.begin() as s:
+            gone = s.scalar(select(Station).where(Station.code == "xa-b"))
+            gone.last_seen_at = utcnow() - timedelta(hours=1)
+        silent = c.get("/huyen/cac-dai/bang").get_data(as_text=True)
+    assert "(tin cuối trước khi mất liên lạc)" in silent and "(tin cuối" not in html
     assert page.status_code == 200 and "Các đài xã" in html
     assert html.index("xa-a") < html.index("xa-b")
     assert "Mất liên lạc" in html and "Trực tuyến" in html and "Chưa tải được tệp âm thanh" in html
