@@ -250,7 +250,13 @@ def test_the_district_report_exports_read_back_with_their_figures_and_no_formula
     assert lines[head + 2][5:] == ["1", "1", "3/3"] and lines[head + 3][-1] == "0/3"
 
     wb = load_workbook(io.BytesIO(files["xlsx"]))
-    assert wb.sheetnames[:5] == ["Báo cáo", "tong_hop_xa", "linh_vuc_xa", "xa_con_thieu", "tin_huyen_chua_phat"]
+    assert wb.sheetnames[:5] == [
+        "Báo cáo",
+        "tong_hop_xa",
+        "linh_vuc_xa",
+        "xa_con_thieu",
+        "tin_huyen_chua_phat",
+    ]
     assert wb.sheetnames[5:] == ["tiep_song"]
     areas = wb["linh_vuc_xa"]
     header = [c.value for c in areas[2]]
