@@ -28,6 +28,17 @@ from .test_cli import bc
 from .test_daemon import read_wav
 
 
+def _daemon(env: dict) -> subprocess.Popen:
+    """Start the station daemon as a process of its own (its journal kept for failure messages)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "broadcaster.cli", "run", "--no-sync"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_live_from_the_station_airs_its_length_and_is_logged(store, env, config, session, station):
     out = config.data_dir / "live.wav"
     zone_with_sink(session, station, f"file:{out}?realtime=1")  # paced like a sound card
@@ -41,13 +52,7 @@ def test_live_from_the_station_airs_its_length_and_is_logged(store, env, config,
     r = bc({**env, "BROADCASTER_LIVE_INPUT": "default"}, "live", "--duration", "2")
     assert r.returncode == 2 and "ĐỊNH_DẠNG:THIẾT_BỊ" in r.stderr, r.stderr
 
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "broadcaster.cli", "run", "--no-sync"],
-        env=live_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon = _daemon(live_env)
     try:
 
         def alive():
@@ -104,13 +109,7 @@ def test_going_live_cuts_the_airing_at_once_and_it_resumes_after(store, env, con
     assert sched.on_interrupt == "resume"
     session.commit()
     live_env = {**env, "BROADCASTER_LIVE_INPUT": "lavfi:sine=frequency=660:sample_rate=44100"}
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "broadcaster.cli", "run", "--no-sync"],
-        env=live_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon = _daemon(live_env)
     try:
 
         def airing():
