@@ -122,9 +122,10 @@ def create_app(config: Config | None = None, *, store: Store | None = None, **ov
     login.login_message_category = "warning"
     login.session_protection = "basic"
 
-    # Signed-in accounts are kept with the dashboard's data (≤ 2 s, dropped when this process
-    # writes): a page load costs no query, and a change to an account (its role, its sessions
-    # ended) reaches its pages at once (this process) or within 2 s (another one, e.g. the CLI).
+    # Signed-in accounts are kept with the dashboard's data (≤ 2 s, dropped when any process
+    # writes to a SQLite store): a page load costs no query, and a change to an account (its role,
+    # its sessions ended) reaches its pages at once, whichever worker or command made it (on
+    # PostgreSQL, from another process within 2 s).
     accounts = watch_writes(store.sessions)
 
     @login.user_loader

@@ -5,15 +5,17 @@ The dashboard is the page every officer leaves open, so it is cheap to serve:
 
 * its data (plain values from column queries, never ORM objects) is kept per station for at most
   ``DATA_TTL`` seconds, and dropped at once when this process commits a write to the database
-  (see :func:`watch_writes`). The panels made from it hold station data only and are rendered
-  once per data (:func:`panels`); the page around them is rendered for each request, with the
-  signed-in user's name and CSRF token;
+  (see :func:`watch_writes`) or, on SQLite, when the database's files show that another process
+  did (another web worker, the daemon, the CLI; see :func:`file_stamp`). The panels made from it
+  hold station data only and are rendered once per data (:func:`panels`); the page around them is
+  rendered for each request, with the signed-in user's name and CSRF token;
 * engine health may run a subprocess and probe the network (seconds): it is checked in a background
   thread and a page shows the last answer, or "đang kiểm tra" before the first one — never waits.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -45,13 +47,30 @@ _clock: Callable[[], float] = time.monotonic  # replaced by tests
 # --------------------------------------------------------------------------- data cache
 
 
-class DataCache:
-    """Per-station dashboard data, kept ``DATA_TTL`` seconds, dropped when this process writes."""
+def file_stamp(paths: tuple[str, ...]) -> tuple:
+    """Give back what the files' metadata says of their contents (change time, size, inode; None for
+    a missing file): a SQLite commit in WAL mode writes to ``-wal`` and a checkpoint to the main
+    file, so any process's write changes the stamp of ``(db, db-wal)``, and a read does not."""
+    stamp = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            stamp.append(None)
+        else:
+            stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(stamp)
 
-    def __init__(self) -> None:
+
+class DataCache:
+    """Per-station dashboard data, kept ``DATA_TTL`` seconds, dropped when this process writes or
+    when ``stamp()`` (another process's writes, seen without a query) changes."""
+
+    def __init__(self, stamp: Callable[[], Any] = lambda: None) -> None:
         self._lock = threading.Lock()
         self._generation = 0
-        self._entries: dict[Any, tuple[int, float, dict]] = {}
+        self._stamp = stamp
+        self._entries: dict[Any, tuple[int, Any, float, dict]] = {}
 
     def written(self) -> None:
         """Forget everything: this process has just committed a write."""
@@ -61,16 +80,18 @@ class DataCache:
 
     def get(self, key: Any, compute: Callable[[], dict]) -> dict:
         now = _clock()
+        # Taken before computing: another process's write during the computation changes it again.
+        stamp = self._stamp()
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] == self._generation and now < hit[1]:
-                return hit[2]
+            if hit is not None and hit[0] == self._generation and hit[1] == stamp and now < hit[2]:
+                return hit[3]
             generation = self._generation
         data = compute()
         with self._lock:
             # Not kept when a write committed while computing: it may predate the write.
             if generation == self._generation:
-                self._entries[key] = (generation, now + DATA_TTL, data)
+                self._entries[key] = (generation, stamp, now + DATA_TTL, data)
         return data
 
 
@@ -82,12 +103,19 @@ def watch_writes(sessions: sessionmaker[Session]) -> DataCache:
     """Give back the short-lived cache (dashboard data, signed-in accounts) of the sessions this
     process writes through, made on first use together with ORM listeners that drop it when one of
     those sessions commits a change: rows flushed (added, changed, deleted) or an ORM
-    ``insert``/``update``/``delete`` statement run (pages, API: anything in this process)."""
+    ``insert``/``update``/``delete`` statement run (pages, API: anything in this process); on a
+    SQLite store also when its files change (any other process's write: with two web workers, the
+    officer's next page may come from the worker that did not save)."""
     with _caches_lock:
         cache = _caches.get(sessions)
         if cache is not None:
             return cache
-        cache = _caches[sessions] = DataCache()
+        url = sessions.kw["bind"].url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            files = (url.database, f"{url.database}-wal")
+            cache = _caches[sessions] = DataCache(lambda: file_stamp(files))
+        else:
+            cache = _caches[sessions] = DataCache()
 
         def _flushed(session: Session, _context) -> None:
             session.info["dashboard_dirty"] = True
