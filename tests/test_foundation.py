@@ -275,7 +275,10 @@ def test_services_stop_on_signal_even_as_background_jobs(env, store, command, si
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/dang-nhap") as resp:
                 assert resp.status == 200
         proc.send_signal(getattr(signal, sig))
-        assert proc.wait(timeout=20) == 0
+        code = proc.wait(timeout=20)
+        # Seen once in a loaded full run: the web ended 3 (gunicorn's "worker failed to boot");
+        # its journal says why if it happens again.
+        assert code == 0, proc.stderr.read()[-3000:]
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -249,7 +249,7 @@ def test_a_long_emergency_renders_off_the_loop_which_keeps_feeding_the_watchdog(
     t = threading.Thread(target=listen, daemon=True)
     t.start()
     env = {**env, "NOTIFY_SOCKET": f"{where}/n.sock", "WATCHDOG_USEC": "2000000"}  # a ping a second
-    text = "Bão số ba đang vào đất liền, bà con khẩn trương chằng chống nhà cửa, sơ tán người già. " * 200
+    text = "Bão số ba đang vào đất liền, bà con khẩn trương chằng chống nhà cửa, sơ tán người già. " * 320
     proc = start_daemon(env)
     try:
         wait_for(lambda: any("READY=1" in m for _, m in pings), 20, 0.05)
