@@ -116,16 +116,7 @@ def update_programme(
         _check_month(month),
     )
     session.flush()
-    record(
-        session,
-        user=user,
-        action="update",
-        entity="programme",
-        entity_id=programme.id,
-        before=before,
-        after=_snap(programme),
-        station_id=programme.station_id,
-    )
+    _audit(session, user, "update", programme, before)
 
 
 def _renumber(session: Session, programme: Programme, items: list[ProgrammeItem]) -> None:
@@ -227,16 +218,7 @@ def add_item(
     programme.items.append(item)
     session.flush()
     _renumber(session, programme, items)
-    record(
-        session,
-        user=user,
-        action="add_item",
-        entity="programme",
-        entity_id=programme.id,
-        before=before,
-        after=_snap(programme),
-        station_id=programme.station_id,
-    )
+    _audit(session, user, "add_item", programme, before)
     return item
 
 
@@ -270,17 +252,22 @@ def set_relay_fallback(
     before = _snap(programme)
     _relay_fallback(session, programme, item, fallback, fallback_segment_id)
     session.flush()
+    _audit(session, user, "set_fallback", programme, before)
+    return item
+
+
+def _audit(session: Session, user: User | None, action: str, programme: Programme, before: dict) -> None:
+    """Record a change to ``programme`` (its state ``before`` and now) in the change log."""
     record(
         session,
         user=user,
-        action="set_fallback",
+        action=action,
         entity="programme",
         entity_id=programme.id,
         before=before,
         after=_snap(programme),
         station_id=programme.station_id,
     )
-    return item
 
 
 def _find(programme: Programme, item_id: Any) -> ProgrammeItem:
@@ -299,16 +286,7 @@ def remove_item(session: Session, programme: Programme, user: User | None, item_
     session.delete(item)
     session.flush()
     _renumber(session, programme, list(programme.items))
-    record(
-        session,
-        user=user,
-        action="remove_item",
-        entity="programme",
-        entity_id=programme.id,
-        before=before,
-        after=_snap(programme),
-        station_id=programme.station_id,
-    )
+    _audit(session, user, "remove_item", programme, before)
 
 
 def move_item(session: Session, programme: Programme, user: User | None, item_id: Any, step: int) -> None:
@@ -323,16 +301,7 @@ def move_item(session: Session, programme: Programme, user: User | None, item_id
     before = _snap(programme)
     items[i], items[j] = items[j], items[i]
     _renumber(session, programme, items)
-    record(
-        session,
-        user=user,
-        action="move_item",
-        entity="programme",
-        entity_id=programme.id,
-        before=before,
-        after=_snap(programme),
-        station_id=programme.station_id,
-    )
+    _audit(session, user, "move_item", programme, before)
 
 
 def estimate_speech_ms(text: str, wpm: int = DEFAULT_WPM) -> int:
