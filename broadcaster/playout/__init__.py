@@ -45,6 +45,7 @@ __getattr__, __dir__, __all__ = lazy_face(
         "._player": ("Job", "Player"),
         "._prepare": ("Content",),
         "._status": ("status_view",),
+        "._snapshot": ("store_file",),
         "._sinks": (
             "SINKS",
             "Sink",

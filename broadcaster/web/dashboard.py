@@ -110,9 +110,11 @@ def watch_writes(sessions: sessionmaker[Session]) -> DataCache:
         cache = _caches.get(sessions)
         if cache is not None:
             return cache
-        url = sessions.kw["bind"].url
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            files = (url.database, f"{url.database}-wal")
+        from ..playout import store_file
+
+        path = store_file(str(sessions.kw["bind"].url))
+        if path is not None:
+            files = (path, f"{path}-wal")
             cache = _caches[sessions] = DataCache(lambda: file_stamp(files))
         else:
             cache = _caches[sessions] = DataCache()
