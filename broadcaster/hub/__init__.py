@@ -11,6 +11,7 @@ from .._lazy import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(
     __name__,
     {
+        "._audio": ("audio_url",),
         "._district": (
             "ASRUN_PAGE",
             "HUB_AIRING_LABELS",
@@ -43,7 +44,6 @@ __getattr__, __dir__, __all__ = lazy_face(
         "._manifest": (
             "DistrictPart",
             "airing_uid",
-            "audio_url",
             "build_manifest",
             "district_part",
             "servable_audio",

@@ -21,7 +21,7 @@ from ..config import Config
 from ..db import utcnow
 from ..models import Emergency, EmergencyTarget, Origin, Station, User
 from ..rules import aware_instant
-from ._manifest import audio_path, audio_url
+from ._audio import audio_path, audio_url
 from ._stations import HubError
 
 DEFAULT_VALID_MIN = 30

@@ -13,23 +13,16 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..db import utcnow
 from ..manifest import HORIZON_DAYS, AiringSpec, AudioRef, ItemSpec, Manifest, ProgrammeSpec, SegmentSpec
-from ..models import AudioAsset, ItemType, Recurrence, Schedule, Segment, Station
+from ..models import ItemType, Recurrence, Schedule, Segment, Station
 from ..rules import expand, relay_length_ok, stream_url_ok
+from ._audio import audio_path, audio_url
+from ._emergency import emergency_audio
 from ._publish import district_schedules
 
 #: Airings a little in the past stay listed: a station that was away may still air them late.
 LOOKBACK = timedelta(hours=6)
 #: Fixed namespace for the uid of one airing of a repeating district schedule.
 AIRING_NS = uuid.UUID("6f1b7c2e-3f59-4a34-9a1d-5b8a0f0c2d11")
-
-
-def audio_url(sha256: str) -> str:
-    return f"/api/v1/station/audio/{sha256}"
-
-
-def audio_path(config: Config, asset: AudioAsset) -> Path:
-    p = Path(asset.path)
-    return p if p.is_absolute() else config.media_dir / p
 
 
 def airing_uid(schedule_uid: str, recurrence: Recurrence, at: datetime) -> str:
@@ -175,8 +168,6 @@ def _programme_spec(
 def servable_audio(session: Session, config: Config, station: Station, sha256: str) -> Path | None:
     """Give back the file with this sha256 if one of ``station``'s district airings or live
     emergencies uses it."""
-    from ._emergency import emergency_audio
-
     found = emergency_audio(session, config, station, sha256)
     if found is not None:
         return found
