@@ -286,11 +286,13 @@ def _cmd_hub_live(args: argparse.Namespace, ctx) -> int:
     import signal
     import sys
 
-    from ..live import HubLive
+    from ..live import Desk, HubLive
+    from . import due_again, note_emergency_status, note_presence
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
     store = _hub_store(ctx)
-    live = HubLive(ctx.config, store, say=lambda line: print(line, flush=True))
+    desk = Desk(presence=note_presence, emergency_status=note_emergency_status, due_again=due_again)
+    live = HubLive(ctx.config, store, desk, say=lambda line: print(line, flush=True))
     signal.signal(signal.SIGTERM, lambda *_: live.stop())
     signal.signal(signal.SIGINT, lambda *_: live.stop())
     live.run()

@@ -19,6 +19,6 @@ __getattr__, __dir__, __all__ = lazy_face(
         ),
         "._child": ("SyncChild", "wants_sync_child"),
         "._client": ("HubLink", "MqttUrl", "StationLink", "wait_for"),
-        "._hub": ("CHANNEL", "HubLive", "send", "watch_changes"),
+        "._hub": ("CHANNEL", "Desk", "HubLive", "send", "watch_changes"),
     },
 )

@@ -2,7 +2,8 @@
 
 - Presence from every station goes to its row (``hub.note_presence``): online, last contact,
   status. Emergency status messages go to the emergency's progress rows
-  (``hub.note_emergency_status``).
+  (``hub.note_emergency_status``). The hub stands above this package: its command hands those
+  functions in (:class:`Desk`), this module imports nothing of it.
 - Whatever the hub's other processes (web, command line) want said to stations reaches this
   process through PostgreSQL ``NOTIFY`` on channel :data:`CHANNEL`, sent inside their own
   transaction (:func:`send`): it is delivered only if that transaction commits, and needs no
@@ -21,6 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select, text
@@ -158,10 +160,24 @@ def watch_changes(sessions: sessionmaker) -> None:
 # ---------------------------------------------------------------- the live process
 
 
+@dataclass(frozen=True)
+class Desk:
+    """What the hub does with what stations send, handed in by the hub (each runs in a transaction)."""
+
+    #: A station's presence into its row (``hub.note_presence``).
+    presence: Callable[[Session, str, dict], object]
+    #: A station's emergency report into its progress row (``hub.note_emergency_status``).
+    emergency_status: Callable[[Session, str, dict], object]
+    #: The live emergencies to send again, as (codes, body) (``hub.due_again``).
+    due_again: Callable[[Session, Config], list[tuple[list[str], dict]]]
+
+
 class HubLive:
     """``broadcaster hub live``: the hub's MQTT connection, presence into rows, NOTIFY out to MQTT."""
 
-    def __init__(self, config: Config, store: Store, *, say: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, config: Config, store: Store, desk: Desk, *, say: Callable[[str], None] = print
+    ) -> None:
         if not config.mqtt_url:
             from ..config import PREFIX, ConfigError
 
@@ -174,7 +190,7 @@ class HubLive:
             raise ConfigError(
                 f"kênh trực tiếp của huyện cần PostgreSQL ({PREFIX}DATABASE_URL=postgresql+psycopg://…)."
             )
-        self.config, self.store, self.say = config, store, say
+        self.config, self.store, self.desk, self.say = config, store, desk, say
         self.link = HubLink(config.mqtt_url, keepalive=config.mqtt_keepalive)
         self.link.on(topics.PRESENCE, self._presence)
         self.link.on(topics.EMERGENCY_STATUS, self._emergency_status)
@@ -188,10 +204,8 @@ class HubLive:
         self.link.on(kind, handler)
 
     def _presence(self, code: str, payload: dict) -> None:
-        from ..hub import note_presence
-
         with self.store.sessions.begin() as s:
-            note_presence(s, code, payload)
+            self.desk.presence(s, code, payload)
 
     def _emergencies_again(self) -> None:
         """Every few seconds, send again the live emergencies some stations have not acknowledged
@@ -200,11 +214,9 @@ class HubLive:
         if now < self._next_resend or not self.link.connected.is_set():
             return
         self._next_resend = now + RESEND_CHECK_S
-        from ..hub import due_again
-
         try:
             with self.store.sessions.begin() as s:
-                due = due_again(s, self.config)
+                due = self.desk.due_again(s, self.config)
         except Exception:  # noqa: BLE001 - the next check tries again
             log.exception("Không đọc được các thông báo khẩn cấp chưa được đài nhận")
             return
@@ -214,10 +226,8 @@ class HubLive:
 
     def _emergency_status(self, code: str, payload: dict) -> None:
         """A station's emergency report (received, started…) into its progress row at the hub."""
-        from ..hub import note_emergency_status
-
         with self.store.sessions.begin() as s:
-            note_emergency_status(s, code, payload)
+            self.desk.emergency_status(s, code, payload)
 
     def _pg_url(self) -> str:
         url = make_url(self.config.db_url).set(drivername="postgresql")
