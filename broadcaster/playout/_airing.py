@@ -43,6 +43,7 @@ CUT_REASONS = {
 #: What cuts in on an airing like a priority item; the cut airing follows the schedule's rule
 #: (``on_interrupt``: resume from the cut item afterwards, or just log it interrupted).
 CUT_INS = ("emergency", "live")
+WINDOW_CLOSED = "Hết khung giờ phát nên mục này không được phát."
 
 
 def _relayed(item: PreparedItem) -> RelaySource | None:
@@ -96,6 +97,7 @@ class Airing:
         # The first sample goes out at the scheduled time, or now when late (misfire within grace).
         self.first_wall = max(job.scheduled_at, self.clock.now())
         self.on_air = False
+        self.sounded = False  # some sound of this airing reached the output
         self.window_bytes: int | None = None
         self.offset = 0  # bytes of this airing's timeline played (or skipped past after a failure)
         self.outcome: str | None = None  # None = ran to the end
@@ -130,8 +132,7 @@ class Airing:
             self.player._entry(self.job, item, now, AirStatus.SKIPPED, item.skip_reason)
             return
         if self.window_bytes is not None and self.offset >= self.window_bytes:
-            reason = "Hết khung giờ phát nên mục này không được phát."
-            self.player._entry(self.job, item, now, AirStatus.SKIPPED, reason)
+            self.player._entry(self.job, item, now, AirStatus.SKIPPED, WINDOW_CLOSED)
             return
         if item.error:
             self.player._entry(self.job, item, now, AirStatus.FAILED, item.error)
@@ -242,6 +243,7 @@ class Airing:
                     chunk = self._windowed(chunk, pos)
                     self.sink.write(chunk)
                     self.player.sound_at = time.monotonic()
+                    self.sounded = True
                     pos += len(chunk)
                     self._note(entry_id, item, pos, last, force=False)
             # Written in full (or not): said before the drain, so a crash while the output plays
@@ -254,6 +256,9 @@ class Airing:
         except SinkAborted:
             cut = self.player._cut or Cut("stop", CUT_REASONS["stop"])
             self.outcome = cut.kind
+            if cut.kind == "window" and pos == 0:
+                # The window closed before this item's first sample (a late start): never aired.
+                return AirStatus.SKIPPED, WINDOW_CLOSED, pos
             return (
                 AirStatus.INTERRUPTED,
                 cut.reason + (f". {item.relay.summary()}" if item.relay else ""),

@@ -236,6 +236,10 @@ class Player:
         if late > job.grace_s:
             self._finish_missed(job)
             return True
+        if job.window_end is not None and job.overrun in ("stop", "fade") and now >= job.window_end:
+            closed = f"{job.window_end.astimezone(self.config.tz):%H:%M:%S}"
+            self._finish_missed(job, f"Bắt đầu trễ; khung giờ phát đã hết lúc {closed} nên không phát.")
+            return True
         if late > LATE_S and not urgent:
             # Catching up on what the PC slept through must not make the next airing late too.
             nxt = self.next_start()
@@ -352,7 +356,9 @@ class Player:
                 occ.reason = f"{CUT_REASONS[outcome]}; sẽ phát lại từ mục bị ngắt."
             else:
                 occ.ended_at = now
-                occ.status, occ.reason = _outcome(outcome, tally)
+                occ.status, occ.reason = _outcome(outcome, tally, airing.sounded)
+                if occ.status == AirStatus.MISSED:
+                    occ.started_at = occ.ended_at = None  # like any missed airing: it never began
             status, reason = occ.status, occ.reason
             _asrun.set_on_air(s, job.station_id, None, now)
         if requeue:
@@ -370,8 +376,11 @@ class Player:
         return "done"
 
 
-def _outcome(outcome: str | None, tally: Tally) -> tuple[AirStatus, str | None]:
+def _outcome(outcome: str | None, tally: Tally, sounded: bool) -> tuple[AirStatus, str | None]:
     """Give back an airing's status and reason from how it ended and how its items went."""
+    if outcome == "window" and not sounded:
+        # Started in its window, but the window closed before the first sample went out.
+        return AirStatus.MISSED, "Khung giờ phát đã hết trước khi kịp phát nên không phát."
     if outcome == "window":
         return AirStatus.PLAYED, "Phát đến hết khung giờ thì dừng (chương trình dài hơn khung giờ)."
     if outcome in ("stop", "shutdown", *CUT_INS):

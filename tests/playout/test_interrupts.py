@@ -7,10 +7,19 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from broadcaster.models import AirStatus, AsRunEntry, Occurrence, Priority
-from broadcaster.playout import OffsetClock, import_audio, request_emergency, request_stop
+from broadcaster.playout import (
+    SINKS,
+    OffsetClock,
+    Sink,
+    import_audio,
+    register_sink,
+    request_emergency,
+    request_stop,
+)
 
 from .conftest import (
     add_once,
@@ -215,25 +224,88 @@ def test_full_disk_fails_the_item_with_a_clear_reason(store, config, session, st
     assert [e.status for e in entries_of(store, occ.id)] == [AirStatus.FAILED]
 
 
+def ended_airings(store, programme_id: int) -> list[Occurrence]:
+    ongoing = (AirStatus.PENDING, AirStatus.PLAYING)
+    return [o for o in occ_of(store, programme_id=programme_id) if o.status not in ongoing]
+
+
 def test_overrun_stops_at_the_window_end(store, config, session, station, run_daemon):
-    # A one-minute window opened ~58 s ago: the 3 s item is cut where the window closes.
+    # A one-minute window opened ~57 s ago: the 5 s item is cut where the window closes.
     out = config.data_dir / "aired.wav"
     zone = zone_with_sink(session, station, f"file:{out}")
-    a = add_segment(session, station, config, "Tin dài", secs=3.0)
+    a = add_segment(session, station, config, "Tin dài", secs=5.0)
     b = add_segment(session, station, config, "Tin sau", secs=0.5)
     prog = add_programme(session, station, [a, b])
     at = whole_seconds_from_now(1)
     add_once(
-        session, station, prog, zone, at - timedelta(seconds=59.5), config.tz, window_minutes=1, backdate=True
+        session, station, prog, zone, at - timedelta(seconds=58), config.tz, window_minutes=1, backdate=True
     )
     session.commit()
     run_daemon()
-    (occ,) = wait_for(
-        lambda: [o for o in occ_of(store, programme_id=prog.id) if o.status == AirStatus.PLAYED], 10
-    )
+    (occ,) = wait_for(lambda: ended_airings(store, prog.id), 15)
+    assert occ.status == AirStatus.PLAYED, occ.reason
     entries = entries_of(store, occ.id)
     assert [e.status for e in entries] == [AirStatus.INTERRUPTED, AirStatus.SKIPPED]
     assert "Hết khung giờ" in entries[0].reason
     aired_s = (out.stat().st_size - 44) / 2 / 44100
     window_left = (occ.scheduled_at + timedelta(minutes=1) - occ.started_at).total_seconds()
     assert abs(aired_s - window_left) < 0.01
+
+
+def test_a_start_after_the_window_closed_is_missed_not_played(store, config, session, station, run_daemon):
+    # The PC comes back 10 s after a one-minute window closed (well within the misfire grace): a
+    # schedule that stops at its window's end has nothing left to air, and the log must not say played.
+    out = config.data_dir / "aired.wav"
+    zone = zone_with_sink(session, station, f"file:{out}")
+    prog = add_programme(session, station, [add_segment(session, station, config, "Tin", secs=1.0)])
+    at = whole_seconds_from_now(0) - timedelta(seconds=70)
+    add_once(session, station, prog, zone, at, config.tz, window_minutes=1, backdate=True, overrun="stop")
+    session.commit()
+    run_daemon()
+    (occ,) = wait_for(lambda: ended_airings(store, prog.id), 10)
+    assert occ.status == AirStatus.MISSED
+    assert "khung giờ phát đã hết" in occ.reason
+    assert occ.started_at is None and entries_of(store, occ.id) == []
+    assert not out.exists() or out.stat().st_size <= 44
+
+
+class SlowOpenSink(Sink):
+    """An output that takes ARG seconds to open (a sound card still waking up), then discards the sound."""
+
+    NAME = "slowopen"
+
+    def open(self) -> None:
+        time.sleep(float(self.arg))
+
+    def _write(self, pcm: bytes) -> None:
+        self.wrote = getattr(self, "wrote", 0) + len(pcm)
+
+
+@pytest.fixture
+def slow_open_sink():
+    register_sink(SlowOpenSink)
+    yield "slowopen:2"
+    SINKS.pop(SlowOpenSink.NAME, None)
+
+
+def test_a_window_that_closes_before_the_first_sample_is_missed(
+    store, config, session, station, run_daemon, slow_open_sink
+):
+    # The airing starts inside its window, but the output takes 2 s to open and the window closes
+    # meanwhile: no sample went out, so every item is skipped and the airing is missed, not played.
+    zone = zone_with_sink(session, station, slow_open_sink)
+    a = add_segment(session, station, config, "Tin", secs=1.0)
+    b = add_segment(session, station, config, "Tin sau", secs=0.5)
+    prog = add_programme(session, station, [a, b])
+    at = whole_seconds_from_now(0) - timedelta(seconds=59)  # its window closes ~1-2 s from now
+    add_once(session, station, prog, zone, at, config.tz, window_minutes=1, backdate=True, overrun="stop")
+    session.commit()
+    run_daemon()
+    (occ,) = wait_for(lambda: ended_airings(store, prog.id), 15)
+    assert occ.status == AirStatus.MISSED, (occ.status, occ.reason)
+    assert "hết trước khi kịp phát" in occ.reason
+    assert occ.started_at is None
+    entries = entries_of(store, occ.id)
+    assert [e.status for e in entries] == [AirStatus.SKIPPED, AirStatus.SKIPPED]
+    assert all(e.duration_ms in (None, 0) for e in entries)
+    assert all("Hết khung giờ phát" in e.reason for e in entries)
