@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,6 +105,7 @@ def document_xlsx(doc: Document, lh: Letterhead) -> bytes:
     """Give back the document as an XLSX workbook: a printable first sheet, then one sheet per table."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.styles.cell_style import StyleArray
     from openpyxl.utils import get_column_letter
 
     font = "Times New Roman"
@@ -112,6 +114,7 @@ def document_xlsx(doc: Document, lh: Letterhead) -> bytes:
     # One object per style, shared by every cell (a new one per cell is built and hashed each time).
     cell_font, cell_bold = Font(name=font, size=12, bold=False), Font(name=font, size=12, bold=True)
     cell_align = Alignment(wrap_text=True, vertical="top")
+    shared: dict[bool, StyleArray] = {}  # bold or not: the style of a table's body cells
     wb = Workbook()
     ws = wb.active
     ws.title = "Báo cáo"
@@ -176,10 +179,17 @@ def document_xlsx(doc: Document, lh: Letterhead) -> bytes:
         for k, row in enumerate(t.rows):
             bold = t.total and k == len(t.rows) - 1
             for j, v in enumerate(row, 1):
-                c = xlsx_text(ws.cell(r, j, v))
-                c.font = cell_bold if bold else cell_font
-                c.border = box
-                c.alignment = cell_align
+                c = ws.cell(r, j, v)
+                if bold in shared:
+                    # Setting a font, border and alignment hashes each to find it among the
+                    # workbook's: 1 s of a table of 1,000 communes. A copy of the style is the same.
+                    c._style = copy(shared[bold])
+                else:
+                    c.font = cell_bold if bold else cell_font
+                    c.border = box
+                    c.alignment = cell_align
+                    shared[bold] = copy(c._style)
+                xlsx_text(c)  # after the style: the quote prefix is part of it
                 if isinstance(v, float):
                     c.number_format = "#,##0.0"
             r += 1

@@ -285,6 +285,56 @@ def test_the_district_report_exports_read_back_with_their_figures_and_no_formula
     ] in cells
 
 
+def test_the_district_docx_tables_keep_their_look(district):
+    """The communes' tables (written as XML in one go, not cell by cell) read back in python-docx
+    as Word shows them: a bold, centred header row repeated on each page, 12 pt Times New Roman,
+    fixed widths the same in the grid and in every cell, numbers right-aligned, a bold total."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    with district.sessions() as s:
+        r = hub.compute_district_report(s, district.config.station_code, OCT, now=NOW)
+        lh = hub.district_letterhead(s, district.config.station_code)
+    d = Document(io.BytesIO(reports.export_document(hub.district_document(r), lh, "docx")))
+    assert d.styles["Normal"].font.name == "Times New Roman"
+    sec = d.sections[0]
+    text_width = sec.page_width - sec.left_margin - sec.right_margin
+    communes, areas = d.tables[1:3]  # after the letterhead: tables 1 and 2 of the report
+    grid = [[cell.text for cell in row.cells] for row in communes.rows]
+    assert grid[0][:5] == ["STT", "Đài xã", "Số buổi phát", "Số lượt tin, bài", "Thời lượng (phút)"]
+    assert grid[1] == ["1", "Xã An Hòa (xa-a)", "6", "6", "12,5", "1", "1", "3/3"]
+    assert grid[2][1] == EVIL + " (xa-b)" and grid[3][1] == "Xã Cát Tiên (xa-c)"
+    assert grid[4][:2] == ["", "Tổng cộng"] and len(grid) == 5
+    names = ["Đài xã", "Xã An Hòa", EVIL, "Xã Cát Tiên", "Tổng cộng"]
+    assert [row.cells[0].text for row in areas.rows] == names
+    for t, first_number in ((communes, 2), (areas, 1)):
+        assert t.style.name == "Table Grid" and t.alignment == WD_TABLE_ALIGNMENT.CENTER
+        assert t._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        header = t.rows[0]
+        assert header._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
+        widths = [int(c.get(qn("w:w"))) for c in t._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert sum(widths) * 635 <= text_width * 1.01 and all(w > 0 for w in widths)
+        for i, row in enumerate(t.rows):
+            assert [round(c.width.twips) for c in row.cells] == widths
+            for j, cell in enumerate(row.cells):
+                (p,) = cell.paragraphs
+                runs = p.runs
+                assert len(runs) == 1 and runs[0].font.size == Pt(12)
+                assert p.paragraph_format.space_after == Pt(0)
+                last = i == len(t.rows) - 1
+                assert bool(runs[0].bold) == (i == 0 or last), (i, j)
+                if i == 0:
+                    assert p.alignment == WD_ALIGN_PARAGRAPH.CENTER
+                elif j >= first_number and cell.text and cell.text[0].isdigit() and "/" not in cell.text:
+                    assert p.alignment == WD_ALIGN_PARAGRAPH.RIGHT, (i, j, cell.text)
+                else:
+                    assert p.alignment is None, (i, j, cell.text)
+    stt, *others = [c.width for c in communes.rows[0].cells]
+    assert stt < min(others)
+
+
 def test_the_station_report_still_comes_out_of_the_shared_writers(district):
     """The station's own export goes through the same Document as the district's."""
     with district.sessions() as s:
