@@ -43,8 +43,8 @@ LIMITER_MARGIN_DB = 0.5
 TOLERANCE_LU = 0.5
 
 
-def _clean(pcm: bytes, rate: int) -> bytes:
-    return _pcm.shorten_gaps(_pcm.trim(pcm, rate), rate, max_ms=MAX_PAUSE_MS)
+def _clean(pcm: bytes, rate: int) -> tuple[bytes, int, int]:
+    return _pcm.clean(pcm, rate, max_ms=MAX_PAUSE_MS)
 
 
 def spool_speech(spool: _dsp.Spool, clips: Iterable[bytes], paragraph_sizes: list[int] | None,
@@ -52,26 +52,30 @@ def spool_speech(spool: _dsp.Spool, clips: Iterable[bytes], paragraph_sizes: lis
     """Write the clips to the spool with sentence and paragraph pauses; return the frames written.
 
     ``paragraph_sizes`` gives the number of sentence clips of each paragraph; ``None`` means every
-    clip is a paragraph already holding its own pauses (an engine that put them in). Raises
-    AudioError when nothing audible came.
+    clip is a paragraph already holding its own sentence pauses (an engine that put them in).
+    The silence between two clips is the configured pause exactly: the quiet edges trimming
+    left on either side (the decay, the onset) count into it. Raises AudioError when nothing
+    audible came.
     """
     rate = spool.rate
-    sentence_gap = _pcm.silence(min(config.sentence_pause_ms, MAX_PAUSE_MS), rate)
-    paragraph_gap = _pcm.silence(min(config.paragraph_pause_ms, MAX_PAUSE_MS), rate)
+    sentence_gap = min(config.sentence_pause_ms, MAX_PAUSE_MS) * rate // 1000
+    paragraph_gap = min(config.paragraph_pause_ms, MAX_PAUSE_MS) * rate // 1000
     para_of: list[int] = []  # paragraph index of every sentence clip
     for p, size in enumerate(paragraph_sizes or []):
         para_of += [p] * size
     start = spool.frames
     last = None  # paragraph of the last audible clip
+    tail = 0  # quiet samples at the end of the last clip
     for i, clip in enumerate(clips):
-        clip = _clean(clip, rate)
+        clip, lead, end = _clean(clip, rate)
         if not clip:
             continue
         para = i if paragraph_sizes is None else para_of[i]
         if last is not None:
-            spool.append(paragraph_gap if para != last else sentence_gap)
+            gap = paragraph_gap if para != last else sentence_gap
+            spool.append(b"\0\0" * max(0, gap - tail - lead))
         spool.append(clip)
-        last = para
+        last, tail = para, end
     if last is None:
         raise AudioError("Bộ đọc chỉ trả về im lặng, không có tiếng nói.")
     return spool.frames - start
@@ -212,5 +216,5 @@ def finish_pcm(pcm: bytes, rate: int, config: Config, out: Path) -> Finished:
     from . import _dsp
 
     with _dsp.Spool(rate, directory=out.parent) as spool:
-        spool.append(_clean(pcm, rate))
+        spool.append(_clean(pcm, rate)[0])
         return finish(spool, config, out)

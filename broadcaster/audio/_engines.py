@@ -19,8 +19,8 @@ treated alike.
 from __future__ import annotations
 
 import html
-import io
 import json
+import logging
 import os
 import shutil
 import socket
@@ -43,6 +43,8 @@ from ..config import Config
 from . import _tools
 from ._errors import AudioError
 from ._split import split_phrases
+
+log = logging.getLogger(__name__)
 
 DIALECT_LABELS = {"north": "miền Bắc", "central": "miền Trung", "south": "miền Nam"}
 
@@ -97,10 +99,17 @@ PARALLEL_CHARS = 1500
 #: One process never gets more than this: its timeout stays meaningful for any text length, and
 #: the sound of a few such groups (~8 MB each at 22.05 kHz) is all a long text keeps in memory.
 CHUNK_CHARS = 2_500
-#: Groups per worker: the first groups' sound is spooled while the last ones are synthesised.
-SPLIT = 2
 #: espeak-ng lets the sound die away ~60 ms past a <break>: subtracted so gaps match the settings.
 ESPEAK_DECAY_MS = 60
+#: Paragraphs in one espeak-ng run are parted by a break at least this long and this much longer
+#: than the sentence break: longer than any other silence espeak-ng makes (a sentence break and
+#: its clause ending are ≤ 0.2 s more than the break; a comma at the slowest speed ~0.6 s). The
+#: sound is cut there and the assembler puts the paragraph pause in, so a paragraph pause is
+#: the same inside a group and where two groups meet.
+PARAGRAPH_MARK_MS = 1000
+PARAGRAPH_MARK_OVER_MS = 600
+#: A silence this much shorter than the mark still counts as one (measured: never shorter).
+PARAGRAPH_MARK_SLACK_MS = 150
 VOICES_TTL = 600.0
 _voices_cache: dict[str, tuple[float, dict]] = {}
 
@@ -145,16 +154,21 @@ def _read_wav(path: Path) -> tuple[bytes, int]:
 
 
 def _groups(items: list, size_of, target: int) -> list[list]:
-    """Return items cut into contiguous groups of about ``target`` total size."""
-    groups: list[list] = [[]]
-    size = 0
-    for it in items:
-        if groups[-1] and size + size_of(it) > target:
-            groups.append([])
-            size = 0
-        groups[-1].append(it)
-        size += size_of(it)
-    return groups
+    """Return items cut into as few contiguous groups as keep each about ``target`` in size.
+
+    The groups are balanced (an item goes to the group its middle falls in): a text of two
+    targets makes two groups, not three with a small one left over, and the parallel processes
+    finish together.
+    """
+    sizes = [size_of(it) for it in items]
+    total = sum(sizes)
+    count = max(1, -(-total // max(1, target)))
+    groups: list[list] = [[] for _ in range(count)]
+    done = 0
+    for it, size in zip(items, sizes, strict=True):
+        groups[min(count - 1, (2 * done + size) * count // (2 * total or 1))].append(it)
+        done += size
+    return [g for g in groups if g] or [[]]
 
 
 def _parallel(fn, groups: list) -> list:
@@ -246,47 +260,66 @@ class Pyttsx3Engine(Engine):
         return self._api(paragraphs, voice_id, speed)
 
     # espeak-ng program, voice chosen through pyttsx3
+    def _breaks(self) -> tuple[int, int]:
+        """Return the sentence break and the paragraph mark (ms) written into the SSML."""
+        s_ms = max(0, min(self.config.sentence_pause_ms, 1500) - ESPEAK_DECAY_MS)
+        return s_ms, max(PARAGRAPH_MARK_MS, s_ms + PARAGRAPH_MARK_OVER_MS)
+
     def _ssml(self, paragraphs: list[list[str]]) -> str:
-        cfg = self.config
-        s_ms = max(0, min(cfg.sentence_pause_ms, 1500) - ESPEAK_DECAY_MS)
-        p_ms = max(0, min(cfg.paragraph_pause_ms, 1500) - ESPEAK_DECAY_MS)
+        s_ms, p_ms = self._breaks()
         # html.escape, not xml.sax.saxutils.escape (the same three entities): that module loads
         # urllib.request, http.client and ssl, ~20 ms of every render's start.
         paras = [f'<break time="{s_ms}ms"/> '.join(html.escape(s, quote=False) for s in p)
                  for p in paragraphs]
         return "<speak>" + f' <break time="{p_ms}ms"/> '.join(paras) + "</speak>"
 
-    def _espeak_job(self, paragraphs: list[list[str]], voice: str, speed: int) -> tuple[bytes, int]:
-        args = [_tools.need("espeak-ng"), "-m", "-b", "1", "-v", voice, "-s", str(speed), "--stdout"]
-        try:
-            proc = subprocess.run(args, input=self._ssml(paragraphs).encode("utf-8"), capture_output=True,
-                                  timeout=self.config.tts_timeout)
-        except subprocess.TimeoutExpired:
-            raise AudioError(
-                f"Bộ đọc ngoại tuyến không trả lời sau {self.config.tts_timeout:.0f} giây (đã dừng)."
-            ) from None
-        if proc.returncode != 0 or len(proc.stdout) <= 44:
+    def _espeak_job(self, paragraphs: list[list[str]], voice: str, speed: int) -> tuple[list[bytes], int]:
+        """Return the sound of a group of paragraphs from one espeak-ng process: one clip per
+        paragraph (the whole group as one clip if the marks between them cannot be found).
+
+        The text goes in and the sound comes out through files: espeak-ng reading SSML from a
+        pipe works on it a piece at a time and reads a long group differently (178 s instead of
+        173 s for the 3-minute text in one group), and a file is read back in one piece where a
+        pipe costs ~25 ms of this process's CPU for the 3-minute text.
+        """
+        with tempfile.TemporaryDirectory(prefix="bc-espeak-") as tmp:
+            text, wav = Path(tmp) / "in.ssml", Path(tmp) / "out.wav"
+            text.write_text(self._ssml(paragraphs), "utf-8")
+            args = [_tools.need("espeak-ng"), "-m", "-b", "1", "-v", voice, "-s", str(speed),
+                    "-w", str(wav), "-f", str(text)]
+            try:
+                proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True,
+                                      timeout=self.config.tts_timeout)
+            except subprocess.TimeoutExpired:
+                raise AudioError(
+                    f"Bộ đọc ngoại tuyến không trả lời sau {self.config.tts_timeout:.0f} giây (đã dừng)."
+                ) from None
+            try:
+                pcm, rate = _read_wav(wav) if proc.returncode == 0 else (b"", 0)
+            except (OSError, EOFError, wave.Error):
+                pcm, rate = b"", 0
+        if not pcm:
             raise AudioError(f"Bộ đọc ngoại tuyến lỗi: {_tools.last_line(proc.stderr)}.")
-        data = proc.stdout
-        plain = data[20:24] + data[34:36] == b"\1\0\1\0\20\0"  # PCM, mono, 16 bits
-        if plain and data[:4] == b"RIFF" and data[12:16] == b"fmt " and data[36:40] == b"data":
-            # espeak-ng --stdout cannot seek back to fill the sizes in: the samples are the rest.
-            return data[44:], int.from_bytes(data[24:28], "little")
-        with wave.open(io.BytesIO(_fix_stream_header(data)), "rb") as w:
-            return w.readframes(w.getnframes()), w.getframerate()
+        from ._pcm import split_at_gaps
+
+        parts = split_at_gaps(pcm, rate, len(paragraphs) - 1, self._breaks()[1] - PARAGRAPH_MARK_SLACK_MS)
+        if parts is None:
+            log.warning("espeak-ng: the paragraph marks of a group were not found; kept whole")
+        return parts or [pcm], rate
 
     def _espeak(self, paragraphs: list[list[str]], voice: str, speed: int) -> Speech:
         """Return the speech of groups of paragraphs as they are made, in order, a few at a time.
 
-        The first group is waited for here (a failure then is the engine's, for the fallback);
-        the others come through the clip iterator while the assembler spools what is done, so
-        synthesis and assembling overlap and a long text is never in memory whole.
+        One group per CPU (each process costs ~15 ms of start-up and voice loading), more when a
+        group would exceed :data:`CHUNK_CHARS`. The first group is waited for here (a failure
+        then is the engine's, for the fallback); the others come through the clip iterator
+        while the assembler spools what is done, so synthesis and assembling overlap and a long
+        text is never in memory whole. Every clip is one paragraph.
         """
         total = sum(len(s) for p in paragraphs for s in p)
-        parallel = total > PARALLEL_CHARS
-        workers = max(1, min(os.cpu_count() or 1, 4)) if parallel else 1
-        target = min(CHUNK_CHARS, total // (workers * SPLIT) + 1) if parallel else CHUNK_CHARS
-        groups = _groups(paragraphs, lambda p: sum(len(s) for s in p), target)
+        workers = max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_CHARS else 1
+        count = max(workers, -(-total // CHUNK_CHARS))
+        groups = _groups(paragraphs, lambda p: sum(len(s) for s in p), -(-total // count))
         pool = ThreadPoolExecutor(max_workers=workers)
         pending = deque(pool.submit(self._espeak_job, g, voice, speed) for g in groups[: workers + 1])
         later = iter(groups[workers + 1:])
@@ -299,13 +332,13 @@ class Pyttsx3Engine(Engine):
         def clips():
             try:
                 while pending:
-                    pcm, r = pending.popleft().result()
+                    parts, r = pending.popleft().result()
                     nxt = next(later, None)
                     if nxt is not None:
                         pending.append(pool.submit(self._espeak_job, nxt, voice, speed))
                     if r != rate:
                         raise AudioError("Bộ đọc ngoại tuyến trả về tần số lấy mẫu không thống nhất.")
-                    yield pcm
+                    yield from parts
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
@@ -367,17 +400,6 @@ class _PooledClips:
     def close(self) -> None:
         self._clips.close()
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _fix_stream_header(data: bytes) -> bytes:
-    """Return a WAV whose RIFF/data sizes are real: espeak-ng --stdout cannot seek back to fill them."""
-    if data[:4] != b"RIFF" or data[36:40] != b"data":
-        return data
-    riff = (len(data) - 8).to_bytes(4, "little")
-    size = (len(data) - 44).to_bytes(4, "little")
-    return data[:4] + riff + data[8:40] + size + data[44:]
-
-
 
 
 # --------------------------------------------------------------------------- gTTS (online)

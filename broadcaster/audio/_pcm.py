@@ -40,41 +40,38 @@ def _frames(pcm: bytes, rate: int) -> tuple[int, int]:
     return size, (len(pcm) + size - 1) // size
 
 
-def loud_frames(pcm: bytes, rate: int, db: float = SILENCE_DBFS) -> list[bool]:
-    """Return, for each 10 ms frame, whether its RMS level is above ``db`` dBFS."""
+def _loud(pcm: bytes, rate: int, db: float = SILENCE_DBFS):
+    """Return, for each 10 ms frame, whether its RMS level is above ``db`` dBFS (a numpy bool array)."""
     import numpy as np
 
     size, n = _frames(pcm, rate)
     limit = _threshold(db)
     samples = size // WIDTH
-    x = np.frombuffer(pcm[: len(pcm) // WIDTH * WIDTH], "<i2")
+    x = np.frombuffer(pcm, "<i2", count=len(pcm) // WIDTH)
     whole = len(x) // samples
     # audioop.rms is int(sqrt(mean square)): above ``limit`` exactly when the sum of squares
     # reaches (limit + 1)² per sample, compared in integers (a square of an s16 fits 31 bits; in
     # float64 this was 4x slower). A long clip is taken a slice of frames at a time.
-    loud: list[bool] = []
+    loud = np.empty(n, bool)
     least = (limit + 1) ** 2 * samples
     step = max(1, (1 << 20) // samples)
     for f in range(0, whole, step):
         part = x[f * samples:min(f + step, whole) * samples].astype(np.int32)
-        loud += (np.square(part).reshape(-1, samples).sum(1, dtype=np.int64) >= least).tolist()
+        np.square(part, out=part)
+        loud[f:min(f + step, whole)] = part.reshape(-1, samples).sum(1, dtype=np.int64) >= least
     if whole < n:
-        loud.append(audioop.rms(pcm[whole * size:], WIDTH) > limit)
+        loud[whole] = audioop.rms(pcm[whole * size:], WIDTH) > limit
     return loud
+
+
+def loud_frames(pcm: bytes, rate: int, db: float = SILENCE_DBFS) -> list[bool]:
+    """Return, for each 10 ms frame, whether its RMS level is above ``db`` dBFS."""
+    return _loud(pcm, rate, db).tolist()
 
 
 def trim(pcm: bytes, rate: int, *, keep_ms: int = 30, db: float = SILENCE_DBFS) -> bytes:
     """Return the PCM without leading and trailing silence (``keep_ms`` of margin left)."""
-    size, n = _frames(pcm, rate)
-    limit = _threshold(db)
-    first = next((i for i in range(n) if audioop.rms(pcm[i * size:(i + 1) * size], WIDTH) > limit), None)
-    if first is None:
-        return b""
-    last = next(i for i in range(n - 1, -1, -1) if audioop.rms(pcm[i * size:(i + 1) * size], WIDTH) > limit)
-    keep = keep_ms // FRAME_MS
-    start = max(0, first - keep) * size
-    end = min(n, last + 1 + keep) * size
-    return pcm[start:end]
+    return clean(pcm, rate, keep_ms=keep_ms, db=db)[0]
 
 
 def shorten_gaps(pcm: bytes, rate: int, *, max_ms: int = 1500, db: float = SILENCE_DBFS) -> bytes:
@@ -83,28 +80,69 @@ def shorten_gaps(pcm: bytes, rate: int, *, max_ms: int = 1500, db: float = SILEN
     The cut is taken from the middle of the gap so the decay before it and the onset after it
     stay untouched. Leading and trailing silence are left alone (``trim`` handles them).
     """
+    return clean(pcm, rate, max_ms=max_ms, keep_ms=None, db=db)[0]
+
+
+def clean(pcm: bytes, rate: int, *, max_ms: int | None = None, keep_ms: int | None = 30,
+          db: float = SILENCE_DBFS) -> tuple[bytes, int, int]:
+    """Return the PCM trimmed and its long gaps shortened, with the silence left at each end.
+
+    Leading and trailing silence go but ``keep_ms`` of it (``None``: the edges stay as they
+    are); every internal silence longer than ``max_ms`` is cut down to ``max_ms`` from its
+    middle, so the decay before it and the onset after it stay untouched (``None``: none is).
+    The two other values are the samples of silence (frames under ``db``) still at the start
+    and at the end: the assembler counts them into the pause it puts between two clips. One
+    level measurement serves all of it. Silence alone gives ``(b"", 0, 0)``.
+    """
+    import numpy as np
+
     size, n = _frames(pcm, rate)
-    loud = loud_frames(pcm, rate, db)
-    max_frames = max(1, max_ms // FRAME_MS)
-    out: list[bytes] = []
-    pos = 0
-    i = 0
-    while i < n:
-        if loud[i]:
-            i += 1
-            continue
-        j = i
-        while j < n and not loud[j]:
-            j += 1
-        internal = i > 0 and j < n
-        if internal and j - i > max_frames:
-            head = max_frames // 2
-            tail = max_frames - head
-            out.append(pcm[pos:(i + head) * size])
-            pos = (j - tail) * size
-        i = j
-    out.append(pcm[pos:])
-    return b"".join(out)
+    loud = _loud(pcm, rate, db)
+    where = np.flatnonzero(loud)
+    if not len(where):
+        return b"", 0, 0
+    first, last = int(where[0]), int(where[-1])
+    if keep_ms is None:
+        start, end = 0, len(pcm)
+    else:
+        keep = keep_ms // FRAME_MS
+        start = max(0, first - keep) * size
+        end = min(len(pcm), (last + 1 + keep) * size)
+    parts: list[bytes] = []
+    pos = start
+    if max_ms is not None:
+        max_frames = max(1, max_ms // FRAME_MS)
+        gaps = np.diff(where) - 1  # silent frames between two loud ones
+        head = max_frames // 2
+        for k in np.flatnonzero(gaps > max_frames).tolist():
+            i, j = int(where[k]) + 1, int(where[k + 1])  # the gap's first silent frame, the next loud one
+            parts.append(pcm[pos:(i + head) * size])
+            pos = (j - (max_frames - head)) * size
+    parts.append(pcm[pos:end])
+    out = b"".join(parts) if len(parts) > 1 else parts[0]
+    lead = first * size - start
+    tail = max(0, end - min(len(pcm), (last + 1) * size))
+    return out, lead // WIDTH, tail // WIDTH
+
+
+def split_at_gaps(pcm: bytes, rate: int, count: int, min_ms: int,
+                  db: float = SILENCE_DBFS) -> list[bytes] | None:
+    """Return the PCM cut in the middle of its silences of at least ``min_ms``: ``count + 1`` parts.
+
+    None when there are not exactly ``count`` such silences (the caller keeps the PCM whole).
+    """
+    import numpy as np
+
+    if count == 0:
+        return [pcm]
+    size = _frames(pcm, rate)[0]
+    where = np.flatnonzero(_loud(pcm, rate, db))
+    gaps = np.diff(where) - 1
+    long = np.flatnonzero(gaps * FRAME_MS >= min_ms)
+    if len(long) != count:
+        return None
+    cuts = [(int(where[k]) + 1 + int(gaps[k]) // 2) * size for k in long.tolist()]
+    return [pcm[a:b] for a, b in zip([0, *cuts], [*cuts, len(pcm)], strict=True)]
 
 
 def longest_gap_ms(pcm: bytes, rate: int, db: float = SILENCE_DBFS) -> int:

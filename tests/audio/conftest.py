@@ -163,3 +163,12 @@ def duration_s(path: Path) -> float:
 
 def sox(*args: str) -> None:
     subprocess.run(["sox", *args], check=True, capture_output=True, timeout=30)
+
+
+def quiet_runs(pcm: bytes, rate: int, min_ms: int = 0) -> list[int]:
+    """Return the silences between sounds (ms; 10 ms frames under -50 dBFS) of at least ``min_ms``."""
+    from broadcaster.audio import _pcm
+
+    sound = [i for i, flag in enumerate(_pcm.loud_frames(pcm, rate)) if flag]
+    runs = [(b - a - 1) * _pcm.FRAME_MS for a, b in zip(sound, sound[1:], strict=False)]
+    return [r for r in runs if r >= min_ms]

@@ -29,7 +29,7 @@ from broadcaster.audio import (
 from broadcaster.content import load_starter
 from broadcaster.models import AudioAsset, Programme, Pronunciation, RenderJob, Segment
 
-from .conftest import duration_s, meter, silences, sox
+from .conftest import duration_s, meter, quiet_runs, silences, sox
 
 STARTER = yaml.safe_load(Path("playlists/starter.yaml").read_text("utf-8"))
 KHAI_SINH = next(s["body"] for s in STARTER["segments"] if s["key"] == "khai-sinh")
@@ -296,3 +296,32 @@ def test_the_gain_is_found_for_every_text_in_one_pass(config, monkeypatch) -> No
         _loud_ok(r.path, config)
     assert len(passes) == len(texts) + 2
 
+
+
+PARAGRAPHS = ("Bà con chú ý. Sáng mai xã tổ chức tiêm phòng cho đàn gia súc.\n\n"
+              "Các hộ chăn nuôi nhốt trâu bò tại chuồng. Cán bộ thú y sẽ đến từng thôn.\n\n"
+              "Hộ nào vắng nhà thì báo trước cho trưởng thôn.\n\n"
+              "Xin cảm ơn bà con đã lắng nghe.")
+
+
+def test_paragraph_pause_is_the_setting_however_the_text_is_grouped(config, monkeypatch) -> None:
+    """One espeak-ng process for the whole text or one per paragraph: the same pauses, the same length.
+
+    Before, a paragraph pause inside a group was espeak-ng's break (~640-690 ms for 700) and one
+    where two groups met the assembler's gap plus the edges trimming left (~760 ms).
+    """
+    from broadcaster.audio import _engines
+
+    cfg = config.with_overrides(paragraph_pause_ms=900, sentence_pause_ms=300)
+    monkeypatch.setattr(_engines, "PARALLEL_CHARS", 10_000)
+    whole = render_text(PARAGRAPHS, cfg, force=True)
+    whole_runs = quiet_runs(load_pcm(whole.path), 44100, 600)
+    monkeypatch.setattr(_engines, "PARALLEL_CHARS", 0)
+    monkeypatch.setattr(_engines, "CHUNK_CHARS", 10)  # a group, and a process, per paragraph
+    apart = render_text(PARAGRAPHS, cfg, force=True)
+    apart_runs = quiet_runs(load_pcm(apart.path), 44100, 600)
+    assert apart.sha256 != whole.sha256  # really made another way
+    assert len(whole_runs) == len(apart_runs) == 3, (whole_runs, apart_runs)
+    for ms in whole_runs + apart_runs:
+        assert ms == pytest.approx(900, abs=20), (whole_runs, apart_runs)
+    assert abs(apart.duration_ms - whole.duration_ms) <= 30, (whole.duration_ms, apart.duration_ms)
