@@ -182,15 +182,18 @@ def _cmd_status(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
-def _cmd_stop(args: argparse.Namespace, ctx) -> int:
-    from ._control import PlayoutError, request_stop
+def _send(store, request, wait_s: float, unanswered: str) -> int:
+    """Give back the exit code of sending a command to the daemon and printing its answer.
 
-    store = ctx.store()
+    ``request(session, station_id)`` records the command (a PlayoutError is the officer's
+    mistake, printed); the answer is waited for ``wait_s`` seconds, else ``unanswered`` is printed.
+    """
+    from ._control import PlayoutError
+
     try:
         with store.sessions.begin() as s:
-            station = store.station(s)
-            cmd = request_stop(s, station.id, "dòng lệnh", zone=args.zone, item_only=args.item)
-            cmd_id, station_id = cmd.id, station.id
+            station_id = store.station(s).id
+            cmd_id = request(s, station_id).id
     except PlayoutError as exc:
         _err(str(exc))
         return 1
@@ -198,55 +201,44 @@ def _cmd_stop(args: argparse.Namespace, ctx) -> int:
     if note:
         _out(note)
         return 1
-    result = _wait_result(store, cmd_id, 5)
-    _out(result or "Đã gửi lệnh dừng; bộ phát chưa trả lời.")
+    _out(_wait_result(store, cmd_id, wait_s) or unanswered)
     return 0
+
+
+def _cmd_stop(args: argparse.Namespace, ctx) -> int:
+    from ._control import request_stop
+
+    def request(s, station_id):
+        return request_stop(s, station_id, "dòng lệnh", zone=args.zone, item_only=args.item)
+
+    return _send(ctx.store(), request, 5, "Đã gửi lệnh dừng; bộ phát chưa trả lời.")
 
 
 def _cmd_emergency(args: argparse.Namespace, ctx) -> int:
     from ._control import PlayoutError, import_audio, request_emergency
 
-    config = ctx.config
-    store = ctx.store()
     try:
-        rel = import_audio(config, args.file) if args.file else None
-        with store.sessions.begin() as s:
-            station = store.station(s)
-            cmd = request_emergency(
-                s, station.id, asset_path=rel, text=args.text, zone=args.zone, by="dòng lệnh"
-            )
-            cmd_id, station_id = cmd.id, station.id
+        rel = import_audio(ctx.config, args.file) if args.file else None
     except PlayoutError as exc:
         _err(str(exc))
         return 1
-    note = _daemon_note(store, station_id)
-    if note:
-        _out(note)
-        return 1
-    result = _wait_result(store, cmd_id, 60 if args.text else 10)
-    _out(result or "Đã gửi thông báo khẩn cấp; bộ phát chưa trả lời.")
-    return 0
+
+    def request(s, station_id):
+        by = "dòng lệnh"
+        return request_emergency(s, station_id, asset_path=rel, text=args.text, zone=args.zone, by=by)
+
+    return _send(
+        ctx.store(), request, 60 if args.text else 10, "Đã gửi thông báo khẩn cấp; bộ phát chưa trả lời."
+    )
 
 
 def _cmd_live(args: argparse.Namespace, ctx) -> int:
-    from ._control import PlayoutError, request_live
+    from ._control import request_live
 
-    store = ctx.store()
-    try:
-        with store.sessions.begin() as s:
-            station = store.station(s)
-            cmd = request_live(s, station.id, args.duration, by="dòng lệnh", zone=args.zone)
-            cmd_id, station_id = cmd.id, station.id
-    except PlayoutError as exc:
-        _err(str(exc))
-        return 1
-    note = _daemon_note(store, station_id)
-    if note:
-        _out(note)
-        return 1
-    result = _wait_result(store, cmd_id, 10)
-    _out(result or "Đã gửi lệnh phát trực tiếp; bộ phát chưa trả lời.")
-    return 0
+    def request(s, station_id):
+        return request_live(s, station_id, args.duration, by="dòng lệnh", zone=args.zone)
+
+    return _send(ctx.store(), request, 10, "Đã gửi lệnh phát trực tiếp; bộ phát chưa trả lời.")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

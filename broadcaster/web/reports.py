@@ -149,6 +149,12 @@ def logbook():
                            can_report=has_role(*REPORT_ROLES)), (400 if error else 200)
 
 
+def _logbook_refused(raw: str, error: str):
+    """Give back the logbook page with the period's error, for a print or download asked wrongly."""
+    return render_template("reports/logbook.html", raw=raw, error=error, period=None, book=None,
+                           forms=rp.ACCEPTED_FORMS, headers=[], rows=[], can_report=False), 400
+
+
 @bp.route("/so-nhat-ky/ban-in", methods=["GET"])
 @roles(*LOGBOOK_ROLES)
 def logbook_print():
@@ -156,8 +162,7 @@ def logbook_print():
     tz = store.config.timezone
     raw, period, error = _logbook_period(tz, utcnow())
     if error is not None:
-        return render_template("reports/logbook.html", raw=raw, error=error, period=None, book=None,
-                               forms=rp.ACCEPTED_FORMS, headers=[], rows=[], can_report=False), 400
+        return _logbook_refused(raw, error)
     with store.sessions() as s:
         station = store.station(s)
         html = rp.logbook_html(rp.compute_logbook(s, station, period), rp.letterhead(s, station))
@@ -171,8 +176,7 @@ def logbook_docx():
     tz = store.config.timezone
     raw, period, error = _logbook_period(tz, utcnow())
     if error is not None:
-        return render_template("reports/logbook.html", raw=raw, error=error, period=None, book=None,
-                               forms=rp.ACCEPTED_FORMS, headers=[], rows=[], can_report=False), 400
+        return _logbook_refused(raw, error)
     with store.sessions() as s:
         station = store.station(s)
         data = rp.logbook_docx(rp.compute_logbook(s, station, period), rp.letterhead(s, station))
