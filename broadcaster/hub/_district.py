@@ -65,9 +65,10 @@ LIST_LIMIT = 300
 NOT_AIRED = ("missed", "unreported", "declined", "not_taken")
 
 
-@dataclass
+@dataclass(frozen=True)
 class HubAiring:
-    """One start of a district airing at one station, and what became of it."""
+    """One start of a district airing at one station, and what became of it (one record may be
+    shared by every station that aired the airing on time, so it cannot change)."""
 
     at: datetime
     title: str
@@ -278,71 +279,101 @@ def _district_airings(
     if not airings:
         return out
     uids = sorted({uid for _at, uid, _s in airings})
-    rows: dict[tuple[str, int], list[tuple[AirStatus, str | None, bool]]] = {}
+    aired: set[tuple[str, int]] = set()  # (airing, station) with a row that aired it
+    rows: dict[tuple[str, int], list[tuple[AirStatus, str | None]]] = {}  # the other rows
     decisions: dict[tuple[str, int], HubOfferDecision] = {}
     for n in range(0, len(uids), 500):  # IN lists of a bounded size
         chunk = uids[n : n + 500]
-        for uid, sid, status, reason, aired in session.execute(
-            select(
-                HubAsRun.schedule_uid,
-                HubAsRun.station_id,
-                HubAsRun.status,
-                HubAsRun.reason,
-                case((_aired_airing(), True), else_=False),
-            ).where(HubAsRun.schedule_uid.in_(chunk))
+        flag = case((_aired_airing(), 1), else_=0)  # NULL (a row without a kind) is not aired
+        aired.update(
+            (uid, sid)  # plain tuples: a Row hashes and compares through a slower path
+            for uid, sid in session.execute(
+                select(HubAsRun.schedule_uid, HubAsRun.station_id)
+                .distinct()
+                .where(HubAsRun.schedule_uid.in_(chunk), flag == 1)
+            )
+        )
+        for uid, sid, status, reason in session.execute(
+            select(HubAsRun.schedule_uid, HubAsRun.station_id, HubAsRun.status, HubAsRun.reason).where(
+                HubAsRun.schedule_uid.in_(chunk), flag == 0
+            )
         ):
-            rows.setdefault((uid, sid), []).append((AirStatus(_value(status)), reason, bool(aired)))
+            rows.setdefault((uid, sid), []).append((AirStatus(_value(status)), reason))
         for d in session.scalars(
             select(HubOfferDecision)
             .where(HubOfferDecision.schedule_uid.in_(chunk))
             .order_by(HubOfferDecision.decided_at, HubOfferDecision.id)
         ):
             decisions[(d.schedule_uid, d.station_id)] = d  # the newest decision stands
+    # The loop below runs once per airing and station (a year of a district of 1,000 communes:
+    # 365,000 times), so what it reads is read before it, as plain values (an ORM attribute costs a
+    # microsecond or two), and what does not depend on the station is one shared record: aired on
+    # time, or nothing sent for it (the station heard of since the window or not).
+    seen = {sid: st.last_seen_at for sid, st in known.items()}
+    targets = {sched.id: [t.id for t in sched.targets if t.id in known] for sched in scheds}
     for at, uid, sched in sorted(airings, key=lambda a: (a[0], a[1])):
         title = sched.name or sched.programme.title
-        for target in sched.targets:
-            st = known.get(target.id)
-            if st is None:
+        window = timedelta(minutes=sched.window_minutes or 0)
+        offer = sched.priority == Priority.NORMAL
+        on_time = HubAiring(at, title, "aired")
+        silent: dict[tuple[datetime, bool], HubAiring] = {}
+        for sid in targets[sched.id]:
+            done = (uid, sid) in aired
+            if done and not offer:
+                out[sid].append(on_time)
                 continue
-            got = rows.get((uid, st.id), [])
             when = at
-            if sched.priority == Priority.NORMAL:
+            if offer:
                 # An offer: the commune decides whether and when (Circular 39), so only an accepted
                 # one can be missed, at the time the commune chose.
-                d = decisions.get((uid, st.id))
+                d = decisions.get((uid, sid))
                 state = d.decision if d is not None else OfferState.WAITING
-                if not any(aired for _s, _r, aired in got):
+                if not done:
                     if state == OfferState.WITHDRAWN:
                         continue
                     if state == OfferState.DECLINED:
-                        out[st.id].append(HubAiring(at, title, "declined", d.reason or ""))
+                        out[sid].append(HubAiring(at, title, "declined", d.reason or ""))
                         continue
                     if state == OfferState.WAITING:
                         if at > now:
-                            out[st.id].append(HubAiring(at, title, "ahead", "Chờ xã quyết định"))
+                            out[sid].append(HubAiring(at, title, "ahead", "Chờ xã quyết định"))
                         else:
-                            out[st.id].append(
+                            out[sid].append(
                                 HubAiring(at, title, "not_taken", "Xã không quyết định trước giờ phát")
                             )
                         continue
                 if state == OfferState.ACCEPTED and d.air_at is not None:
                     when = d.air_at
-            out[st.id].append(_judge(st, when, title, sched.window_minutes or 0, got, now))
+            got = rows.get((uid, sid), [])
+            if done or got:
+                out[sid].append(_judge(seen[sid], when, title, window, done, got, now))
+                continue
+            key = (when, seen[sid] is not None and seen[sid] > when + window)
+            if key not in silent:
+                silent[key] = _judge(seen[sid], when, title, window, done, got, now)
+            out[sid].append(silent[key])
     return out
 
 
 def _judge(
-    st: Station, at: datetime, title: str, window: int, got: list[tuple[AirStatus, str | None, bool]], now
+    last_seen: datetime | None,
+    at: datetime,
+    title: str,
+    window: timedelta,
+    aired: bool,
+    got: list[tuple[AirStatus, str | None]],
+    now: datetime,
 ) -> HubAiring:
-    """Give back what became of one airing the station had to air at ``at``."""
-    if any(aired for _s, _r, aired in got):
+    """Give back what became of one airing a station (last heard of at ``last_seen``) had to air
+    at ``at``: ``aired`` if a row aired it, else judged from its other rows ``got``."""
+    if aired:
         return HubAiring(at, title, "aired")
-    if at + timedelta(minutes=window) + JUDGE_AFTER > now:
+    if at + window + JUDGE_AFTER > now:
         return HubAiring(at, title, "ahead")
     if got:
-        status, reason, _ = ([x for x in got if x[0] != AirStatus.PLAYED] or got)[0]
+        status, reason = ([x for x in got if x[0] != AirStatus.PLAYED] or got)[0]
         return HubAiring(at, title, "missed", f"{AIR_STATUS_LABELS[status]}: {reason or ''}".rstrip(": "))
-    if st.last_seen_at is not None and st.last_seen_at > at + timedelta(minutes=window):
+    if last_seen is not None and last_seen > at + window:
         return HubAiring(at, title, "missed", "Đài không gửi nhật ký phát cho buổi này")
     return HubAiring(at, title, "unreported", "Đài chưa liên lạc lại từ giờ phát")
 
