@@ -17,33 +17,39 @@ import array
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..models import AirStatus
 from . import _asrun
 from ._clock import wait_until
+from ._job import CUT_REASONS, Cut, Job
 from ._prepare import Prepared, PreparedItem, vn_seconds
-from ._sinks import Sink, SinkAborted, SinkError
+from ._sinkbase import Sink, SinkAborted, SinkError
 
 if TYPE_CHECKING:
-    from ._player import Job, Player
+    from collections.abc import Callable
+
+    from ..config import Config
+    from ._clock import Clock
     from ._relay import RelaySource
 
 CHUNK_S = 0.1
 FADE_S = 3.0
 
-CUT_REASONS = {
-    "stop": "Dừng theo lệnh của người trực đài",
-    "skip": "Bỏ qua mục đang phát theo lệnh của người trực đài",
-    "emergency": "Ngắt để phát thông báo khẩn cấp",
-    "live": "Ngắt để chuyển sang phát trực tiếp",
-    "window": "Hết khung giờ phát",
-    "shutdown": "Dịch vụ phát dừng",
-}
-#: What cuts in on an airing like a priority item; the cut airing follows the schedule's rule
-#: (``on_interrupt``: resume from the cut item afterwards, or just log it interrupted).
-CUT_INS = ("emergency", "live")
+#: Why an item is skipped once the airing's window has closed.
 WINDOW_CLOSED = "Hết khung giờ phát nên mục này không được phát."
+
+
+class Host(Protocol):
+    """What an airing uses of the player it runs on (the player stands above and starts it)."""
+
+    clock: Clock
+    config: Config
+    sound_at: float | None  # when sound last reached the output (monotonic), for the watchdog
+    _cut: Cut | None  # set by another thread to cut what plays; the airing clears a skip's
+    _entry: Callable[..., int]  # an item's as-run row begun (or written skipped/failed): its id
+    _complete: Callable[..., None]  # that row completed: status, times, reason, milliseconds
+    _reopen: Callable[[Job], tuple[Sink | None, str | None]]  # the output again after it failed
 
 
 def _relayed(item: PreparedItem) -> RelaySource | None:
@@ -51,12 +57,6 @@ def _relayed(item: PreparedItem) -> RelaySource | None:
     from ._live import LiveSource
 
     return None if item.relay is None or isinstance(item.relay, LiveSource) else item.relay
-
-
-@dataclass
-class Cut:
-    kind: str
-    reason: str
 
 
 @dataclass
@@ -86,7 +86,7 @@ class Airing:
     """One claimed airing going through its items; :meth:`run` gives back the index it stopped at."""
 
     def __init__(
-        self, player: Player, job: Job, prepared: Prepared, sink: Sink | None, sink_error: str | None
+        self, player: Host, job: Job, prepared: Prepared, sink: Sink | None, sink_error: str | None
     ) -> None:
         self.player = player
         self.clock = player.clock

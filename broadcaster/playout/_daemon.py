@@ -39,10 +39,11 @@ from ..store import Store, station_state
 from . import _asrun
 from ._clock import REAL_CLOCK, Clock, JumpDetector, sd_notify
 from ._deadair import DeadAirWatch
+from ._job import Job
 from ._keeper import StatusKeeper, status_keeper
 from ._mailbox import Mailbox
 from ._planner import plan, probe
-from ._player import OPEN_LEAD_S, Job, Player
+from ._player import OPEN_LEAD_S, Player
 from ._prepare import Content
 from ._sinks import check_spec, resolve_spec
 from ._snapshot import SNAPSHOT_COUNT, drop_snapshot, write_snapshot
@@ -174,7 +175,9 @@ class Daemon(Timers, Mailbox):
         prep.start()
         self._status_thread = threading.Thread(target=self._status_loop, name="status", daemon=True)
         self._status_thread.start()
-        self._dead_air = DeadAirWatch(self)
+        self._dead_air = DeadAirWatch(
+            self.config, self.store.sessions, self.workers, self.stop_event, self.status_changed
+        )
         self._dead_air.start()
         jumps = JumpDetector(self.clock)
         try:

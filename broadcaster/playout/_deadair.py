@@ -24,7 +24,12 @@ from ._sinks import public_spec
 from ._snapshot import of_the_day
 
 if TYPE_CHECKING:
-    from ._daemon import Daemon
+    from collections.abc import Callable, Mapping
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from ..config import Config
+    from ._worker import ZoneWorker
 
 log = logging.getLogger("broadcaster.playout")
 
@@ -86,17 +91,26 @@ def _write(data_dir: Path, alarms: list[dict[str, Any]], ended: list[dict[str, A
 class DeadAirWatch(threading.Thread):
     """Checks each zone's player every second against ``BROADCASTER_DEAD_AIR``."""
 
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(
+        self,
+        config: Config,
+        sessions: sessionmaker[Session],
+        workers: Mapping[int | None, ZoneWorker],
+        stop: threading.Event,
+        on_change: Callable[[], object],
+    ) -> None:
+        """``workers`` is the daemon's own map of zones (read at each check: a zone added later
+        is watched too); ``on_change`` is told when an alarm starts or ends; ``stop`` ends it."""
         super().__init__(name="dead-air", daemon=True)
-        self.daemon_ = daemon
+        self.config, self.sessions, self.workers = config, sessions, workers
+        self.stop, self.on_change = stop, on_change
         self.on: dict[object, dict[str, Any]] = {}  # zone id -> its alarm
         # What an earlier daemon saw is kept for its day: a restart does not hide a night's dead air.
-        self.ended = recent_dead_air(daemon.config.data_dir)
-        _write(daemon.config.data_dir, [], self.ended)
+        self.ended = recent_dead_air(config.data_dir)
+        _write(config.data_dir, [], self.ended)
 
     def run(self) -> None:
-        stop = self.daemon_.stop_event
-        while not stop.wait(CHECK_EVERY_S):
+        while not self.stop.wait(CHECK_EVERY_S):
             try:
                 self.check()
             except Exception:  # noqa: BLE001 - the watchdog must never take playout down
@@ -110,14 +124,13 @@ class DeadAirWatch(threading.Thread):
         stopped = [{**a, "until": None} for a in self.on.values()]
         self.on = {}
         self.ended = of_the_day([*self.ended, *stopped], datetime.now(UTC))
-        _write(self.daemon_.config.data_dir, [], self.ended)
+        _write(self.config.data_dir, [], self.ended)
 
     def check(self, now: float | None = None) -> None:
-        d = self.daemon_
         now = time.monotonic() if now is None else now
-        limit = d.config.dead_air
+        limit = self.config.dead_air
         changed = False
-        for zone_id, worker in list(d.workers.items()):
+        for zone_id, worker in list(self.workers.items()):
             player = worker.player
             silent = player.silent_for(now)
             if silent is not None and silent > limit:
@@ -146,14 +159,14 @@ class DeadAirWatch(threading.Thread):
                 self.ended = of_the_day([{**alarm, "until": ended_at.isoformat()}, *self.ended], ended_at)
                 changed = True
         if changed:
-            _write(d.config.data_dir, list(self.on.values()), self.ended)
-            d.status_changed()
+            _write(self.config.data_dir, list(self.on.values()), self.ended)
+            self.on_change()
 
     def _zone_name(self, zone_id) -> str:
         from ..models import Zone
 
         if zone_id is None:
             return "đầu ra riêng"
-        with self.daemon_.store.sessions() as s:
+        with self.sessions() as s:
             z = s.get(Zone, zone_id)
             return f"cụm loa «{z.name}»" if z is not None else f"cụm loa số {zone_id}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from ._sinks import SAMPLE_WIDTH, Sink, SinkAborted, SinkError, _parse_options, register_sink
+from ._sinkbase import SAMPLE_WIDTH, Sink, SinkAborted, SinkError, parse_options, register_sink
 
 log = logging.getLogger("broadcaster.playout")
 
@@ -58,7 +58,7 @@ class Target:
 
 def parse_target(arg: str) -> Target:
     """Give back the target of an ``icecast:`` sink argument; raises SinkError (Vietnamese) when malformed."""
-    path, _opts = _parse_options(arg)
+    path, _opts = parse_options(arg)
     m = _SPEC.match(path.strip())
     if not m or not 0 < int(m["port"]) < 65536 or len(m["mount"]) < 2:
         raise SinkError(
@@ -314,7 +314,7 @@ class IcecastSink(Sink):
     def __init__(self, arg: str, *, sample_rate: int = 44100) -> None:
         super().__init__(arg, sample_rate=sample_rate)
         self.target = parse_target(arg)
-        _path, opts = _parse_options(arg)
+        _path, opts = parse_options(arg)
         self.filler_path = opts.get("filler")
         try:
             self.bitrate = int(opts.get("bitrate", DEFAULT_BITRATE))

@@ -24,7 +24,7 @@ from ._prepare import Content
 if TYPE_CHECKING:
     from ..store import Store
     from ._clock import Clock
-    from ._player import Job
+    from ._job import Job
     from ._worker import ZoneWorker
 
 log = logging.getLogger("broadcaster.playout")

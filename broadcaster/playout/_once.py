@@ -18,7 +18,8 @@ from ..db import unit_of_work
 from ..models import AirStatus, Occurrence, Priority, Programme, Segment, Station, Zone
 from ._clock import REAL_CLOCK, Clock
 from ._control import PlayoutError
-from ._player import Job, Player
+from ._job import Job
+from ._player import Player
 from ._prepare import Content, relay_item
 from ._sinks import check_spec, resolve_spec
 

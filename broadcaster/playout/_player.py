@@ -11,65 +11,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Config
 from ..db import unit_of_work
-from ..models import PRIORITY_RANK, AirStatus, AsRunEntry, Occurrence, Priority
+from ..models import AirStatus, AsRunEntry, Occurrence, Priority
 from . import _asrun
-from ._airing import CUT_INS, CUT_REASONS, Airing, Cut, Tally
+from ._airing import Airing, Tally
 from ._clock import REAL_CLOCK, Clock, wait_until
-from ._prepare import Content, Prepared, PreparedItem, prepare, signature
+from ._job import CUT_INS, CUT_REASONS, Cut, Job
+from ._prepare import Prepared, PreparedItem, prepare, signature
 from ._relay import OPEN_AHEAD_S
-from ._sinks import Sink, SinkError, make_sink
+from ._sinkbase import Sink, SinkError
+from ._sinks import make_sink
 
 log = logging.getLogger("broadcaster.playout")
 
 OPEN_LEAD_S = 2.0  # start the output this long before air, so its start-up costs nothing
 CLAIM_LEAD_S = 0.25  # commit the "playing" rows this long before the first sample
 LATE_S = 0.05  # later than this, an airing is a catch-up after a misfire
-
-
-@dataclass
-class Job:
-    """One airing waiting for, or on, its player."""
-
-    occurrence_id: int
-    station_id: int
-    zone_id: int | None
-    sink_spec: str
-    scheduled_at: datetime
-    priority: Priority = Priority.NORMAL
-    content: Content = field(default_factory=Content)
-    title: str = ""
-    window_end: datetime | None = None
-    overrun: str = "allow"
-    on_interrupt: str = "log"
-    grace_s: int = 600
-    prepared: Prepared | None = None
-    resume_from: int = 0
-    attempt: int = 0
-    claimed: bool = False
-    done: bool = False
-    # Items aired early inside a relay's slot (its fallback): not aired again, even after a resume.
-    aired_early: set[int] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def cut_kind(self) -> str | None:
-        """Give back how this airing cuts in on what plays ("emergency", "live"), None if it waits."""
-        if self.priority == Priority.EMERGENCY:
-            return "emergency"
-        if self.content.live_s is not None:
-            return "live"
-        return None
-
-    def rank(self) -> tuple:
-        # A cut-in goes before the airing it cut, even one of its own priority resuming.
-        return (PRIORITY_RANK[self.priority], self.cut_kind is None, self.scheduled_at, self.occurrence_id)
 
 
 class Player:

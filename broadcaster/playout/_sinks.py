@@ -1,4 +1,5 @@
-"""Where the sound goes: a sound-card command, a WAV file, or nowhere, behind one abstract class.
+"""Where the sound goes: a sound-card command, a WAV file, or nowhere, behind one abstract class
+(:class:`Sink`, in :mod:`._sinkbase`).
 
 Every sink takes mono 16-bit PCM at the station's sample rate. A sink is opened *ahead* of the
 start (a player command is started and handed the WAV header), so its start-up does not delay the
@@ -19,129 +20,24 @@ import signal
 import struct
 import subprocess
 import tempfile
-import threading
-import time
-from abc import ABC, abstractmethod
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
-from urllib.parse import parse_qs
 
 from ..config import REDACTED, SPEC_CREDENTIALS, public_spec
+from ._icecast import parse_target  # its sink registers itself as it loads
+from ._sinkbase import (
+    CHANNELS,
+    SAMPLE_WIDTH,
+    SINKS,
+    Sink,
+    SinkAborted,
+    SinkError,
+    parse_options,
+    register_sink,
+    wav_header,
+)
 
 log = logging.getLogger("broadcaster.playout")
-
-SAMPLE_WIDTH = 2  # s16le
-CHANNELS = 1
-
-
-class SinkError(RuntimeError):
-    """The sink cannot take the audio; the message is a Vietnamese reason for the as-run log."""
-
-
-class SinkAborted(RuntimeError):
-    """Audio was cut on purpose (stop, emergency, end of window)."""
-
-
-def wav_header(sample_rate: int, data_bytes: int | None = None) -> bytes:
-    """Give back a 44-byte PCM WAV header; without a size, one that streaming players accept."""
-    size = 0xFFFFFFFF if data_bytes is None else data_bytes
-    riff = 0xFFFFFFFF if data_bytes is None else 36 + data_bytes
-    return (
-        b"RIFF"
-        + struct.pack("<I", riff)
-        + b"WAVEfmt "
-        + struct.pack(
-            "<IHHIIHH",
-            16,
-            1,
-            CHANNELS,
-            sample_rate,
-            sample_rate * CHANNELS * SAMPLE_WIDTH,
-            CHANNELS * SAMPLE_WIDTH,
-            16,
-        )
-        + b"data"
-        + struct.pack("<I", size)
-    )
-
-
-class Sink(ABC):
-    """One output. Open ahead, write PCM, drain at the end; ``abort`` may come from another thread."""
-
-    NAME: ClassVar[str]
-    realtime: bool = True
-
-    def __init__(self, arg: str, *, sample_rate: int = 44100) -> None:
-        self.arg = arg
-        self.sample_rate = sample_rate
-        self._aborted = threading.Event()
-        self._t0: float | None = None
-        self._frames = 0
-
-    @property
-    def bytes_per_second(self) -> int:
-        return self.sample_rate * SAMPLE_WIDTH * CHANNELS
-
-    def spec(self) -> str:
-        """Give back the sink's spec as it may be shown (no password)."""
-        return public_spec(f"{self.NAME}:{self.arg}" if self.arg else self.NAME)
-
-    @abstractmethod
-    def open(self) -> None:
-        """Get ready to play (start the player, write the header)."""
-
-    @abstractmethod
-    def _write(self, pcm: bytes) -> None: ...
-
-    def write(self, pcm: bytes) -> None:
-        """Play PCM; paced sinks return at most ``lead_s`` before it is heard (SinkError/SinkAborted)."""
-        if self._aborted.is_set():
-            raise SinkAborted()
-        now = time.monotonic()
-        if self._t0 is None or self._t0 + self._frames / self.sample_rate < now:
-            # First write, or the output ran dry (a gap): the listener hears this chunk from now.
-            self._t0 = now - self._frames / self.sample_rate
-        self._write(pcm)
-        self._frames += len(pcm) // SAMPLE_WIDTH
-        if self.realtime:
-            # Keep at most ``lead_s`` ahead of the listener, so stop/emergency cut promptly and the
-            # as-run times (taken from :meth:`heard_by`) are when the sound is really heard.
-            delay = self._t0 + self._frames / self.sample_rate - self.lead_s - time.monotonic()
-            if delay > 0 and self._aborted.wait(delay):
-                raise SinkAborted()
-
-    lead_s = 0.03
-
-    def heard_by(self) -> float:
-        """Give back the monotonic time by which everything written so far will have been heard."""
-        now = time.monotonic()
-        if not self.realtime or self._t0 is None:
-            return now
-        return max(now, self._t0 + self._frames / self.sample_rate)
-
-    def drain(self) -> None:
-        """Wait until everything written has been played; raises SinkError if the output failed."""
-        return None
-
-    def abort(self) -> None:
-        """Cut the sound now (thread-safe)."""
-        self._aborted.set()
-
-    def close(self) -> None:
-        """Release the output; safe to call twice."""
-        return None
-
-    def describe(self) -> str:
-        return self.spec()
-
-
-SINKS: dict[str, type[Sink]] = {}
-
-
-def register_sink(cls: type[Sink]) -> type[Sink]:
-    SINKS[cls.NAME] = cls
-    return cls
 
 
 @register_sink
@@ -157,13 +53,6 @@ class NullSink(Sink):
         pass
 
 
-def _parse_options(arg: str) -> tuple[str, dict[str, str]]:
-    if "?" in arg:
-        path, query = arg.rsplit("?", 1)
-        return path, {k: v[-1] for k, v in parse_qs(query).items()}
-    return arg, {}
-
-
 @register_sink
 class FileSink(Sink):
     """Records exactly what aired into a WAV file, appending; full speed unless ``?realtime=1``.
@@ -176,7 +65,7 @@ class FileSink(Sink):
 
     def __init__(self, arg: str, *, sample_rate: int = 44100, tz=None) -> None:
         super().__init__(arg, sample_rate=sample_rate)
-        raw, opts = _parse_options(arg)
+        raw, opts = parse_options(arg)
         self.realtime = opts.get("realtime", "0") in ("1", "true", "yes")
         self.path = _dated(raw, tz)
         self._fh = None
@@ -425,7 +314,7 @@ def output_file(spec: str, tz=None) -> Path | None:
     name, _, arg = spec.strip().partition(":")
     if name != FileSink.NAME or not arg.strip():
         return None
-    return _dated(_parse_options(arg)[0], tz)
+    return _dated(parse_options(arg)[0], tz)
 
 
 def auto_output(data_dir: Path, tz=None) -> Path | None:
@@ -457,8 +346,6 @@ def check_spec(spec: str) -> str | None:
         )
     if name == "icecast":
         try:
-            from ._icecast import parse_target
-
             parse_target(arg)
         except SinkError as exc:
             return str(exc)
@@ -481,6 +368,3 @@ def make_sink(spec: str, *, sample_rate: int = 44100, tz=None) -> Sink:
     if cls is FileSink:
         return FileSink(arg, sample_rate=sample_rate, tz=tz)
     return cls(arg, sample_rate=sample_rate)
-
-
-from . import _icecast  # noqa: E402,F401  (registers the icecast sink)

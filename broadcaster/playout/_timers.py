@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..store import Store
     from ._clock import Clock
-    from ._player import Job
+    from ._job import Job
 
 log = logging.getLogger("broadcaster.playout")
 

@@ -7,7 +7,8 @@ import threading
 from datetime import datetime, timedelta
 
 from ._clock import Clock
-from ._player import OPEN_LEAD_S, Job, Player
+from ._job import Job
+from ._player import OPEN_LEAD_S, Player
 
 log = logging.getLogger("broadcaster.playout")
 

@@ -51,8 +51,8 @@ def test_status_names_dead_air_on_now_and_of_the_last_day_across_a_daemon_restar
     daemon that died during one leaves it to the next, which keeps it for its day."""
     import json
     import subprocess
+    import threading
     from datetime import UTC, datetime, timedelta
-    from types import SimpleNamespace
 
     from broadcaster.playout import dead_air_path, recent_dead_air
     from broadcaster.playout._deadair import DeadAirWatch, _write
@@ -107,7 +107,7 @@ def test_status_names_dead_air_on_now_and_of_the_last_day_across_a_daemon_restar
     assert read_dead_air(config.data_dir) == []
     before = recent_dead_air(config.data_dir)
     assert [a["until"] for a in before] == [None, ended[0]["until"]]
-    DeadAirWatch(SimpleNamespace(config=config))
+    DeadAirWatch(config, None, list, threading.Event(), lambda: None)  # a new daemon's, no zones yet
     assert recent_dead_air(config.data_dir) == before
     text = render(status_view(session, station, 5, data_dir=config.data_dir), as_json=False, count=5)
     assert "MẤT TÍN HIỆU" not in text and "Mất tín hiệu trong 24 giờ qua (2 lần):" in text
