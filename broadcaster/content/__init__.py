@@ -4,6 +4,8 @@ Plain Python over SQLAlchemy sessions; no Flask. Errors are :class:`ContentError
 Vietnamese message a page or the command line can show as it is.
 """
 
+# A programme's length is a base rule (playout reckons it too); content's face still offers it.
+from ..rules import ItemDuration, estimate_speech_ms, item_durations
 from ._accounts import save_zone, update_user
 from ._audit import ACTION_LABELS, ENTITY_LABELS, FIELD_LABELS, audit_changes, record, snapshot
 from ._dates import show_date, show_month, show_time, to_date, to_month, to_time
@@ -30,13 +32,10 @@ from ._offers import (
     waiting_offers,
 )
 from ._programmes import (
-    ItemDuration,
     add_item,
     approved_for_month,
     create_programme,
     delete_programme,
-    estimate_speech_ms,
-    item_durations,
     month_title,
     move_item,
     programme_problems,

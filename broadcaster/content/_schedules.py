@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import AirStatus, Occurrence, Priority, Programme, Recurrence, Schedule, Station, User, Zone
-from ..rules import replay_overlap_error
+from ..rules import item_durations, replay_overlap_error
 from ._audit import record, snapshot
 from ._dates import to_date, to_time
 from ._errors import ContentError
-from ._programmes import item_durations, programme_problems
+from ._programmes import programme_problems
 from ._refusals import OFFERS_HINT, InConflict, refuse_hub_origin
 
 FIELDS = (

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import PRIORITY_RANK, Priority, Programme, Schedule, Station
-from ..rules import expand, replay_count_on, show_duration, validate_schedule, window_end
+from ..rules import expand, item_durations, replay_count_on, show_duration, validate_schedule, window_end
 from ..rules import schedule_field as _get
 
 HORIZON = timedelta(days=366)
@@ -33,8 +33,6 @@ YIELD_PREFIX = "Nhường khung giờ cho bản tin ưu tiên"
 
 def programme_ms(session: Session, programme_id: int | None) -> int | None:
     """Give back a programme's rendered-or-estimated duration in milliseconds (None when unknown)."""
-    from ..content import item_durations  # content sits above playout; imported when used
-
     prog = session.get(Programme, programme_id) if programme_id is not None else None
     return item_durations(prog)[1] if prog is not None else None
 

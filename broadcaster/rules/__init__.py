@@ -11,6 +11,7 @@ What several of them need lives here once, and nothing here imports a feature pa
 - Vietnamese numbers and times: :func:`vn_int`, :func:`vn_num`, :func:`vn_fixed`, :func:`vn_pct`,
   :func:`show_local`, :func:`show_duration`;
 - the chime catalogue: :data:`CHIMES`, :data:`CHIME_LABELS`, :func:`chime_ms`;
+- a programme's length: :func:`item_durations` (rendered audio, else :func:`estimate_speech_ms`);
 - spreadsheet cells: :func:`csv_row`, :func:`csv_cell`, :func:`xlsx_text` (typed text never runs
   as a formula);
 - relay items: :func:`stream_url_ok`, :func:`relay_length_ok`, :func:`listen_url`;
@@ -26,6 +27,7 @@ __getattr__, __dir__, __all__ = lazy_face(
     {
         "._airing": ("Unairable", "airability", "why_not"),
         "._chimes": ("CHIME_DIR", "CHIME_LABELS", "CHIMES", "Chime", "chime_ms"),
+        "._durations": ("DEFAULT_WPM", "ItemDuration", "estimate_speech_ms", "item_durations"),
         "._errors": ("RuleError",),
         "._numbers": (
             "aware_instant",
