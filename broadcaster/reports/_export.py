@@ -10,8 +10,8 @@ from datetime import datetime
 
 from ..rules import Period, csv_row, show_local, xlsx_text
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
-from ._figures import Report
 from ._layout import MOTTO_1, MOTTO_2, Letterhead, title_lines
+from ._report import Report
 from ._tables import Table, report_tables
 
 FORMATS = ("csv", "xlsx", "docx")

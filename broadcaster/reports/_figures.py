@@ -25,7 +25,6 @@ so ten years of as-run log still sums in well under a second on SQLite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,129 +46,15 @@ from ..models import (
     Zone,
 )
 from ..rules import Period
+from ._narrative import narrative
+from ._plan import plan_figures
+from ._report import CONTENT_KINDS, MonthRow, Problem, Report, Row
 
-CONTENT_KINDS: tuple[SegmentKind, ...] = (
-    SegmentKind.CCHC_NEWS,
-    SegmentKind.GOOD_EXAMPLE,
-    SegmentKind.PROCEDURE,
-    SegmentKind.HOTLINE,
-    SegmentKind.RELAY,
-    SegmentKind.EMERGENCY,
-)
 PROBLEM_STATUSES = (AirStatus.MISSED, AirStatus.FAILED, AirStatus.INTERRUPTED)
 PROBLEM_LIST_LIMIT = 300
 NO_AREA = "Chưa gắn lĩnh vực"
 NO_ZONE = "Không rõ cụm loa"
 NO_PROCEDURE = "(không ghi tên thủ tục)"
-PLAN_LABEL = "Kế hoạch, chưa phát"
-
-
-@dataclass
-class Row:
-    """One line of a figures table: a label and what aired under it."""
-
-    key: str
-    label: str
-    programmes: int = 0
-    items: int = 0
-    ms: int = 0
-
-    @property
-    def minutes(self) -> float:
-        return round(self.ms / 60000, 1)
-
-
-@dataclass
-class MonthRow(Row):
-    good_examples: int = 0
-    planned: int = 0  # planned occurrences (past ones from the log, future ones from the plan)
-    future: bool = False  # the whole month is still ahead: figures are the plan, not the air
-    ym: tuple[int, int] = (0, 0)
-
-    @property
-    def missing_good_example(self) -> bool:
-        return not self.future and self.good_examples == 0
-
-
-@dataclass
-class Problem:
-    """An occurrence that did not air as planned, with its reason."""
-
-    scheduled_at: datetime
-    title: str
-    zone: str
-    status: AirStatus
-    reason: str
-
-    @property
-    def status_label(self) -> str:
-        return AIR_STATUS_LABELS[self.status]
-
-
-@dataclass
-class PlanFigures:
-    """What the enabled schedules will air in the part of the period still ahead."""
-
-    start_utc: datetime
-    occurrences: int = 0
-    items: int = 0
-    ms: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-    by_area: dict[str, int] = field(default_factory=dict)
-    good_examples_by_month: dict[tuple[int, int], int] = field(default_factory=dict)
-    occurrences_by_month: dict[tuple[int, int], int] = field(default_factory=dict)
-
-
-@dataclass
-class Report:
-    """Every figure of a period's report, computed from what aired."""
-
-    station_name: str
-    period: Period
-    generated_at: datetime
-    programmes: int
-    items: int
-    ms: int
-    by_area: list[Row]
-    by_kind: list[Row]
-    by_zone: list[Row]
-    by_month: list[MonthRow]
-    procedures: list[Row]
-    planned: int
-    planned_aired: int
-    status_counts: dict[AirStatus, int]
-    problems: list[Problem]
-    problems_total: int
-    problem_reasons: list[tuple[str, str, int]]  # (status label, reason, count)
-    adhoc_programmes: int
-    plan: PlanFigures | None
-    narrative: str = ""
-
-    @property
-    def minutes(self) -> float:
-        return round(self.ms / 60000, 1)
-
-    @property
-    def plan_only(self) -> bool:
-        """The period has not begun: there is nothing aired, only the plan."""
-        return self.generated_at <= self.period.start_utc
-
-    @property
-    def in_progress(self) -> bool:
-        return self.period.start_utc < self.generated_at < self.period.end_utc
-
-    @property
-    def planned_share(self) -> float | None:
-        """Give back the percent of planned occurrences that aired, or None if none were planned."""
-        return None if self.planned == 0 else round(100 * self.planned_aired / self.planned, 1)
-
-    @property
-    def months_without_good_example(self) -> list[MonthRow]:
-        return [m for m in self.by_month if m.missing_good_example]
-
-    @property
-    def empty(self) -> bool:
-        return self.items == 0 and self.planned == 0 and self.problems_total == 0
 
 
 def _aired_item_filter() -> Any:
@@ -299,8 +184,6 @@ def compute_report(
 
     plan = None
     if now < end:
-        from ._plan import plan_figures
-
         plan = plan_figures(session, station, max(start, now), end, period)
         for m in by_month:
             m.planned += plan.occurrences_by_month.get(m.ym, 0)
@@ -328,8 +211,6 @@ def compute_report(
         adhoc_programmes=adhoc,
         plan=plan,
     )
-    from ._narrative import narrative
-
     report.narrative = narrative(report)
     return report
 

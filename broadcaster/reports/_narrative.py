@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..models import AirStatus
 from ..rules import vn_int, vn_num, vn_pct
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ._figures import Report
+from ._report import Report
 
 
 def _plan_sentence(report: Report) -> str:

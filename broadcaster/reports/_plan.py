@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import ItemType, Schedule, SegmentKind, Station
 from ..rules import Period, enabled_schedules, expand
+from ._report import CONTENT_KINDS, PlanFigures
 
 
 def planned_times(
@@ -23,10 +24,10 @@ def planned_times(
     return list(expand(schedule, start_utc, end_utc, ZoneInfo(timezone), replays=replays))
 
 
-def plan_figures(session: Session, station: Station, start_utc: datetime, end_utc: datetime, period: Period):
+def plan_figures(
+    session: Session, station: Station, start_utc: datetime, end_utc: datetime, period: Period
+) -> PlanFigures:
     """Give back the :class:`PlanFigures` of the enabled schedules between ``start_utc`` and ``end_utc``."""
-    from ._figures import CONTENT_KINDS, PlanFigures
-
     plan = PlanFigures(start_utc=start_utc)
     schedules = enabled_schedules(session, station.id)
     edges = period.month_edges_utc()

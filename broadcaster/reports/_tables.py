@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..models import AIR_STATUS_LABELS, AirStatus
 from ..rules import show_local
-from ._figures import PLAN_LABEL, Report, Row
+from ._report import PLAN_LABEL, Report, Row
 
 Cell = int | float | str
 
