@@ -32,9 +32,9 @@ from ..models import (
 )
 from ..playout import keep_status
 from ..store import Store, ensure_station, open_store
+from ._cache import watch_writes
 from ._core import LoginUser, db, error_page, local
 from ._format import FILTERS
-from .dashboard import watch_writes
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 csrf = CSRFProtect()

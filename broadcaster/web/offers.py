@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from .. import content
 from ..models import OFFER_STATE_LABELS, PRIORITY_LABELS, Offer
+from ._cache import watch_writes
 from ._core import commit, config, db, me, roles, station, store
 from ._files import send_asset
 
@@ -104,8 +105,6 @@ def waiting_count() -> int | None:
     from flask import g
 
     if "offers_waiting" not in g:
-        from .dashboard import watch_writes
-
         # Every signed-in page shows it in the menu: kept with the dashboard's data (DATA_TTL
         # seconds, dropped when this process writes), not counted again on every request.
         key = (config().station_code, "offers_waiting")

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from broadcaster.db import utcnow
 from broadcaster.models import AirStatus, AsRunEntry, ItemType, Occurrence, Programme, Role, User, Zone
-from broadcaster.web import dashboard
+from broadcaster.web import _cache, dashboard
 
 from .conftest import CHEAP_HASH, META_CSRF, PASSWORD
 
@@ -36,7 +36,8 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch) -> FakeClock:
     c = FakeClock()
-    monkeypatch.setattr(dashboard, "_clock", c)
+    monkeypatch.setattr(dashboard, "_clock", c)  # the engine checks' times
+    monkeypatch.setattr(_cache, "_clock", c)  # the kept data's times
     return c
 
 
