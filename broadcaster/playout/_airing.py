@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..models import AirStatus
 from . import _asrun
-from ._clock import wait_until
+from ._clock import Clock, wait_until
 from ._job import CUT_REASONS, Cut, Job
 from ._prepare import Prepared, PreparedItem, vn_seconds
 from ._sinkbase import Sink, SinkAborted, SinkError
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..config import Config
-    from ._clock import Clock
     from ._relay import RelaySource
 
 CHUNK_S = 0.1

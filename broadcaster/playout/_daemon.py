@@ -176,7 +176,11 @@ class Daemon(Timers, Mailbox):
         self._status_thread = threading.Thread(target=self._status_loop, name="status", daemon=True)
         self._status_thread.start()
         self._dead_air = DeadAirWatch(
-            self.config, self.store.sessions, self.workers, self.stop_event, self.status_changed
+            self.config,
+            self.store.sessions,
+            lambda: [(zone_id, w.player) for zone_id, w in list(self.workers.items())],
+            self.stop_event,
+            self.status_changed,
         )
         self._dead_air.start()
         jumps = JumpDetector(self.clock)

@@ -18,18 +18,17 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._sinks import public_spec
 from ._snapshot import of_the_day
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable
 
     from sqlalchemy.orm import Session, sessionmaker
 
     from ..config import Config
-    from ._worker import ZoneWorker
 
 log = logging.getLogger("broadcaster.playout")
 
@@ -88,6 +87,15 @@ def _write(data_dir: Path, alarms: list[dict[str, Any]], ended: list[dict[str, A
     os.replace(tmp, path)
 
 
+class Watched(Protocol):
+    """What the watch reads of a zone's player (``Player``: it notes these as it airs)."""
+
+    airing_title: str
+    airing_sink: str
+
+    def silent_for(self, now: float) -> float | None: ...
+
+
 class DeadAirWatch(threading.Thread):
     """Checks each zone's player every second against ``BROADCASTER_DEAD_AIR``."""
 
@@ -95,14 +103,14 @@ class DeadAirWatch(threading.Thread):
         self,
         config: Config,
         sessions: sessionmaker[Session],
-        workers: Mapping[int | None, ZoneWorker],
+        players: Callable[[], Iterable[tuple[int | None, Watched]]],
         stop: threading.Event,
         on_change: Callable[[], object],
     ) -> None:
-        """``workers`` is the daemon's own map of zones (read at each check: a zone added later
-        is watched too); ``on_change`` is told when an alarm starts or ends; ``stop`` ends it."""
+        """``players`` gives back each zone's player at each check (a zone added later is
+        watched too); ``on_change`` is told when an alarm starts or ends; ``stop`` ends it."""
         super().__init__(name="dead-air", daemon=True)
-        self.config, self.sessions, self.workers = config, sessions, workers
+        self.config, self.sessions, self.players = config, sessions, players
         self.stop, self.on_change = stop, on_change
         self.on: dict[object, dict[str, Any]] = {}  # zone id -> its alarm
         # What an earlier daemon saw is kept for its day: a restart does not hide a night's dead air.
@@ -130,8 +138,7 @@ class DeadAirWatch(threading.Thread):
         now = time.monotonic() if now is None else now
         limit = self.config.dead_air
         changed = False
-        for zone_id, worker in list(self.workers.items()):
-            player = worker.player
+        for zone_id, player in self.players():
             silent = player.silent_for(now)
             if silent is not None and silent > limit:
                 if zone_id not in self.on:
