@@ -40,6 +40,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "send_emergency",
             "stop_emergency",
         ),
+        "._export_job": ("ExportJob", "export_job", "start_export"),
         "._gate": ("HubGate", "Revision", "StationRef", "read_revision"),
         "._manifest": (
             "DistrictPart",

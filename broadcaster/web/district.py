@@ -9,9 +9,10 @@ without reloading the page.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from .. import hub
@@ -19,7 +20,7 @@ from .. import reports as rp
 from ..config import public_spec
 from ..db import utcnow
 from ..rules import aware_instant, show_local
-from ._core import config, db, roles
+from ._core import config, db, roles, store
 from .reports import REPORT_ROLES, download, period_from_request, period_suggestions
 
 bp = Blueprint("district", __name__, url_prefix="/huyen")
@@ -168,12 +169,37 @@ def report_export():
             forms=rp.ACCEPTED_FORMS,
             suggestions=period_suggestions(now, tz),
         ), 400
-    s = db()
-    r = hub.compute_district_report(s, config().station_code, period, now=now)
-    data = rp.export_document(
-        hub.district_document(r), hub.district_letterhead(s, config().station_code), fmt
-    )
-    return download(data, rp.filename(period.code, fmt, "bao-cao-huyen"), rp.MIME[fmt])
+    # Seconds of work at a large district: a job outside the request, which this page follows.
+    job = hub.start_export(store().sessions, _exports(), config().station_code, period, fmt, now)
+    return redirect(url_for("district.export_status", job=job))
+
+
+def _exports() -> Path:
+    return config().data_dir / "exports"
+
+
+def _job_or_404(job: str) -> hub.ExportJob:
+    found = hub.export_job(_exports(), job)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/bao-cao/xuat/<job>")
+@roles(*REPORT_ROLES)
+def export_status(job: str):
+    """The export's progress; the page reloads itself until the document is ready, then fetches it."""
+    return render_template("hub/export.html", job=_job_or_404(job))
+
+
+@bp.route("/bao-cao/xuat/<job>/tai")
+@roles(*REPORT_ROLES)
+def export_download(job: str):
+    found = _job_or_404(job)
+    if found.path is None:
+        return redirect(url_for("district.export_status", job=job))
+    fmt = found.filename.rsplit(".", 1)[-1]
+    return download(found.path.read_bytes(), found.filename, rp.MIME[fmt])
 
 
 @bp.route("/tin-thong-thuong")

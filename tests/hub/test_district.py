@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import subprocess
 import sys
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 
 import pytest
 import requests
@@ -390,11 +393,87 @@ def test_the_hub_pages_show_stations_as_run_pages_and_the_report(district, confi
         rep = c.get("/huyen/bao-cao?period=2026-10").get_data(as_text=True)
         assert "Xã Cát Tiên" in rep and "Không phát" in rep and "Cải cách thể chế" in rep
         for fmt, magic in (("csv", b"\xef\xbb\xbf"), ("xlsx", b"PK"), ("docx", b"PK")):
-            got = c.get(f"/huyen/bao-cao/xuat?period=2026-10&format={fmt}")
+            got = _export(c, f"period=2026-10&format={fmt}")
             assert got.status_code == 200 and got.data.startswith(magic)
             assert f"bao-cao-huyen_2026-10.{fmt}" in got.headers["Content-Disposition"]
         wrong = c.get("/huyen/bao-cao/xuat?period=2026-10&format=pdf")
         assert wrong.status_code == 400 and "không hỗ trợ" in wrong.get_data(as_text=True)
+
+
+def _export(client, query: str):
+    """Give back the download an export link ends in, its job's page followed as a browser does
+    (the page reloads itself each second while the job runs, then goes to the file)."""
+    start = client.get(f"/huyen/bao-cao/xuat?{query}")
+    assert start.status_code == 302, start.get_data(as_text=True)
+    status = start.headers["Location"]
+    for _ in range(300):
+        html = client.get(status).get_data(as_text=True)
+        if 'content="0;url=' in html:
+            return client.get(f"{status}/tai")
+        assert '<meta http-equiv="refresh" content="1">' in html, html
+        sleep(0.05)
+    raise AssertionError("the export did not finish in 15 s")
+
+
+def test_the_district_export_is_a_job_the_page_follows(district, config, monkeypatch):
+    """The export link answers at once with a page that follows a job (the seconds of a large
+    district are spent outside the request); the page says what is being done, in Vietnamese,
+    then hands over the file; a failed or interrupted job says so; old jobs are cleared."""
+    import threading
+
+    from broadcaster.hub import _export_job
+    from broadcaster.web import create_app
+
+    uid = _login(district)
+    app = create_app(config.with_overrides(mode="hub"), store=district)
+    go, real = threading.Event(), _export_job.compute_district_report
+
+    def held(*args, **kw):
+        assert go.wait(10)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_export_job, "compute_district_report", held)
+    exports = config.data_dir / "exports"
+    stale = exports / ("0" * 32)
+    stale.mkdir(parents=True)
+    os.utime(stale, (0, 0))
+    with app.test_client() as c:
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = f"{uid}:0", True
+        start = c.get("/huyen/bao-cao/xuat?period=2026-10&format=docx")
+        assert start.status_code == 302 and not stale.exists()  # a job kept past KEEP is removed
+        status = start.headers["Location"]
+        page = c.get(status).get_data(as_text=True)
+        assert "Đang tổng hợp số liệu của các đài xã…" in page and 'content="1"' in page
+        early = c.get(f"{status}/tai")  # not ready: back to the page, no half file
+        assert early.status_code == 302 and early.headers["Location"].endswith(status)
+        go.set()
+        got = _export(c, "period=2026-10&format=docx")
+        assert 'filename="bao-cao-huyen_2026-10.docx"' in got.headers["Content-Disposition"]
+        d = Document(io.BytesIO(got.data))
+        assert d.tables[1].rows[1].cells[1].text == "Xã An Hòa (xa-a)"
+
+        job = status.rsplit("/", 1)[-1]
+        assert c.get(status.replace(job, "f" * 32)).status_code == 404
+        assert c.get(status.replace(job, "..")).status_code == 404
+        # The web process that ran it is gone (a restart): the job says so instead of waiting on.
+        done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+        raw = json.loads((exports / job / "job.json").read_text("utf-8"))
+        (exports / job / "job.json").write_text(
+            json.dumps(raw | {"state": "running", "pid": int(done.stdout)}), "utf-8"
+        )
+        page = c.get(status).get_data(as_text=True)
+        assert "bị ngắt" in page and "refresh" not in page
+        assert c.get(f"{status}/tai").status_code == 302
+
+        monkeypatch.setattr(_export_job, "compute_district_report", lambda *a, **k: 1 / 0)
+        failed = c.get(c.get("/huyen/bao-cao/xuat?period=2026-10&format=xlsx").headers["Location"])
+        for _ in range(100):
+            if "refresh" not in (html := failed.get_data(as_text=True)):
+                break
+            sleep(0.05)
+            failed = c.get(failed.request.path)
+        assert "Có lỗi không mong đợi khi lập báo cáo" in html and failed.status_code == 200
 
 
 def test_a_station_sends_its_next_airing_with_its_status(store):
@@ -505,10 +584,14 @@ def test_a_district_officer_reads_the_hub_pages_and_downloads_the_report(hub_web
         ("xlsx", "Xuất XLSX (Excel)"),
         ("docx", "Xuất DOCX (Word)"),
     ):
+        # The link opens the export's page, which follows the job and then fetches the file.
         with page.expect_download() as dl:
             page.get_by_role("link", name=label).click()
         assert dl.value.suggested_filename == f"bao-cao-huyen_2026-10.{fmt}"
         files[fmt] = Path(dl.value.path()).read_bytes()
+        expect(page.locator("#export-state")).to_have_text("Báo cáo đã sẵn sàng.")
+        page.get_by_role("link", name="← Báo cáo của huyện").click()
+        expect(page.locator("#rp-period")).to_have_value("2026-10")
 
     lines = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
     # Station A sent 55 hotline items more than in the SQLite case: 61 items, 67.5 minutes.
