@@ -60,6 +60,7 @@ _TP_FILTER = _kernels.firwin_kaiser(12 * OVERSAMPLE + 1, 1 / OVERSAMPLE, 8.0) * 
 #: Phases 1..3 of the interpolator, reversed for a dot product with 12 consecutive samples.
 _TP_PHASES = np.stack([_TP_FILTER[p::OVERSAMPLE][:12][::-1] for p in range(1, OVERSAMPLE)],
                       axis=1).astype(np.float32)
+_TP_TAPS = np.arange(_TP_PHASES.shape[0]) - _TP_PHASES.shape[0] // 2 + 1
 #: Samples this close to the highest one are searched for a higher peak between them (dB).
 TP_SEARCH_DB = 4.0
 #: The gain search stops when the estimate is this close to the target (LU).
@@ -255,10 +256,9 @@ def true_peak(z: np.ndarray, start: int, stop: int) -> float:
     n = n[(n - half + 1 >= 0) & (n + half < len(z))]
     if not len(n):
         return best
-    # Between n and n+1 at phase p: sum_k h_p[k] * z[n + half - k] (no BLAS: its threads spin).
-    vals = np.zeros((len(n), _TP_PHASES.shape[1]), np.float32)
-    for k in range(taps):
-        vals += z[n - half + 1 + k][:, None] * _TP_PHASES[k]
+    # Between n and n+1 at phase p: sum_k h_p[k] * z[n + half - k]: the 12 neighbours of every
+    # gap gathered at once, then einsum's own loop (no BLAS: its threads spin).
+    vals = np.einsum("ij,jk->ik", z[n[:, None] + _TP_TAPS], _TP_PHASES)
     return max(best, float(np.abs(vals).max()))
 
 
@@ -470,12 +470,11 @@ def render(spool: Spool, gain_db: float, ceiling_db: float, out_rate: int,
         w0 = a - ctx
         w1 = w0 + -(-(b + ctx - w0) // BLOCK) * BLOCK
         x = spool.read(w0, w1)
-        x *= g
         peaks = np.zeros((w1 - w0) // BLOCK, np.float32)
         lo, hi = max(w0, 0) // BLOCK, min(w1 // BLOCK, len(spool_peaks))
         peaks[lo - w0 // BLOCK:hi - w0 // BLOCK] = spool_peaks[lo:hi]
         peaks *= g
-        x *= _expand(limiter_knots(peaks, ceiling))
+        x *= _expand(limiter_knots(peaks, ceiling) * g)  # the gain and the limiter in one pass
         z = upsample(x, up, down)
         # Loudness of the limited signal, before the rate change (which keeps every frequency
         # under the engine's Nyquist as it is: ≤ 0.01 LU): half the samples to filter.

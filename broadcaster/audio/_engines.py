@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import mmap
 import os
 import shutil
 import socket
@@ -153,6 +154,26 @@ def _read_wav(path: Path) -> tuple[bytes, int]:
         return pcm, w.getframerate()
 
 
+def _map_wav(path: Path) -> tuple[bytes | memoryview, int]:
+    """Return the samples and rate of a WAV, the samples of a plain mono s16 one mapped, not copied.
+
+    espeak-ng's 3-minute text is 8 MB: reading it into a new object costs ~5 ms of page
+    faults and copying per render; the mapped pages are the page cache's own (they stay valid
+    after the file is removed) and are copied once, into the spool.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(44)
+        plain = head[20:24] + head[34:36] == b"\1\0\1\0\20\0"  # PCM, mono, 16 bits
+        if not (plain and head[:4] == b"RIFF" and head[12:16] == b"fmt " and head[36:40] == b"data"):
+            return _read_wav(path)
+        rate = int.from_bytes(head[24:28], "little")
+        size = min(int.from_bytes(head[40:44], "little"), os.fstat(fh.fileno()).st_size - 44) // 2 * 2
+        if size <= 0:
+            return b"", rate
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    return memoryview(data)[44:44 + size], rate
+
+
 def _groups(items: list, size_of, target: int) -> list[list]:
     """Return items cut into as few contiguous groups as keep each about ``target`` in size.
 
@@ -273,14 +294,15 @@ class Pyttsx3Engine(Engine):
                  for p in paragraphs]
         return "<speak>" + f' <break time="{p_ms}ms"/> '.join(paras) + "</speak>"
 
-    def _espeak_job(self, paragraphs: list[list[str]], voice: str, speed: int) -> tuple[list[bytes], int]:
+    def _espeak_job(self, paragraphs: list[list[str]], voice: str, speed: int,
+                    ) -> tuple[list[bytes | memoryview], int]:
         """Return the sound of a group of paragraphs from one espeak-ng process: one clip per
         paragraph (the whole group as one clip if the marks between them cannot be found).
 
         The text goes in and the sound comes out through files: espeak-ng reading SSML from a
-        pipe works on it a piece at a time and reads a long group differently (178 s instead of
-        173 s for the 3-minute text in one group), and a file is read back in one piece where a
-        pipe costs ~25 ms of this process's CPU for the 3-minute text.
+        pipe works on it a piece at a time and reads a long group differently (181 s instead of
+        177 s for the 3-minute text in one group), and a file is mapped where a pipe cost ~25 ms
+        of this process's CPU for the 3-minute text. The clips are views of the mapped file.
         """
         with tempfile.TemporaryDirectory(prefix="bc-espeak-") as tmp:
             text, wav = Path(tmp) / "in.ssml", Path(tmp) / "out.wav"
@@ -295,7 +317,7 @@ class Pyttsx3Engine(Engine):
                     f"Bộ đọc ngoại tuyến không trả lời sau {self.config.tts_timeout:.0f} giây (đã dừng)."
                 ) from None
             try:
-                pcm, rate = _read_wav(wav) if proc.returncode == 0 else (b"", 0)
+                pcm, rate = _map_wav(wav) if proc.returncode == 0 else (b"", 0)
             except (OSError, EOFError, wave.Error):
                 pcm, rate = b"", 0
         if not pcm:

@@ -129,14 +129,18 @@ def split_at_gaps(pcm: bytes, rate: int, count: int, min_ms: int,
                   db: float = SILENCE_DBFS) -> list[bytes] | None:
     """Return the PCM cut in the middle of its silences of at least ``min_ms``: ``count + 1`` parts.
 
-    None when there are not exactly ``count`` such silences (the caller keeps the PCM whole).
+    A silence here is a run of 10 ms frames with no sample over ``db`` dBFS (stricter than the
+    RMS rule of :func:`loud_frames`, and two passes that write nothing). None when there are not
+    exactly ``count`` such silences (the caller keeps the PCM whole).
     """
     import numpy as np
 
     if count == 0:
         return [pcm]
     size = _frames(pcm, rate)[0]
-    where = np.flatnonzero(_loud(pcm, rate, db))
+    x = np.frombuffer(pcm, "<i2", count=len(pcm) // size * size // WIDTH).reshape(-1, size // WIDTH)
+    limit = _threshold(db)
+    where = np.flatnonzero((x.max(1) > limit) | (x.min(1) < -limit))  # frames with sound
     gaps = np.diff(where) - 1
     long = np.flatnonzero(gaps * FRAME_MS >= min_ms)
     if len(long) != count:
