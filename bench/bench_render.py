@@ -8,11 +8,13 @@ printed (the speed must not cost them).
 The two sides:
 
 - pipeline: ``render_text(..., force=True)``: normalizing the written text, synthesis by
-  espeak-ng (SSML with the configured pauses, the paragraphs in groups, one espeak-ng process
-  per group, two at a time on two CPUs), trimming and gap shortening, the spool with its block
-  statistics, the gain search, then limiter, resampling to the station rate, integrated
-  loudness and true peak measured on what is written, the WAV (the stations' default format)
-  and its sidecar with the measured figures, i.e. everything the AudioAsset row needs;
+  espeak-ng (an SSML file with the sentence breaks and a long mark between paragraphs, the
+  paragraphs in one balanced group per CPU: two espeak-ng processes side by side on two CPUs,
+  each writing a WAV file that is mapped and cut at the marks), trimming and gap shortening,
+  the paragraph pauses put in by the assembler, the spool with its block statistics, the gain
+  search, then limiter, resampling to the station rate, integrated loudness and true peak
+  measured on what is written, the WAV (the stations' default format), its sha256 and its
+  sidecar with the measured figures, i.e. everything the AudioAsset row needs;
 - baseline: the ``espeak-ng`` program alone, one process, on the same normalized text, same
   voice and speed, writing its WAV (at the engine's rate, nothing measured).
 
