@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import mmap
 import os
 import shutil
@@ -44,8 +43,6 @@ from ..config import Config
 from . import _tools
 from ._errors import AudioError
 from ._split import split_phrases
-
-log = logging.getLogger(__name__)
 
 DIALECT_LABELS = {"north": "miền Bắc", "central": "miền Trung", "south": "miền Nam"}
 
@@ -297,7 +294,7 @@ class Pyttsx3Engine(Engine):
     def _espeak_job(self, paragraphs: list[list[str]], voice: str, speed: int,
                     ) -> tuple[list[bytes | memoryview], int]:
         """Return the sound of a group of paragraphs from one espeak-ng process: one clip per
-        paragraph (the whole group as one clip if the marks between them cannot be found).
+        paragraph, cut at the marks between them.
 
         The text goes in and the sound comes out through files: espeak-ng reading SSML from a
         pipe works on it a piece at a time and reads a long group differently (181 s instead of
@@ -324,10 +321,9 @@ class Pyttsx3Engine(Engine):
             raise AudioError(f"Bộ đọc ngoại tuyến lỗi: {_tools.last_line(proc.stderr)}.")
         from ._pcm import split_at_gaps
 
-        parts = split_at_gaps(pcm, rate, len(paragraphs) - 1, self._breaks()[1] - PARAGRAPH_MARK_SLACK_MS)
-        if parts is None:
-            log.warning("espeak-ng: the paragraph marks of a group were not found; kept whole")
-        return parts or [pcm], rate
+        # A paragraph espeak-ng says nothing of joins two marks into one: one cut fewer, and
+        # no paragraph lost.
+        return split_at_gaps(pcm, rate, self._breaks()[1] - PARAGRAPH_MARK_SLACK_MS), rate
 
     def _espeak(self, paragraphs: list[list[str]], voice: str, speed: int) -> Speech:
         """Return the speech of groups of paragraphs as they are made, in order, a few at a time.

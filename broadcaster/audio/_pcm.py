@@ -125,26 +125,21 @@ def clean(pcm: bytes, rate: int, *, max_ms: int | None = None, keep_ms: int | No
     return out, lead // WIDTH, tail // WIDTH
 
 
-def split_at_gaps(pcm: bytes, rate: int, count: int, min_ms: int,
-                  db: float = SILENCE_DBFS) -> list[bytes] | None:
-    """Return the PCM cut in the middle of its silences of at least ``min_ms``: ``count + 1`` parts.
+def split_at_gaps(pcm: bytes, rate: int, min_ms: int, db: float = SILENCE_DBFS) -> list[bytes]:
+    """Return the PCM cut in the middle of every silence of at least ``min_ms``.
 
     A silence here is a run of 10 ms frames with no sample over ``db`` dBFS (stricter than the
-    RMS rule of :func:`loud_frames`, and two passes that write nothing). None when there are not
-    exactly ``count`` such silences (the caller keeps the PCM whole).
+    RMS rule of :func:`loud_frames`, and two passes that write nothing); silence at either end
+    is not cut.
     """
     import numpy as np
 
-    if count == 0:
-        return [pcm]
     size = _frames(pcm, rate)[0]
     x = np.frombuffer(pcm, "<i2", count=len(pcm) // size * size // WIDTH).reshape(-1, size // WIDTH)
     limit = _threshold(db)
     where = np.flatnonzero((x.max(1) > limit) | (x.min(1) < -limit))  # frames with sound
     gaps = np.diff(where) - 1
     long = np.flatnonzero(gaps * FRAME_MS >= min_ms)
-    if len(long) != count:
-        return None
     cuts = [(int(where[k]) + 1 + int(gaps[k]) // 2) * size for k in long.tolist()]
     return [pcm[a:b] for a, b in zip([0, *cuts], [*cuts, len(pcm)], strict=True)]
 

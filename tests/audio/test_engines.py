@@ -98,6 +98,10 @@ def test_espeak_path_puts_the_sentence_pause_in_and_parts_the_paragraphs(config)
     runs = [quiet_runs(clip, speech.rate, 300) for clip in clips]
     assert runs[1] == [] and len(runs[0]) == 1
     assert runs[0][0] == pytest.approx(500, abs=80)
+    # A paragraph with nothing to say joins two marks: no clip for it, and no mark left in a clip.
+    speech = eng.synthesize([["câu một."], ["."], ["câu hai."]], dialect="north", speed=150)
+    clips = list(speech.clips)
+    assert len(clips) == 2 and all(quiet_runs(c, speech.rate, 300) == [] for c in clips)
 
 
 # --------------------------------------------------------------------------- gTTS
