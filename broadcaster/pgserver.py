@@ -8,6 +8,7 @@ Unix socket in the same folder, fsync off (its data is thrown away).
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -22,11 +23,52 @@ class PgUnavailable(RuntimeError):
     """The PostgreSQL server binaries are missing, or the server did not come up."""
 
 
-def free_port() -> int:
-    """Give back a TCP port on 127.0.0.1 that nothing listens on right now."""
+#: The lowest port free_port gives out; it picks below the kernel's ephemeral range.
+PORTS_FROM = 15000
+_given: set[int] = set()
+
+
+def _ephemeral_start() -> int:
+    """Give back the first port of the kernel's ephemeral range (Linux's default, 32768, elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """Give back a TCP port on 127.0.0.1 that nothing listens on right now, for a server started
+    next (never the same port twice in one process).
+
+    Not the kernel's pick (``bind(0)``): that comes from the ephemeral range, where any process's
+    outgoing connection may take the port before the server binds it. Below that range only
+    servers take ports. In a parallel test run (pytest-xdist: PYTEST_XDIST_WORKER ``gwN`` of
+    PYTEST_XDIST_WORKER_COUNT) each worker picks only ports ``≡ N`` modulo the count, so two
+    workers never choose the same one; the random pick keeps two runs on one machine apart too.
+    """
+    low, high = PORTS_FROM, _ephemeral_start()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    if high - low < 100 * count:  # an unusual ephemeral range: the kernel's pick after all
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    for _attempt in range(200):
+        port = random.randrange(low + (index - low) % count, high, count)
+        if port not in _given and _bindable(port):
+            _given.add(port)
+            return port
+    raise OSError("no free port found")
 
 
 def pg_bindir() -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import free_port  # tests/ is on sys.path; "tests" is no package
 from sqlalchemy import select
 
 from broadcaster.config import ConfigError, load
@@ -216,14 +217,6 @@ def test_open_without_init_says_so(config):
         open_store(config)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_web_port_taken_is_one_vietnamese_line(env):
     import socket
 
@@ -244,7 +237,7 @@ def test_services_stop_on_signal_even_as_background_jobs(env, store, command, si
     import time
     import urllib.request
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -332,3 +325,25 @@ def test_the_daemon_and_web_do_not_load_numpy_until_audio_is_made():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_free_port_keeps_out_of_the_ephemeral_range_and_apart_per_parallel_worker(monkeypatch):
+    """A port for a test's server: never from the kernel's ephemeral range (any outgoing
+    connection may take it before the server binds), never one another parallel worker may pick
+    (≡ the worker's number modulo their count), never twice in a process, never one in use."""
+    import itertools
+    import socket
+
+    from broadcaster import pgserver
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "3")
+    ports = [free_port() for _ in range(60)]
+    assert all(pgserver.PORTS_FROM <= p < pgserver._ephemeral_start() and p % 3 == 2 for p in ports)
+    assert len(set(ports)) == len(ports)
+
+    with socket.create_server(("127.0.0.1", ports[0])):  # in use now: the next candidate is given
+        picks = itertools.chain([ports[0]], itertools.count(ports[0] + 3, 3))
+        monkeypatch.setattr(pgserver.random, "randrange", lambda *_: next(picks))
+        pgserver._given.discard(ports[0])
+        assert free_port() not in (ports[0], *ports)

@@ -17,6 +17,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import Broker  # tests/ is on sys.path (pytest rootdir insert), no package
 from hubkit import live_district, run, start, stop
 from sqlalchemy import select
@@ -44,6 +45,7 @@ def last_bytes(log: Path) -> list[float]:
     return [float(v) for _p, k, v in (ln.split() for ln in log.read_text().splitlines()) if k == "last"]
 
 
+@pytest.mark.slow
 def test_an_emergency_airs_where_sent_expires_stops_and_falls_back_to_the_offline_voice(hub_site, tmp_path):
     broker = Broker(tmp_path / "mqtt")
     sinks = {code: tmp_path / f"sink-{code}.log" for code in ("xa-a", "xa-b")}

@@ -99,6 +99,7 @@ def states(reports, uid):
     return list(dict.fromkeys(r["state"] for r in reports if r["uid"] == uid))
 
 
+@pytest.mark.slow
 def test_unreachable_audio_is_spoken_offline_repeated_once_per_delivery_and_reported(station_desk, store):
     desk, reports, log = station_desk
     body = message(repeat=2, gap_s=1)

@@ -163,6 +163,7 @@ def _add_week_offline(store, station_id: int) -> None:
             )
 
 
+@pytest.mark.slow
 def test_publish_sync_air_offline_and_asrun_reaches_the_hub(hub, later, tmp_path):
     env_a = station_env(hub, tmp_path / "a", "xa-a")
     env_b = station_env(hub, tmp_path / "b", "xa-b")

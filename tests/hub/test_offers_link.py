@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 
+import pytest
 from hubkit import own_schedule, run_all, store_of
 from sqlalchemy import select
 
@@ -44,6 +45,7 @@ def _own_normal_airing(store, at_local: datetime) -> None:
         )
 
 
+@pytest.mark.slow
 def test_offers_decided_at_two_stations_reach_the_hub_and_priority_displaces_visibly(hub, tmp_path):  # noqa: F811
     offered_at = _minute(utcnow() + timedelta(hours=3))
     urgent_at = _minute(utcnow() + timedelta(hours=2))

@@ -14,6 +14,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import Broker  # tests/ is on sys.path (pytest rootdir insert), no package
 from hubkit import live_district, run, start, stop, store_of
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from broadcaster.live import wait_for
 from broadcaster.models import Origin, Schedule
 
 
+@pytest.mark.slow
 def test_presence_nudges_acl_revocation_and_http_without_the_broker(hub_site, tmp_path):
     broker = Broker(tmp_path / "mqtt")
     envs = live_district(hub_site, broker, {"xa-a": "cụm ven biển", "xa-b": "cụm ven biển"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from broadcaster.db import utcnow
@@ -105,6 +106,7 @@ def _pending_at(store, station_id):
         return [o.scheduled_at for o in upcoming(s, station_id, 10)]
 
 
+@pytest.mark.slow
 def test_a_schedule_airs_three_times_with_its_gap(store, config, session, station, run_daemon):
     """'Phát 3 lần, cách nhau …': each repeat is its own occurrence, aired on time, with its as-run row."""
     out = config.data_dir / "repeats.wav"

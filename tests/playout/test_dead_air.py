@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import pytest
 from conftest import free_port  # tests/ is on sys.path; "tests" is no package
 
 from broadcaster.playout import read_dead_air
@@ -19,6 +20,7 @@ from broadcaster.sync import station_status
 from .conftest import add_once, add_programme, add_segment, wait_for, whole_seconds_from_now, zone_with_sink
 
 
+@pytest.mark.slow
 def test_dead_air_is_told_while_an_airing_is_due_and_ends_with_it(
     store, config, session, station, run_daemon, caplog
 ):

@@ -21,6 +21,7 @@ from broadcaster.playout._icecast import close_feeds, feeds
 from .conftest import RATE, Reader, make_tone, tones
 
 
+@pytest.mark.slow
 def test_three_airings_over_one_source_connection(icecast, config, store, station, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="broadcaster")
     spec = icecast.sink("/xa.mp3")

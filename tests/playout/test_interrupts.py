@@ -61,6 +61,7 @@ def entries_of(store, occ_id):
         ).all()
 
 
+@pytest.mark.slow
 def test_emergency_cuts_within_a_second_and_the_programme_resumes(
     store, config, session, station, run_daemon
 ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from broadcaster.db import utcnow
@@ -26,6 +27,9 @@ from .conftest import (
 )
 from .test_cli import bc
 from .test_daemon import read_wav
+
+#: Real-time scenarios: marked slow, so a parallel run starts them first.
+pytestmark = pytest.mark.slow
 
 
 def _daemon(env: dict) -> subprocess.Popen:
@@ -102,7 +106,9 @@ def test_going_live_cuts_the_airing_at_once_and_it_resumes_after(store, env, con
     what it really played, live airs, then the cut item airs again (the schedule's rule: resume)."""
     out = config.data_dir / "cut.wav"
     zone = zone_with_sink(session, station, f"file:{out}?realtime=1")
-    seg = add_segment(session, station, config, "Tin dài", freq=440, secs=4.0)
+    # 6 s: the `live` command (a Python process starting) reaches the airing before it ends even on
+    # a loaded machine (4 s with the command 1.5 s in was seen to end first under load).
+    seg = add_segment(session, station, config, "Tin dài", freq=440, secs=6.0)
     prog = add_programme(session, station, [seg])
     at = whole_seconds_from_now(5)
     sched = add_once(session, station, prog, zone, at, config.tz)
@@ -125,7 +131,7 @@ def test_going_live_cuts_the_airing_at_once_and_it_resumes_after(store, env, con
                 and (utcnow() - rows[0].started_at).total_seconds() >= secs
             )
 
-        wait_for(lambda: playing_for(1.5), timeout=40)
+        wait_for(lambda: playing_for(1.0), timeout=40)
         r = bc(live_env, "live", "--duration", "2")
         assert r.returncode == 0, r.stdout + r.stderr
 
@@ -143,13 +149,15 @@ def test_going_live_cuts_the_airing_at_once_and_it_resumes_after(store, env, con
         _, err = daemon.communicate(timeout=20)
     with store.sessions() as s:
         asked = s.scalar(select(ControlCommand.created_at).where(ControlCommand.action == "play"))
-    cut, again = _entries(store, occ.id)
+    rows = _entries(store, occ.id)
+    assert len(rows) == 2, ([(e.status, e.started_at, e.ended_at) for e in rows], asked)
+    cut, again = rows
     (live_entry,) = _entries(store, live.id)
     # The cut item: interrupted at once, with its real length and why.
     assert cut.status == AirStatus.INTERRUPTED, (cut.reason, err[-2000:])
     assert cut.reason == "Ngắt để chuyển sang phát trực tiếp", cut.reason
     heard_s = (cut.ended_at - cut.started_at).total_seconds()
-    assert 1.4 <= heard_s < 3.5 and abs(cut.duration_ms / 1000 - heard_s) < 0.3, (heard_s, cut.duration_ms)
+    assert 0.9 <= heard_s < 5.5 and abs(cut.duration_ms / 1000 - heard_s) < 0.3, (heard_s, cut.duration_ms)
     delay = (cut.ended_at - asked).total_seconds()
     print(f"cut {delay * 1000:.0f} ms after the command was written")
     assert delay < 1.0, delay

@@ -14,6 +14,7 @@ import threading
 import time
 import wave
 
+import pytest
 from sqlalchemy import select
 
 from broadcaster.db import utcnow
@@ -32,6 +33,9 @@ from .conftest import (
     whole_seconds_from_now,
     zone_with_sink,
 )
+
+#: Real-time scenarios: marked slow, so a parallel run starts them first.
+pytestmark = pytest.mark.slow
 
 UPSTREAM = "sine=frequency=440:sample_rate=44100"
 FALLBACK_HZ = 1000

@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from broadcaster.db import utcnow
@@ -19,6 +20,9 @@ from broadcaster.playout import forecast, play_programme_once, warnings
 
 from .conftest import add_once, add_programme, add_segment, tones, whole_seconds_from_now, zone_with_sink
 from .test_daemon import read_wav
+
+#: Real-time scenarios: marked slow, so a parallel run starts them first.
+pytestmark = pytest.mark.slow
 
 UPSTREAM = "sine=frequency=440:sample_rate=44100"
 
@@ -95,12 +99,13 @@ def _parts(reason: str) -> dict[str, float]:
 def test_the_next_items_fill_a_dropped_stream_and_air_once(icecast, config, store, session, station):
     feeder = icecast.feed("/huyen.mp3", UPSTREAM)
     a = add_segment(session, station, config, "Tin A", freq=660, secs=2.0)
-    b = add_segment(session, station, config, "Tin B", freq=880, secs=3.0)
+    b = add_segment(session, station, config, "Tin B", freq=880, secs=5.0)
     c = add_segment(session, station, config, "Tin C", freq=1000, secs=1.0)
-    pid = _programme(session, station, [_relay(icecast.url("/huyen.mp3"), 10, "next"), a, b, c])
+    pid = _programme(session, station, [_relay(icecast.url("/huyen.mp3"), 12, "next"), a, b, c])
     out = config.data_dir / "next.wav"
     at = whole_seconds_from_now(3)
-    # The stream drops 2 s in (A then B fill for 5 s) and is back 4.5 s in, before B ends.
+    # The stream drops 2 s in (A then B fill for 7 s) and is fed again 4.5 s in, well before B ends
+    # (its new upstream and the relay's reopening take seconds on a loaded machine).
     occ, rows = _air(store, config, pid, at, out, lambda: _drop(icecast, feeder, at, 2, 4.5))
     relay, ra, rb, rc = rows  # each item once: A and B early, inside the relay, C after it
     assert [r.position for r in rows] == [0, 1, 2, 3]
@@ -108,15 +113,15 @@ def test_the_next_items_fill_a_dropped_stream_and_air_once(icecast, config, stor
     assert occ.status == AirStatus.PLAYED and occ.reason is None, occ.reason
     assert "luồng bị ngắt" in relay.reason and "có lại tín hiệu" in relay.reason, relay.reason
     parts = _parts(relay.reason)
-    assert parts["mục «Tin A»"] == 2.0 and parts["mục «Tin B»"] == 3.0, relay.reason
-    assert sum(parts.values()) == 10.0 and parts["Tiếp sóng"] >= 3.5, relay.reason
+    assert parts["mục «Tin A»"] == 2.0 and parts["mục «Tin B»"] == 5.0, relay.reason
+    assert sum(parts.values()) == 12.0 and parts["Tiếp sóng"] >= 3.5, relay.reason
     slack = timedelta(seconds=0.3)
     assert relay.started_at <= ra.started_at and ra.ended_at <= rb.started_at + slack
     assert rb.ended_at <= relay.ended_at + slack and rc.started_at >= relay.ended_at - slack
-    assert abs((relay.ended_at - relay.started_at).total_seconds() - 10) < 0.5
-    assert relay.duration_ms == 10_000
+    assert abs((relay.ended_at - relay.started_at).total_seconds() - 12) < 0.5
+    assert relay.duration_ms == 12_000
     # The report's numbers: the items aired early count as filled.
-    assert relay.filled_ms >= 5_000 and relay.relayed_ms + relay.filled_ms == 10_000, relay.reason
+    assert relay.filled_ms >= 7_000 and relay.relayed_ms + relay.filled_ms == 12_000, relay.reason
     runs = [f for f, n in _runs(read_wav(out), config.sample_rate) if n >= 2]
     assert runs == [440, 660, 880, 440, 1000], runs
 

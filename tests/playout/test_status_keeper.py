@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import requests
 from conftest import free_port
 from sqlalchemy import select, text
@@ -40,6 +41,7 @@ def kept(config) -> bool:
     return read_cache(config.data_dir, key, 1) is not None
 
 
+@pytest.mark.slow
 def test_after_a_cli_web_or_daemon_write_status_prints_the_answer_the_writer_left(env, config):
     """Real processes throughout: CLI writes, approvals through the web server's API, a daemon
     that stops; after each, ``status`` prints the change without loading SQLAlchemy."""
@@ -163,6 +165,7 @@ def test_a_burst_of_writes_costs_one_rebuild_after_it_and_reads_cost_none(
     assert 1 <= len(rebuilds) <= 2 and len(seen) == 20
 
 
+@pytest.mark.slow
 def test_a_daemon_stopped_during_dead_air_leaves_the_answer_the_database_gives(
     store, env, config, session, station
 ):

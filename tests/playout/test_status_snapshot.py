@@ -94,6 +94,7 @@ def agreeing(proc, config, env, *args) -> tuple[str, str]:
     return snap, db
 
 
+@pytest.mark.slow
 def test_status_from_the_snapshot_is_the_database_s_output(daemon, env, config):
     proc, _ = daemon
     for args in ((), ("--json",), ("-n", "1"), ("--json", "-n", "1")):
@@ -154,6 +155,7 @@ def test_a_stale_or_broken_snapshot_sends_status_to_the_database(daemon, env, co
         proc.send_signal(signal.SIGCONT)
 
 
+@pytest.mark.slow
 def test_with_the_daemon_down_status_answers_from_a_cache_no_write_has_outdated(
     store, env, config, session, station
 ):

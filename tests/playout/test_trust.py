@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from broadcaster.config import load
@@ -44,6 +45,9 @@ from .conftest import (
     zone_with_sink,
 )
 from .test_interrupts import reader_log, reader_sink
+
+#: Real-time scenarios: marked slow, so a parallel run starts them first.
+pytestmark = pytest.mark.slow
 
 RATE = 44100
 

@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 import openpyxl
+import pytest
 from docx import Document
 from sample_asrun import fill_sample_asrun
 
@@ -17,6 +18,7 @@ def run_cli(env, *args):
     )
 
 
+@pytest.mark.slow
 def test_cli_exports(store, env, tmp_path):
     with store.sessions.begin() as s:
         fill_sample_asrun(s, store.station(s), date(2025, 10, 1), 61, zones=2)
@@ -47,6 +49,7 @@ def test_cli_exports(store, env, tmp_path):
     assert r.returncode == 0 and len(Document(tmp_path / "so.docx").tables[1].rows) > 60
 
 
+@pytest.mark.slow
 def test_cli_bad_input_one_line_exit_1(store, env, tmp_path):
     out = tmp_path / "x.csv"
     r = run_cli(env, "report", "--period", "2025-13", "--format", "csv", "-o", str(out))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import launch_chromium, screenshots  # tests/ is on sys.path; "tests" is no package
+from conftest import free_port, launch_chromium, screenshots  # tests/ is on sys.path; "tests" is no package
 from sqlalchemy import select
 
 from broadcaster.config import load
@@ -49,12 +48,6 @@ SCHEDULE = "Phát thử từ trình duyệt"
 #: loaded machine. (It used to be the next whole minute at least 6 s ahead, 6 to 66 s: a short lead
 #: on a busy machine let it air before the dashboard check, and a long one made the test wait.)
 LEAD_S = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _probe_seconds(path: Path) -> float:
@@ -91,7 +84,7 @@ class Station:
         }
         self.config = load(self.env)
         self.procs: list[tuple[subprocess.Popen, Path]] = []
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
     def prepare(self) -> None:

@@ -245,6 +245,7 @@ def test_cli_list_shows_accounts_roles_states_and_locks(app, env):
 USERNAMES = ("admin", "bientap", "bientap2", "lanhdao", "trucdai")
 
 
+@pytest.mark.slow
 def test_cli_unlock_lifts_an_account_or_an_address_lock(app, env, store):
     c = app.test_client()
     for _ in range(content.ACCOUNT_LIMIT):

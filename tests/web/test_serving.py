@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import free_port  # tests/ is on sys.path; "tests" is no package
 from sqlalchemy import select, update
 
 from broadcaster.db import utcnow
@@ -218,14 +219,6 @@ def test_web_workers_setting_is_checked(env):
     assert res.stderr.strip().count("\n") == 0 and "BROADCASTER_WEB_WORKERS" in res.stderr
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _db_fds(pid: int, db: Path) -> int:
     n = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
@@ -238,6 +231,7 @@ def _db_fds(pid: int, db: Path) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.slow
 def test_server_runs_workers_with_their_own_connections_and_any_worker_answers_a_job(
     env, config, store, render_worker
 ):
@@ -258,7 +252,7 @@ def test_server_runs_workers_with_their_own_connections_and_any_worker_answers_a
         prog_id = prog.id
     store.engine.dispose()
     render_worker()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "broadcaster.cli", "web", "--port", str(port)],
         env={**env, "BROADCASTER_WEB_WORKERS": "2"},
