@@ -98,14 +98,15 @@ hub: setup
 
 # The suite in parallel (pytest-xdist): most of its time is real-time waiting on real processes
 # (the daemon, icecast2, mosquitto, chromium), not CPU, so more workers than CPUs pay. Tests go out
-# one at a time (--maxschedchunk 1), the ones marked slow first (tests/conftest.py), so the long
-# scenarios do not end the run on one worker. TEST_WORKERS=0 runs serially; PYTEST_ARGS adds
-# options or picks tests, e.g. `make test PYTEST_ARGS=tests/web/test_auth.py`.
+# one at a time in the order tests/conftest.py sets (the ones marked slow first), so the long
+# scenarios do not end the run on one worker; tests sharing a module fixture go to one worker
+# together (loadgroup). TEST_WORKERS=0 runs serially; PYTEST_ARGS adds options or picks tests,
+# e.g. `make test PYTEST_ARGS=tests/web/test_auth.py`.
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 
 test: setup
-	TZ=$${TZ:-UTC} $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist load --maxschedchunk 1 \
+	TZ=$${TZ:-UTC} $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
 	  $(PYTEST_ARGS)
 
 lint: setup

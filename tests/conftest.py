@@ -24,12 +24,33 @@ from broadcaster.pgserver import PgServer, PgUnavailable, free_port  # noqa: F40
 from broadcaster.store import Store, ensure_station, open_store
 
 
+def _shared_scope(item: pytest.Item) -> str | None:
+    """Give back the test's file when it uses a fixture kept for its module or class (set up once
+    for the tests that share it), else None."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    if any(d and d[-1].scope in ("module", "class", "package") for d in defs):
+        return item.nodeid.split("::")[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked slow first, the rest in their order: in a parallel run (``make test``,
-    pytest-xdist handing out one test at a time) the long real-time scenarios start early and the
-    many short tests fill the workers in after them, so no worker is left alone on a 40 s one at
-    the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The tests marked slow first (with the tests that share a module fixture with one), the rest
+    in their order; the tests sharing a module fixture grouped.
+
+    In a parallel run (``make test``: pytest-xdist, ``--dist loadgroup``, one test at a time) the
+    long real-time scenarios start early and the many short tests fill the workers in after them,
+    so no worker is left alone on a 40 s one at the end; a group goes to one worker whole, so its
+    module fixture (a hub with published items, a year of as-run rows) is made once, not on each
+    worker.
+    """
+    scopes = {item.nodeid: _shared_scope(item) for item in items}
+    slow_groups = {scopes[i.nodeid] for i in items if i.get_closest_marker("slow")} - {None}
+    for item in items:
+        if scopes[item.nodeid] is not None:
+            item.add_marker(pytest.mark.xdist_group(scopes[item.nodeid]))
+    items.sort(key=lambda i: not (i.get_closest_marker("slow") or scopes[i.nodeid] in slow_groups))
 
 
 @pytest.fixture
