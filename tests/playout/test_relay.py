@@ -50,7 +50,7 @@ def _tones(path, window_s: float = 0.25) -> list[int]:
 def test_cli_relays_the_stream_on_time_into_the_sink(icecast, env, config, store, station):
     icecast.feed("/huyen.mp3", UPSTREAM)
     out = config.data_dir / "relay.wav"
-    at = whole_seconds_from_now(5)
+    at = whole_seconds_from_now(8)  # the command's start and the stream's opening on a loaded machine
     res = subprocess.run(
         [sys.executable, "-m", "broadcaster.cli", "play", "--relay", icecast.url("/huyen.mp3"),
          "--duration", "4", "--at", at.isoformat(), "--sink", f"file:{out}?realtime=1"],
