@@ -2,8 +2,9 @@
 
 N stations, each sending a month of as-run (two airings a day of four items, one of them the
 district's daily airing), then the time of: the district report (a month and a year, the year
-expanding the district airing for every station), its three exports, the stations overview and
-one station's as-run page.
+expanding the district airing for every station), its three exports, the web's export job (how
+long the request takes, and until the file is ready), the stations overview and one station's
+as-run page. Run ``uptime`` beside it: the machine's load moves every figure.
 
 Run: .venv/bin/python bench/bench_district.py [--stations 1000]
 On SQLite in a temporary dir by default; set BROADCASTER_DATABASE_URL=postgresql+psycopg://… (an
@@ -19,6 +20,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
+from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
@@ -131,6 +133,19 @@ def main() -> None:
             for fmt in FORMATS:
                 data, secs = _timed(lambda f=fmt, d=doc, h=lh: export_document(d, h, f))
                 print(f"  export {fmt:4}: {secs:6.2f} s, {len(data) / 1024:,.0f} KiB")
+            # What the web does: the request only starts the job; the page polls until the file is there.
+            job, secs = _timed(
+                lambda p=period: hub.start_export(
+                    store.sessions, Path(d) / "exports", "huyen", p, "docx", now
+                )
+            )
+            t0 = time.perf_counter()
+            while (state := hub.export_job(Path(d) / "exports", job).state) == "running":
+                time.sleep(0.02)
+            print(
+                f"  web export job (docx, {state}): request {secs * 1000:5.1f} ms, "
+                f"file ready {secs + time.perf_counter() - t0:5.2f} s after the click"
+            )
         with store.sessions() as s:
             _rows, secs = _timed(lambda: hub.stations_overview(s, "huyen", 60))
             print(f"stations overview: {secs * 1000:7.1f} ms")

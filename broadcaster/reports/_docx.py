@@ -15,7 +15,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
-from ..rules import vn_num
+from ..rules import vn_num, xml_text
 from ._layout import MOTTO_1, MOTTO_2, Letterhead
 
 FONT = "Times New Roman"
@@ -224,9 +224,6 @@ def grid_table(
     return t
 
 
-# XML 1.0 has no place for these: a station's free-form text (a reason it sent) may hold one, and
-# the document is written without it rather than not at all.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BREAKS = re.compile("([\t\r\n])")
 
 
@@ -241,9 +238,10 @@ def _cell_xml(twips: int, text: str, align: str | None, rpr: str) -> str:
 
 def _run_text_xml(text: str) -> str:
     """Give back a run's content as python-docx's ``Run.text`` writes it: ``w:t`` pieces (spaces
-    kept where they lead or trail), a ``w:tab`` for a tab and a ``w:br`` for each CR or LF."""
+    kept where they lead or trail), a ``w:tab`` for a tab and a ``w:br`` for each CR or LF; what
+    XML cannot hold is left out."""
     out = []
-    for piece in _BREAKS.split(_NOT_XML.sub("", text)):
+    for piece in _BREAKS.split(xml_text(text)):
         if piece == "\t":
             out.append("<w:tab/>")
         elif piece in ("\r", "\n"):

@@ -8,7 +8,7 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..rules import Period, csv_row, show_local, xlsx_text
+from ..rules import Period, csv_row, show_local, xlsx_text, xml_text
 from ._docx import grid_table, letterhead_block, new_document, para, signature_block
 from ._layout import MOTTO_1, MOTTO_2, Letterhead, title_lines
 from ._report import Report
@@ -179,7 +179,7 @@ def document_xlsx(doc: Document, lh: Letterhead) -> bytes:
         for k, row in enumerate(t.rows):
             bold = t.total and k == len(t.rows) - 1
             for j, v in enumerate(row, 1):
-                c = ws.cell(r, j, v)
+                c = ws.cell(r, j, xml_text(v))
                 if bold in shared:
                     # Setting a font, border and alignment hashes each to find it among the
                     # workbook's: 1 s of a table of 1,000 communes. A copy of the style is the same.
@@ -221,7 +221,7 @@ def _data_sheet(wb, t: Table, font: str) -> None:
     for c in ws[2]:
         c.font = Font(name=font, bold=True)
     for r, row in enumerate(t.rows, 3):
-        ws.append(row)
+        ws.append([xml_text(v) for v in row])
         # Cell by cell: ``ws[ws.max_row]`` rescans the sheet for its width on every row (quadratic:
         # 2,000 rows took 20 s).
         for j in range(1, len(row) + 1):

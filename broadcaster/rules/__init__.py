@@ -86,6 +86,13 @@ __getattr__, __dir__, __all__ = lazy_face(
             "get_settings",
             "with_defaults",
         ),
-        "._sheets": ("FORMULA_STARTS", "csv_cell", "csv_row", "is_formula_like", "xlsx_text"),
+        "._sheets": (
+            "FORMULA_STARTS",
+            "csv_cell",
+            "csv_row",
+            "is_formula_like",
+            "xlsx_text",
+            "xml_text",
+        ),
     },
 )

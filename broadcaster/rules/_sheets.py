@@ -7,11 +7,22 @@ is written by openpyxl as a formula unless told otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 #: What makes a spreadsheet read a cell as a formula (OWASP's list: = + - @, tab, carriage return).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: What XML 1.0 cannot hold (DOCX and XLSX are XML): control characters, lone surrogates, U+FFFE/F.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: Any) -> Any:
+    """Give back ``value`` with what XML cannot hold left out of a text (other values as they are):
+    a station's free-form text (an ANSI colour code in a player's error) must not stop an export."""
+    return NOT_XML.sub("", value) if isinstance(value, str) else value
 
 
 def is_formula_like(value: Any) -> bool:

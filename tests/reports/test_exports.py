@@ -180,20 +180,30 @@ def test_docx_tables_fit_the_page_in_word_and_libreoffice(q3):
             assert grid[0] < min(grid[1:])
 
 
-def test_docx_table_cells_keep_spaces_tabs_breaks_and_drop_what_xml_cannot_hold():
-    """A cell's text reads back as python-docx wrote it cell by cell (spaces kept, a tab, a break
-    per CR or LF, markup characters as text); a control character a station sent (an ANSI colour
-    code in a player's error) is left out instead of making the export fail."""
-    from broadcaster.reports._docx import grid_table, new_document
+def test_cells_keep_spaces_tabs_breaks_and_drop_what_xml_cannot_hold(q3):
+    """A DOCX cell's text reads back as python-docx wrote it cell by cell (spaces kept, a tab, a
+    break per CR or LF, markup characters as text); a control character a station sent (an ANSI
+    colour code in a player's error) is left out of the DOCX and the XLSX instead of making the
+    export fail."""
+    from broadcaster.reports import Document as Report
+    from broadcaster.reports import Table, export_document
 
-    d = new_document()
+    report, lh = q3
     rows = [[1, " đầu & <cuối> ", "a\tb\r\nc"], [2, "Lỗi\x1b[31m loa\x00", 3.5]]
-    grid_table(d, ["STT", "Ghi chú", "Khác"], rows)
-    out = io.BytesIO()
-    d.save(out)
-    t = Document(io.BytesIO(out.getvalue())).tables[0]
+    doc = Report(
+        ("BÁO CÁO", "Thử"),
+        report.period,
+        AFTER,
+        ["Tóm tắt."],
+        [Table("ghi_chu", "Ghi chú", ["STT", "Ghi chú", "Khác"], rows)],
+    )
+    t = Document(io.BytesIO(export_document(doc, lh, "docx"))).tables[1]
     assert [[c.text for c in row.cells] for row in t.rows] == [
         ["STT", "Ghi chú", "Khác"],
         ["1", " đầu & <cuối> ", "a\tb\n\nc"],
         ["2", "Lỗi[31m loa", "3,5"],
     ]
+    wb = openpyxl.load_workbook(io.BytesIO(export_document(doc, lh, "xlsx")))
+    assert list(wb["ghi_chu"].iter_rows(min_row=3, values_only=True))[1] == (2, "Lỗi[31m loa", 3.5)
+    sheet = [c.value for row in wb["Báo cáo"].iter_rows() for c in row]
+    assert "Lỗi[31m loa" in sheet and " đầu & <cuối> " in sheet
