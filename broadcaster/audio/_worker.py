@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..config import Config
 from ..db import utcnow
 from ..models import Programme, RenderJob, Segment
-from ..rules import effective_config
+from ..rules import effective_config, pid_alive
 from ._errors import AudioError
 from ._render import render_programme, render_segment, render_text, station_lexicon
 
@@ -102,7 +102,7 @@ def worker_running(data_dir: Path) -> bool:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(doc, dict) and doc.get("host") == os.uname().nodename and _alive(doc.get("pid")):
+        if isinstance(doc, dict) and doc.get("host") == os.uname().nodename and pid_alive(doc.get("pid")):
             return True
     return False
 
@@ -114,7 +114,7 @@ def _announce(data_dir: Path) -> Path | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         for old in path.parent.glob("*.json"):  # left by workers that died
             try:
-                if not _alive(int(old.stem)):
+                if not pid_alive(int(old.stem)):
                     old.unlink()
             except (ValueError, OSError):
                 pass
@@ -125,24 +125,12 @@ def _announce(data_dir: Path) -> Path | None:
         return None
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def requeue_interrupted(session: Session) -> int:
     """Give back how many jobs left ``running`` by a worker that is gone went back to the queue
     (or, after :data:`MAX_ATTEMPTS` interruptions, failed with a reason)."""
     n = 0
     for job in session.scalars(select(RenderJob).where(RenderJob.status == "running")):
-        if job.worker_pid == os.getpid() or _alive(job.worker_pid):
+        if job.worker_pid == os.getpid() or pid_alive(job.worker_pid):
             continue
         if job.attempts >= MAX_ATTEMPTS:
             job.status, job.error = "failed", INTERRUPTED.format(n=job.attempts)

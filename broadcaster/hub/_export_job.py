@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..reports import Period, export_document, filename
+from ..rules import pid_alive
 from ._district import compute_district_report, district_document, district_letterhead
 
 log = logging.getLogger("broadcaster.hub.export")
@@ -93,7 +94,7 @@ def export_job(root: Path, job_id: str) -> ExportJob | None:
     except (OSError, ValueError):
         return None
     state, stage = raw.get("state"), raw.get("stage")
-    if state == "running" and not _alive(raw.get("pid")):
+    if state == "running" and not pid_alive(raw.get("pid")):
         state, stage = "failed", "gone"
     message = STAGES.get(stage, STAGES["failed"]).format(fmt=str(raw.get("format", "")).upper())
     path = root / job_id / raw["filename"] if state == "done" else None
@@ -123,18 +124,6 @@ def _save(folder: Path, job: dict) -> None:
     part = folder / "job.json.part"
     part.write_text(json.dumps(job, ensure_ascii=False), "utf-8")
     part.replace(folder / "job.json")
-
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
 
 
 def _prune(root: Path) -> None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..rules import pid_alive
 from ._sinks import public_spec
 from ._snapshot import of_the_day
 
@@ -48,13 +49,7 @@ def _read(data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], b
         pid = int(doc["pid"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return [], [], False
-    try:
-        os.kill(pid, 0)
-        alive = True
-    except PermissionError:
-        alive = True  # the station service's daemon, alive under another account
-    except (OSError, OverflowError):
-        alive = False
+    alive = pid_alive(pid)  # the station service's daemon counts, alive under another account
     return (
         [a for a in alarms if isinstance(a, dict)] if isinstance(alarms, list) else [],
         [a for a in ended if isinstance(a, dict)] if isinstance(ended, list) else [],

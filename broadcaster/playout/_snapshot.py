@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..rules import pid_alive
+
 #: The forecast's horizon: the airings of the next 48 hours.
 HOURS = 48
 #: How late a pending airing still shows among the coming ones (it may yet start within its grace).
@@ -92,18 +94,6 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
         raise
 
 
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except PermissionError:
-        return True  # alive, run by another account (the station service)
-    except OSError:
-        return False
-    return True
-
-
 def read_snapshot(data_dir: Path, count: int) -> tuple[dict[str, Any] | None, int | None]:
     """Give back the snapshot's view if it can stand for the database (else None), and the pid of
     the daemon that wrote it if that process is known to be gone (else None).
@@ -116,7 +106,7 @@ def read_snapshot(data_dir: Path, count: int) -> tuple[dict[str, Any] | None, in
         with open(snapshot_path(data_dir), encoding="utf-8") as f:
             doc = json.load(f)
         pid = doc["pid"]
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return None, pid if doc.get("host") == os.uname().nodename else None
         age = time.time() - float(doc["generated_at"])
         view = doc["view"]

@@ -86,6 +86,7 @@ __getattr__, __dir__, __all__ = lazy_face(
             "get_settings",
             "with_defaults",
         ),
+        "._process": ("pid_alive",),
         "._sheets": (
             "FORMULA_STARTS",
             "csv_cell",
