@@ -356,11 +356,23 @@ class Icecast:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                listening = s.connect_ex(("127.0.0.1", self.port)) == 0
+            if listening and self.proc.poll() is None:
+                try:  # our server answers (it knows its admin password), not another on the port
+                    self.stats()
                     return self
-            assert self.proc.poll() is None, (self.root / "stdout.log").read_text()
+                except OSError:
+                    pass
+            assert self.proc.poll() is None, self.logs()
             time.sleep(0.02)
-        raise AssertionError("icecast2 did not listen")
+        raise AssertionError(f"icecast2 did not listen\n{self.logs()}")
+
+    def logs(self) -> str:
+        """Give back how the server ended, if it did, and the end of its output and error log."""
+        ended = f"icecast2 ended (exit {self.proc.returncode})\n" if self.proc.poll() is not None else ""
+        texts = [(self.root / n).read_text(errors="replace")[-2000:] for n in ("stdout.log", "error.log")
+                 if (self.root / n).exists()]  # fmt: skip
+        return ended + "\n".join(texts)
 
     def sink(self, mount: str) -> str:
         return f"icecast://source:{self.source_password}@127.0.0.1:{self.port}{mount}"
@@ -392,6 +404,7 @@ class Icecast:
         self.feeders.append(proc)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.logs()
             if mount in self.stats():
                 return proc
             assert proc.poll() is None, "the upstream ffmpeg stopped"

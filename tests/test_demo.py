@@ -54,7 +54,7 @@ def test_demo_airs_the_starter_column_into_a_file(env, tmp_path):
             "--data-dir",
             str(demo_dir),
             "--lead",
-            "3",
+            "6",  # the programme's minutes of audio prepared before its time even on a loaded machine
         ],
         env=env,
         capture_output=True,

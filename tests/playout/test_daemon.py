@@ -32,7 +32,7 @@ def test_daemon_airs_a_programme_into_a_file_exactly(store, config, session, sta
     draft = add_segment(session, station, config, "Tin chưa duyệt", status=SegmentStatus.SUBMITTED)
     old = add_segment(session, station, config, "Tin hết hạn", valid_to=utcnow().date() - timedelta(days=2))
     prog = add_programme(session, station, [a, 200, draft, b, old])
-    at = whole_seconds_from_now(2)
+    at = whole_seconds_from_now(5)  # the daemon up before it even on a loaded machine (2 s was missed)
     add_once(session, station, prog, zone, at, config.tz)
     session.commit()
 
@@ -113,7 +113,7 @@ def test_a_schedule_airs_three_times_with_its_gap(store, config, session, statio
     zone = zone_with_sink(session, station, f"file:{out}")
     tone = add_segment(session, station, config, "Thông báo", freq=550, secs=0.5)
     prog = add_programme(session, station, [tone])
-    at = whole_seconds_from_now(2)
+    at = whole_seconds_from_now(5)  # the daemon up before it even on a loaded machine (2 s was missed)
     add_once(session, station, prog, zone, at, config.tz, replay_count=3, replay_gap_s=2)
     session.commit()
 
