@@ -156,8 +156,11 @@ def _map_wav(path: Path) -> tuple[bytes | memoryview, int]:
 
     espeak-ng's 3-minute text is 8 MB: reading it into a new object costs ~5 ms of page
     faults and copying per render; the mapped pages are the page cache's own (they stay valid
-    after the file is removed) and are copied once, into the spool.
+    after the file is removed) and are copied once, into the spool. Windows can't remove a
+    mapped file (its folder is removed right after), so there it is read.
     """
+    if os.name == "nt":
+        return _read_wav(path)
     with open(path, "rb") as fh:
         head = fh.read(44)
         plain = head[20:24] + head[34:36] == b"\1\0\1\0\20\0"  # PCM, mono, 16 bits
