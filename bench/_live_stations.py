@@ -29,17 +29,13 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from broadcaster.pgserver import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 READER = ROOT / "tests" / "playout" / "pcm_reader.py"
 BC = [sys.executable, "-m", "broadcaster.cli"]
 CODES = ("xa-a", "xa-b")
 WORDS = ("bão", "lũ quét", "sạt lở", "cháy rừng", "dịch bệnh", "triều cường", "lốc xoáy", "mưa đá")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_port(port: int, timeout: float = 30) -> None:
@@ -66,7 +62,7 @@ def _postgres(root: Path, stack: ExitStack) -> str:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*as_pg, str(bindir / "postgres"), "-D", str(pg / "data"), "-p", str(port), "-k", str(pg)]
         + ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
@@ -125,7 +121,7 @@ def measure(rounds: int = 5, *, say=print) -> dict:
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, tmp, True)
         db_url = _postgres(tmp, stack)
-        mqtt_port, web_port = _free_port(), _free_port()
+        mqtt_port, web_port = free_port(), free_port()
         hub_password = os.urandom(8).hex()
         hub = _env(tmp / "hub") | {
             "BROADCASTER_DATABASE_URL": db_url,

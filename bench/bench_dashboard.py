@@ -18,7 +18,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from broadcaster.config import load
 from broadcaster.content import create_user
 from broadcaster.db import new_uid, utcnow
 from broadcaster.models import AirStatus, AsRunEntry, Occurrence, Schedule
+from broadcaster.pgserver import free_port
 from broadcaster.store import ensure_station, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,12 +52,6 @@ done = function(summary, latency, requests)
       + summary.errors.status))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_store(data_dir: Path, days: int, zones: int) -> dict:

@@ -49,6 +49,7 @@ from bench_playout import proc_cpu_s, proc_rss_mb
 
 from broadcaster import topics
 from broadcaster.live import password_hash, write_broker_files
+from broadcaster.pgserver import free_port
 
 HUB_USER = "hub"
 
@@ -77,12 +78,6 @@ for line in sys.stdin:
           flush=True)
 link.stop()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raise_nofile(want: int) -> int:

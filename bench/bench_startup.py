@@ -23,13 +23,14 @@ import os
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from broadcaster.pgserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = "Ngày 05/3/2024 lúc 7h30, UBND xã họp với bà con."
@@ -87,12 +88,6 @@ def start_daemon(py: str, env: dict[str, str]) -> subprocess.Popen:
             raise SystemExit("the station daemon wrote no status snapshot")
         time.sleep(0.1)
     return proc
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def add_user(py: str, env: dict[str, str], name: str, role: str) -> None:

@@ -282,9 +282,9 @@ def _district_airings(
     aired: set[tuple[str, int]] = set()  # (airing, station) with a row that aired it
     rows: dict[tuple[str, int], list[tuple[AirStatus, str | None]]] = {}  # the other rows
     decisions: dict[tuple[str, int], HubOfferDecision] = {}
+    flag = case((_aired_airing(), 1), else_=0)  # NULL (a row without a kind) is not aired
     for n in range(0, len(uids), 500):  # IN lists of a bounded size
         chunk = uids[n : n + 500]
-        flag = case((_aired_airing(), 1), else_=0)  # NULL (a row without a kind) is not aired
         aired.update(
             (uid, sid)  # plain tuples: a Row hashes and compares through a slower path
             for uid, sid in session.execute(

@@ -43,12 +43,9 @@ def item_durations(programme: Programme, wpm: int = DEFAULT_WPM) -> tuple[list[I
         else:
             seg = it.segment
             audio = seg.audio if seg is not None else None
-            if audio is not None:
-                ms = audio.duration_ms + (chime_ms("thong-bao") if seg.chime_before else 0)
-                out.append(ItemDuration(it, ms, False))
-            else:
-                ms = estimate_speech_ms(seg.body if seg else "", wpm)
-                if seg is not None and seg.chime_before:
-                    ms += chime_ms("thong-bao")
-                out.append(ItemDuration(it, ms, True))
+            estimated = audio is None
+            ms = estimate_speech_ms(seg.body if seg else "", wpm) if estimated else audio.duration_ms
+            if seg is not None and seg.chime_before:
+                ms += chime_ms("thong-bao")
+            out.append(ItemDuration(it, ms, estimated))
     return out, sum(d.ms for d in out)
